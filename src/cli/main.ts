@@ -1,0 +1,85 @@
+import { Command, CommanderError, Option } from "commander";
+import { EXIT, isKeywardenError } from "../core/errors.ts";
+import { LOG_LEVELS } from "../core/logger.ts";
+import { registerBaseline } from "./commands/baseline.ts";
+import { registerConfig } from "./commands/config.ts";
+import { registerHook } from "./commands/hook.ts";
+import { registerRules } from "./commands/rules.ts";
+import { registerScan } from "./commands/scan.ts";
+import { packageVersion, type CliIO } from "./io.ts";
+
+const EXAMPLES = `
+Examples:
+  keywarden scan                          find leaked keys in the current folder
+  keywarden scan --format sarif -o out.sarif
+  cat chat-export.json | keywarden scan -
+  keywarden baseline create               accept today's findings, report only new ones
+  keywarden config show                   effective configuration and where each value came from
+
+Exit codes: 0 clean, 1 findings, 2 usage or fatal error.`;
+
+function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command("keywarden")
+    .description("Find leaked API keys, protect the ones you use, and respond when one leaks.")
+    .version(packageVersion(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .option("-c, --config <file>", "config file (default: keywarden.toml found walking up from here)")
+    .addOption(new Option("--log-level <level>", "log level on stderr").choices([...LOG_LEVELS]))
+    .option("--home <dir>", "Keywarden's data folder")
+    .option("--no-color", "never print colours")
+    .showSuggestionAfterError(true)
+    .addHelpText("after", EXAMPLES)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      // Commander's errors are rewritten into our one-line form in run().
+      writeErr: () => undefined,
+    });
+  registerScan(program, io, setExit);
+  registerBaseline(program, io, setExit);
+  registerRules(program, io, setExit);
+  registerConfig(program, io, setExit);
+  registerHook(program, io, setExit);
+  for (const sub of program.commands) {
+    sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined });
+    for (const leaf of sub.commands) leaf.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined });
+  }
+  return program;
+}
+
+const HELP_CODES = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
+
+/**
+ * Runs the CLI and returns its exit code: 0 clean, 1 findings, 2 usage or fatal error.
+ * Errors are printed to stderr on one line with a hint; no stack unless --log-level debug.
+ *
+ * @example
+ *   process.exitCode = await run(process.argv.slice(2), { stdout: process.stdout, ... });
+ */
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (HELP_CODES.has(e.code)) return EXIT.OK;
+      // "(outputHelp)" is commander's marker for a bare command group with no subcommand.
+      if (e.code === "commander.executeSubCommandAsync" || e.message === "(outputHelp)") return EXIT.USAGE;
+      const message = e.message.replace(/^error:\s*/, "").replace(/\s*\n\s*/g, " ");
+      io.stderr.write(`keywarden: ${message} (see keywarden --help)\n`);
+      return EXIT.USAGE;
+    }
+    if (isKeywardenError(e)) {
+      io.stderr.write(`keywarden: error ${e.code}: ${e.message}. ${e.hint}\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    io.stderr.write(`keywarden: internal error: ${err.message}\n`);
+    if (argv.includes("debug") || argv.includes("trace")) io.stderr.write(`${err.stack ?? ""}\n`);
+    return EXIT.USAGE;
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The one catalogue of expected failures. Codes are never reused: retire a code by
+ * leaving it in place, never by renaming it. docs/errors.md is generated from this table
+ * and a test keeps the two in step.
+ */
+
+/** CLI exit codes shared by every command. */
+export const EXIT = Object.freeze({ OK: 0, FINDINGS: 1, USAGE: 2 });
+
+interface ErrorSpec {
+  /** Message template; `{name}` placeholders are filled from the error's params. */
+  readonly message: string;
+  readonly http: number;
+  readonly exit: number;
+  /** What the user can do about it, one sentence. */
+  readonly hint: string;
+}
+
+const spec = (message: string, http: number, exit: number, hint: string): ErrorSpec => ({
+  message,
+  http,
+  exit,
+  hint,
+});
+
+/**
+ * @example
+ *   throw new KeywardenError("KW_ERR_CONFIG_INVALID", { key: "scan.maxFileSize", where: "keywarden.toml:3", reason: "must be a number" });
+ */
+export const ERRORS = Object.freeze({
+  KW_ERR_INTERNAL: spec("internal error", 500, 2, "Report a bug with the request id or the command you ran."),
+  KW_ERR_USAGE: spec("{reason}", 400, 2, "Run `keywarden --help` for the commands and their options."),
+  KW_ERR_CONFIG_PARSE: spec(
+    "cannot parse {file}:{line}:{column}: {reason}",
+    500,
+    2,
+    "Fix the TOML syntax at the position shown.",
+  ),
+  KW_ERR_CONFIG_INVALID: spec(
+    "invalid config value for {key} ({where}): {reason}",
+    500,
+    2,
+    "Change the value to match the documented type; `keywarden config show` prints the effective config.",
+  ),
+  KW_ERR_CONFIG_UNKNOWN_KEY: spec(
+    "unknown config key {key} ({where})",
+    500,
+    2,
+    "Remove the key or fix its spelling; `keywarden config show` lists every key.",
+  ),
+  KW_ERR_CONFIG_NOT_FOUND: spec("config file not found: {file}", 500, 2, "Check the path given to --config."),
+  KW_ERR_RULE_INVALID: spec(
+    "invalid rule {rule}: {reason}",
+    500,
+    2,
+    "Fix the rule in keywarden.toml; patterns must compile and be bounded (no unbounded repetition of a group).",
+  ),
+  KW_ERR_SCAN_PATH_NOT_FOUND: spec("path not found: {path}", 404, 2, "Check the path you asked to scan."),
+  KW_ERR_SCAN_OUTPUT: spec("cannot write report to {file}: {reason}", 500, 2, "Check that the folder exists and is writable."),
+  KW_ERR_BASELINE_INVALID: spec(
+    "invalid baseline file {file}: {reason}",
+    500,
+    2,
+    "Recreate it with `keywarden baseline create`.",
+  ),
+  KW_ERR_GIT_FAILED: spec(
+    "git failed: {reason}",
+    500,
+    2,
+    "Check that the path is a git repository and that git is installed (`git --version`).",
+  ),
+  KW_ERR_INPUT_TOO_LARGE: spec("input too large: {what} exceeds {limit}", 413, 2, "Raise the limit in config or split the input."),
+  // --- crypto and kms (src/crypto, src/kms) ---
+  KW_ERR_CRYPTO_DECRYPT: spec(
+    "cannot decrypt: {reason}",
+    500,
+    2,
+    "The ciphertext was modified, or the key or its binding (id, version, path) is not the one it was sealed with; restore it from a backup.",
+  ),
+  KW_ERR_KMS_SEALED: spec(
+    "the vault is sealed: the {provider} key provider needs its passphrase",
+    503,
+    2,
+    "Run `keywarden unseal`, or set KEYWARDEN_PASSPHRASE or --passphrase-file.",
+  ),
+  KW_ERR_KMS_WRONG_PASSPHRASE: spec(
+    "wrong passphrase for key file {file} (or the file was modified)",
+    401,
+    2,
+    "Try the passphrase again; nothing was changed.",
+  ),
+  KW_ERR_KMS_KEY_FILE_NOT_FOUND: spec("key file not found: {file}", 500, 2, "Run `keywarden init` to create it, or set kms.local.keyFile."),
+  KW_ERR_KMS_KEY_FILE_EXISTS: spec(
+    "key file already exists: {file}",
+    409,
+    2,
+    "Keep the existing file, or move it away first if you really mean to start a new vault.",
+  ),
+  KW_ERR_KMS_KEY_FILE_INVALID: spec("invalid key file {file}: {reason}", 500, 2, "Restore the key file from a backup."),
+  KW_ERR_KMS_KEY_FILE_WRITE: spec(
+    "cannot write key file {file}: {reason}",
+    500,
+    2,
+    "Check that the folder exists and is writable; the previous file is unchanged.",
+  ),
+  KW_ERR_KMS_ENV_KEY: spec(
+    "master key variable {variable}: {reason}",
+    500,
+    2,
+    "Set it to the base64 encoding of 32 random bytes, for example `openssl rand -base64 32`.",
+  ),
+  KW_ERR_KMS_UNAVAILABLE: spec(
+    "key provider {provider} unavailable: {reason}",
+    503,
+    2,
+    "Check the provider's settings under [kms] and that the HSM or KMS answers; nothing was written.",
+  ),
+  KW_ERR_KMS_AUTH_FAILED: spec(
+    "key provider {provider} refused the credentials: {reason}",
+    503,
+    2,
+    "Check the PIN or the cloud credentials and their permissions; nothing was written.",
+  ),
+  KW_ERR_KMS_REFUSED: spec(
+    "key provider {provider} refused {operation}: {reason}",
+    503,
+    2,
+    "Check that the key exists, is enabled and that this identity may use it.",
+  ),
+  KW_ERR_KMS_UNWRAP: spec(
+    "cannot unwrap a data key with KEK version {version} ({provider}): {reason}",
+    500,
+    2,
+    "The wrapped key was modified or belongs to another record; restore it from a backup.",
+  ),
+  KW_ERR_KMS_UNKNOWN_VERSION: spec(
+    "KEK version {version} is not available ({provider}); known versions: {versions}",
+    500,
+    2,
+    "The version was retired or never existed; re-wrap data keys before retiring a version.",
+  ),
+  KW_ERR_KMS_RETIRE_CURRENT: spec(
+    "cannot retire KEK version {version}: it is the current version",
+    409,
+    2,
+    "Rotate to a new version first (`keywarden kek rotate`).",
+  ),
+  KW_ERR_KMS_ROTATE_UNSUPPORTED: spec(
+    "the {provider} key provider cannot {operation} by itself: {reason}",
+    409,
+    2,
+    "Change the key provider's own settings as described, then restart.",
+  ),
+  // --- end crypto and kms ---
+} satisfies Record<string, ErrorSpec>);
+
+export type ErrorCode = keyof typeof ERRORS;
+export type ErrorParams = Readonly<Record<string, string | number>>;
+
+function render(template: string, params: ErrorParams): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = params[name];
+    return value === undefined ? whole : String(value);
+  });
+}
+
+/**
+ * An expected failure with a catalogue code. Its message never contains a secret: callers
+ * pass ids, paths and masked values only.
+ *
+ * @example
+ *   new KeywardenError("KW_ERR_SCAN_PATH_NOT_FOUND", { path: "./nope" }).message // "path not found: ./nope"
+ */
+export class KeywardenError extends Error {
+  readonly code: ErrorCode;
+  readonly params: ErrorParams;
+
+  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
+    super(render(ERRORS[code].message, params), options);
+    this.name = "KeywardenError";
+    this.code = code;
+    this.params = params;
+  }
+
+  get httpStatus(): number {
+    return ERRORS[this.code].http;
+  }
+
+  get exitCode(): number {
+    return ERRORS[this.code].exit;
+  }
+
+  get hint(): string {
+    return ERRORS[this.code].hint;
+  }
+}
+
+/** True when `e` is a catalogue error, optionally of one code. */
+export function isKeywardenError(e: unknown, code?: ErrorCode): e is KeywardenError {
+  return e instanceof KeywardenError && (code === undefined || e.code === code);
+}

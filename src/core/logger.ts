@@ -1,0 +1,46 @@
+import { pino, type Logger, type DestinationStream } from "pino";
+import pretty from "pino-pretty";
+import { SECRET_FIELD_NAMES } from "./redact.ts";
+
+export type { Logger } from "pino";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  /** `pretty` for people, `json` for machines; `auto` picks pretty when the stream is a TTY. */
+  readonly format: "auto" | "json" | "pretty";
+  /** Where lines go; standard error by default so that reports on stdout stay clean. */
+  readonly stream?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** Redaction paths: each secret field name at the top level and up to two levels deep. */
+export const REDACT_PATHS: readonly string[] = SECRET_FIELD_NAMES.flatMap((name) => [
+  name,
+  `*.${name}`,
+  `*.*.${name}`,
+]).concat(["req.headers.authorization", "req.headers.cookie", 'req.headers["x-vault-token"]']);
+
+/**
+ * A pino logger that never prints a secret field: values under the names in
+ * SECRET_FIELD_NAMES are replaced by "[redacted]".
+ *
+ * @example
+ *   const log = createLogger({ level: "info", format: "auto" }); log.info({ secretId }, "read");
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const stream = options.stream ?? process.stderr;
+  const usePretty = options.format === "pretty" || (options.format === "auto" && stream.isTTY === true);
+  const destination: DestinationStream = usePretty
+    ? pretty({ destination: stream, colorize: stream.isTTY === true, sync: true, ignore: "pid,hostname" })
+    : stream;
+  return pino(
+    {
+      level: options.level,
+      base: undefined,
+      redact: { paths: [...REDACT_PATHS], censor: "[redacted]" },
+    },
+    destination,
+  );
+}

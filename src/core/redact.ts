@@ -1,0 +1,59 @@
+/**
+ * Masking and redaction: the only way a secret may appear in output without --show-secrets.
+ */
+
+const MASK = "****";
+
+/**
+ * Masks a secret for display: the first 4 and last 2 characters of a value of 12 or more
+ * characters, nothing of a shorter one.
+ *
+ * @example
+ *   maskSecret("sk_live_abcdefghijklmnop") // "sk_l****op"
+ *   maskSecret("hunter2")                  // "****"
+ */
+export function maskSecret(value: string): string {
+  const chars = Array.from(value);
+  if (chars.length < 12) return MASK;
+  return `${chars.slice(0, 4).join("")}${MASK}${chars.slice(-2).join("")}`;
+}
+
+/**
+ * Replaces every occurrence of each secret in `text` by its mask.
+ *
+ * @example
+ *   redactText("token=abc123abc123xyz", ["abc123abc123xyz"]) // "token=abc1****yz"
+ */
+export function redactText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (s.length === 0) continue;
+    out = out.split(s).join(maskSecret(s));
+  }
+  return out;
+}
+
+/**
+ * Masks the password of a URL with credentials (`postgres://user:pass@host/db`).
+ *
+ * @example
+ *   redactUrl("postgres://app:s3cret@db/app") // "postgres://app:****@db/app"
+ */
+export function redactUrl(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, `$1:${MASK}@`);
+}
+
+/** Field names whose values are secrets wherever they appear in logged objects. */
+export const SECRET_FIELD_NAMES = Object.freeze([
+  "secret",
+  "password",
+  "passphrase",
+  "token",
+  "apiKey",
+  "value",
+  "authorization",
+  "cookie",
+  "privateKey",
+  "dataKey",
+  "kek",
+]);

@@ -1,0 +1,131 @@
+/**
+ * AES-256-GCM with a random 96-bit nonce and additional authenticated data (AAD), on
+ * node:crypto only. The invariants are in NOTES.md beside this file.
+ *
+ * Sealed format, version 1: `0x01 || nonce(12) || ciphertext || tag(16)`. The header
+ * (the version byte) is authenticated too: GCM's AAD is `header || aad`.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { KeywardenError } from "../core/errors.ts";
+
+/** The format version byte written first in every sealed blob. */
+export const SEAL_FORMAT_VERSION = 1;
+export const KEY_BYTES = 32;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+const HEADER_BYTES = 1;
+/** The smallest sealed blob: header, nonce and tag around an empty plaintext. */
+export const SEAL_OVERHEAD = HEADER_BYTES + NONCE_BYTES + TAG_BYTES;
+
+function checkKey(key: Uint8Array): void {
+  // A wrong key length is a programming error, not a decryption failure.
+  if (key.length !== KEY_BYTES)
+    throw new RangeError(`AES-256-GCM needs a ${KEY_BYTES}-byte key, got ${key.length} bytes`);
+}
+
+/**
+ * The raw primitive under `sealBytes`: AES-256-GCM with a caller-chosen nonce. Exposed so
+ * that known-answer tests check exactly the path sealBytes takes. Never reuse a nonce with
+ * the same key; call `sealBytes` instead, which draws a random one.
+ *
+ * @example
+ *   const { ciphertext, tag } = gcmEncryptWithNonce(key, nonce, plaintext, aad);
+ */
+export function gcmEncryptWithNonce(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+): { ciphertext: Uint8Array; tag: Uint8Array } {
+  checkKey(key);
+  if (nonce.length !== NONCE_BYTES) throw new RangeError(`AES-256-GCM here uses ${NONCE_BYTES}-byte nonces`);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { ciphertext, tag: cipher.getAuthTag() };
+}
+
+/**
+ * The raw primitive under `openBytes`: AES-256-GCM decryption that throws
+ * KW_ERR_CRYPTO_DECRYPT when the tag does not verify.
+ *
+ * @example
+ *   const plaintext = gcmDecryptWithNonce(key, nonce, ciphertext, tag, aad);
+ */
+export function gcmDecryptWithNonce(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  tag: Uint8Array,
+  aad: Uint8Array,
+): Uint8Array {
+  checkKey(key);
+  if (nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES) {
+    throw new KeywardenError("KW_ERR_CRYPTO_DECRYPT", { reason: "malformed nonce or tag" });
+  }
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  try {
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  } catch {
+    // OpenSSL's message says nothing useful and the cause would only add noise.
+    throw new KeywardenError("KW_ERR_CRYPTO_DECRYPT", {
+      reason: "authentication failed (modified data, wrong key or wrong binding)",
+    });
+  }
+}
+
+function gcmAad(header: Uint8Array, aad: Uint8Array): Uint8Array {
+  // The header has a fixed length, so the concatenation is unambiguous.
+  return Buffer.concat([header, aad]);
+}
+
+/**
+ * Encrypts and authenticates `plaintext`, bound to `aad` (which is not stored: the caller
+ * must present the same bytes to open it). A fresh random nonce every call.
+ *
+ * @example
+ *   const sealed = sealBytes(key, new TextEncoder().encode("s3cret"), new TextEncoder().encode("sec_1|v1|payments/prod/X"));
+ */
+export function sealBytes(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const header = Uint8Array.of(SEAL_FORMAT_VERSION);
+  const nonce = randomBytes(NONCE_BYTES);
+  const { ciphertext, tag } = gcmEncryptWithNonce(key, nonce, plaintext, gcmAad(header, aad));
+  return Buffer.concat([header, nonce, ciphertext, tag]);
+}
+
+/**
+ * Decrypts a blob made by `sealBytes`. Any modified bit, a wrong key or a different `aad`
+ * throws KW_ERR_CRYPTO_DECRYPT; it never returns garbage.
+ *
+ * @example
+ *   const plaintext = openBytes(key, sealed, aad);
+ */
+export function openBytes(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  checkKey(key);
+  if (sealed.length < SEAL_OVERHEAD) {
+    throw new KeywardenError("KW_ERR_CRYPTO_DECRYPT", {
+      reason: `sealed data too short (${sealed.length} bytes)`,
+    });
+  }
+  const version = sealed[0]!;
+  if (version !== SEAL_FORMAT_VERSION) {
+    throw new KeywardenError("KW_ERR_CRYPTO_DECRYPT", { reason: `unknown format version ${version}` });
+  }
+  const header = sealed.subarray(0, HEADER_BYTES);
+  const nonce = sealed.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
+  const ciphertext = sealed.subarray(HEADER_BYTES + NONCE_BYTES, sealed.length - TAG_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  return gcmDecryptWithNonce(key, nonce, ciphertext, tag, gcmAad(header, aad));
+}
+
+/**
+ * A new random 256-bit key (a data key or a KEK).
+ *
+ * @example
+ *   const dataKey = randomKey(); // 32 bytes
+ */
+export function randomKey(): Uint8Array {
+  return randomBytes(KEY_BYTES);
+}

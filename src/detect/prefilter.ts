@@ -1,0 +1,102 @@
+/**
+ * The keyword prefilter: one Aho-Corasick pass over the text finds every occurrence of every
+ * rule keyword, ASCII case-insensitively, so that rule patterns run only near them.
+ *
+ * The automaton is a full DFA over 128 ASCII codes: a code point above 127 sends it back to
+ * the root, since keywords are ASCII. Transitions live in one Int32Array for speed.
+ */
+
+const ALPHABET = 128;
+
+export interface KeywordAutomaton {
+  readonly keywords: readonly string[];
+  /** Calls `onHit(keywordIndex, start)` for every occurrence, in text order of end position. */
+  scan(text: string, onHit: (keyword: number, start: number) => void): void;
+}
+
+/**
+ * Builds the automaton. Keywords are matched lowercase; they must be non-empty ASCII.
+ *
+ * @example
+ *   buildAutomaton(["ghp_", "akia"]).scan("x=AKIA...", (k, at) => hits.push([k, at]));
+ */
+export function buildAutomaton(keywords: readonly string[]): KeywordAutomaton {
+  const lowered = keywords.map((k) => k.toLowerCase());
+  for (const k of lowered) {
+    if (k.length === 0 || !/^[\x20-\x7e]+$/.test(k)) throw new Error(`keyword must be printable ASCII: ${JSON.stringify(k)}`);
+  }
+  // Trie as growable arrays first.
+  const children: Map<number, number>[] = [new Map<number, number>()];
+  const outputs: number[][] = [[]];
+  for (let ki = 0; ki < lowered.length; ki++) {
+    const k = lowered[ki]!;
+    let s = 0;
+    for (let i = 0; i < k.length; i++) {
+      const c = k.charCodeAt(i);
+      let next = children[s]!.get(c);
+      if (next === undefined) {
+        next = children.length;
+        children.push(new Map<number, number>());
+        outputs.push([]);
+        children[s]!.set(c, next);
+      }
+      s = next;
+    }
+    outputs[s]!.push(ki);
+  }
+  const states = children.length;
+  const delta = new Int32Array(states * ALPHABET);
+  const fail = new Int32Array(states);
+  const queue: number[] = [];
+  for (let c = 0; c < ALPHABET; c++) {
+    const next = children[0]!.get(c);
+    if (next !== undefined) {
+      delta[c] = next;
+      fail[next] = 0;
+      queue.push(next);
+    }
+  }
+  for (let qi = 0; qi < queue.length; qi++) {
+    const s = queue[qi]!;
+    outputs[s]!.push(...outputs[fail[s]!]!);
+    for (let c = 0; c < ALPHABET; c++) {
+      const next = children[s]!.get(c);
+      if (next !== undefined) {
+        fail[next] = delta[fail[s]! * ALPHABET + c]!;
+        delta[s * ALPHABET + c] = next;
+        queue.push(next);
+      } else {
+        delta[s * ALPHABET + c] = delta[fail[s]! * ALPHABET + c]!;
+      }
+    }
+  }
+  // Upper-case ASCII letters take the lower-case transitions.
+  for (let s = 0; s < states; s++) {
+    for (let c = 65; c <= 90; c++) delta[s * ALPHABET + c] = delta[s * ALPHABET + c + 32]!;
+  }
+  const hasOutput = new Uint8Array(states);
+  const outputList: Int32Array[] = outputs.map((o, i) => {
+    if (o.length > 0) hasOutput[i] = 1;
+    return Int32Array.from(o);
+  });
+  const lengths = Int32Array.from(lowered.map((k) => k.length));
+
+  return {
+    keywords: lowered,
+    scan(text, onHit) {
+      let s = 0;
+      const n = text.length;
+      for (let i = 0; i < n; i++) {
+        const c = text.charCodeAt(i);
+        s = c < ALPHABET ? delta[s * ALPHABET + c]! : 0;
+        if (hasOutput[s] === 1) {
+          const out = outputList[s]!;
+          for (let j = 0; j < out.length; j++) {
+            const k = out[j]!;
+            onHit(k, i + 1 - lengths[k]!);
+          }
+        }
+      }
+    },
+  };
+}

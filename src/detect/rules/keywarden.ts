@@ -1,0 +1,34 @@
+import { formatToken, isValidToken } from "../../core/token-format.ts";
+import type { Rule } from "../rule.ts";
+
+export const keywardenRules: readonly Rule[] = [
+  {
+    id: "keywarden-api-token",
+    provider: "Keywarden",
+    description: "Keywarden API token (kw_svc_, kw_usr_, kw_cld_) with a valid CRC32 checksum.",
+    keywords: ["kw_svc_", "kw_usr_", "kw_cld_"],
+    pattern: /\b(kw_(?:svc|usr|cld)_[0-9A-Za-z]{43}_[0-9A-Za-z]{6})\b/,
+    secretGroup: 1,
+    entropy: 3,
+    validate: isValidToken,
+    severity: "critical",
+    remediation:
+      "Revoke the token at once with `keywarden token revoke` (or DELETE /api/v1/tokens/:id), issue a new one with the least scope the app needs, and update the app's KEYWARDEN_TOKEN.",
+    docs: "https://github.com/keywarden/keywarden/blob/main/README.md#tokens",
+    examples: {
+      positives: (gen) => {
+        const a = formatToken("svc", gen.alnum(43));
+        const b = formatToken("cld", gen.alnum(43));
+        return [
+          { text: `export KEYWARDEN_TOKEN=${a}`, secret: a },
+          { text: `  token: "${b}"`, secret: b },
+        ];
+      },
+      negatives: [
+        "KEYWARDEN_TOKEN=kw_svc_<your-token-here>",
+        // Right shape, wrong checksum.
+        "kw_svc_0000000000000000000000000000000000000000000_AAAAAA",
+      ],
+    },
+  },
+];

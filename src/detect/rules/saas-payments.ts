@@ -1,0 +1,532 @@
+import type { Rule } from "../rule.ts";
+import { after, anyCase, assigned, END_BASE64, JWT, line, SECRET_WORD, UUID } from "./saas-shared.ts";
+
+const STRIPE_REMEDIATION =
+  "Roll the key in the Stripe Dashboard (Developers > API keys > Roll key, with an expiry for the old one), or delete a restricted key, then store the new key in a vault.";
+const SHOPIFY_REMEDIATION =
+  "Uninstall and reinstall the app or rotate its credentials in the Shopify admin (Settings > Apps and sales channels > Develop apps > API credentials) or the Partner Dashboard, then store the new token in a vault.";
+const PADDLE_REMEDIATION =
+  "Revoke the key in Paddle (Developer tools > Authentication > API keys), create a new one with the least permissions needed and store it in a vault.";
+
+const stripeRules: readonly Rule[] = [
+  {
+    id: "stripe-secret-key",
+    provider: "Stripe",
+    description: "Stripe live secret key (sk_live_).",
+    keywords: ["sk_live_"],
+    // A Paystack secret key (sk_live_ + exactly 40 hex) is left to paystack-secret-key.
+    pattern: /\b(sk_live_(?![a-f0-9]{40}(?![A-Za-z0-9]))[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation: STRIPE_REMEDIATION,
+    docs: "https://docs.stripe.com/keys",
+    examples: {
+      positives: (gen) => {
+        const a = `sk_live_51${gen.alnum(97)}`;
+        const b = `sk_live_${gen.alnum(24)}`;
+        return [line.env("STRIPE_SECRET_KEY", a), line.text(`Stripe.api_key = "${b}"`, b)];
+      },
+      negatives: [
+        "STRIPE_SECRET_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+        "STRIPE_SECRET_KEY=sk_live_...",
+        "Live secret keys start with sk_live_ and test keys with sk_test_.",
+      ],
+    },
+  },
+  {
+    id: "stripe-restricted-key",
+    provider: "Stripe",
+    description: "Stripe live restricted key (rk_live_).",
+    keywords: ["rk_live_"],
+    pattern: /\b(rk_live_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation: STRIPE_REMEDIATION,
+    docs: "https://docs.stripe.com/keys#limit-access",
+    examples: {
+      positives: (gen) => {
+        const a = `rk_live_51${gen.alnum(97)}`;
+        const b = `rk_live_${gen.alnum(24)}`;
+        return [line.shell("STRIPE_RESTRICTED_KEY", a), line.yaml("stripe_key", b)];
+      },
+      negatives: ["STRIPE_KEY=rk_live_<restricted-key>"],
+    },
+  },
+  {
+    id: "stripe-test-key",
+    provider: "Stripe",
+    description:
+      "Stripe test-mode secret or restricted key (sk_test_, rk_test_): no real money, but account access.",
+    keywords: ["sk_test_", "rk_test_"],
+    pattern: /\b([sr]k_test_[A-Za-z0-9]{24,247})(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "low",
+    remediation:
+      "Roll the test key in the Stripe Dashboard (test mode, Developers > API keys > Roll key) and keep test keys out of source control as well.",
+    docs: "https://docs.stripe.com/keys",
+    examples: {
+      positives: (gen) => {
+        const a = `sk_test_51${gen.alnum(97)}`;
+        const b = `rk_test_${gen.alnum(24)}`;
+        return [line.env("STRIPE_SECRET_KEY", a), line.js("stripeKey", b)];
+      },
+      negatives: ["STRIPE_SECRET_KEY=sk_test_xxxxxxxxxxxxxxxxxxxxxxxx", "STRIPE_SECRET_KEY=sk_test_..."],
+    },
+  },
+  {
+    id: "stripe-webhook-secret",
+    provider: "Stripe",
+    description: "Stripe (or Svix-style) webhook signing secret (whsec_).",
+    keywords: ["whsec_"],
+    pattern: /\b(whsec_[A-Za-z0-9+/]{32,88}={0,2})(?![A-Za-z0-9+/=_-])/,
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "high",
+    remediation:
+      "Roll the endpoint's signing secret in the Stripe Dashboard (Developers > Webhooks > endpoint > Roll secret), update the verifier and store the new secret in a vault.",
+    docs: "https://docs.stripe.com/webhooks#roll-endpoint-secrets",
+    examples: {
+      positives: (gen) => {
+        const a = `whsec_${gen.alnum(32)}`;
+        const b = `whsec_${gen.base64Bytes(24)}`;
+        return [line.env("STRIPE_WEBHOOK_SECRET", a), line.text(`endpoint_secret = '${b}'`, b)];
+      },
+      negatives: ["STRIPE_WEBHOOK_SECRET=whsec_..."],
+    },
+  },
+];
+
+const shopifyRule = (id: string, prefix: string, what: string, docs: string): Rule => ({
+  id,
+  provider: "Shopify",
+  description: `Shopify ${what} (${prefix} + 32 hex).`,
+  keywords: [prefix],
+  pattern: new RegExp(String.raw`\b(${prefix}[a-fA-F0-9]{32})(?![A-Za-z0-9_-])`),
+  secretGroup: 1,
+  entropy: 3,
+  severity: "critical",
+  remediation: SHOPIFY_REMEDIATION,
+  docs,
+  examples: {
+    positives: (gen) => {
+      const a = `${prefix}${gen.hex(32)}`;
+      const b = `${prefix}${gen.hex(32)}`;
+      return [line.env("SHOPIFY_ACCESS_TOKEN", a), line.text(`-H "X-Shopify-Access-Token: ${b}"`, b)];
+    },
+    negatives: [
+      `SHOPIFY_ACCESS_TOKEN=${prefix}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`,
+      `SHOPIFY_ACCESS_TOKEN=${prefix}<token>`,
+    ],
+  },
+});
+
+const SHOPIFY_TOKENS_DOCS =
+  "https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/generate-app-access-tokens-admin";
+
+const shopifyRules: readonly Rule[] = [
+  shopifyRule(
+    "shopify-access-token",
+    "shpat_",
+    "Admin API access token of a custom app",
+    SHOPIFY_TOKENS_DOCS,
+  ),
+  shopifyRule("shopify-custom-app-token", "shpca_", "custom app access token", SHOPIFY_TOKENS_DOCS),
+  shopifyRule(
+    "shopify-private-app-token",
+    "shppa_",
+    "private app password/access token",
+    SHOPIFY_TOKENS_DOCS,
+  ),
+  shopifyRule(
+    "shopify-shared-secret",
+    "shpss_",
+    "app shared secret (API secret key)",
+    "https://shopify.dev/docs/apps/build/authentication-authorization/client-secrets",
+  ),
+];
+
+const processorRules: readonly Rule[] = [
+  {
+    id: "square-access-token",
+    provider: "Square",
+    description: "Square access token (EAAA + 60, or legacy sq0atp-).",
+    keywords: ["eaaa", "sq0atp-"],
+    pattern: /\b(EAAA[A-Za-z0-9_-]{60}|sq0atp-[A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation:
+      "Revoke the token in the Square Developer Console (Credentials, or OAuth > Revoke) or with POST /oauth2/revoke, issue a new one and store it in a vault.",
+    docs: "https://developer.squareup.com/docs/build-basics/access-tokens",
+    examples: {
+      positives: (gen) => {
+        const a = `EAAA${gen.base64url(60)}`;
+        const b = `sq0atp-${gen.base64url(22)}`;
+        return [line.env("SQUARE_ACCESS_TOKEN", a), line.json("squareToken", b)];
+      },
+      negatives: [
+        "SQUARE_ACCESS_TOKEN=EAAA<your-access-token>",
+        "SQUARE_ACCESS_TOKEN=sq0atp-XXXXXXXXXXXXXXXXXXXXXX",
+      ],
+    },
+  },
+  {
+    id: "square-oauth-secret",
+    provider: "Square",
+    description: "Square OAuth application secret (sq0csp-).",
+    keywords: ["sq0csp-"],
+    pattern: /\b(sq0csp-[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation:
+      "Replace the application secret in the Square Developer Console (your app > OAuth > Replace secret) and store the new one in a vault.",
+    docs: "https://developer.squareup.com/docs/oauth-api/best-practices",
+    examples: {
+      positives: (gen) => {
+        const a = `sq0csp-${gen.base64url(43)}`;
+        const b = `sq0csp-${gen.base64url(43)}`;
+        return [line.env("SQUARE_APPLICATION_SECRET", a), line.py("client_secret", b)];
+      },
+      negatives: ["SQUARE_APPLICATION_SECRET=sq0csp-..."],
+    },
+  },
+  {
+    id: "braintree-access-token",
+    provider: "PayPal Braintree",
+    description: "PayPal/Braintree production access token (access_token$production$...).",
+    keywords: ["access_token$production$"],
+    pattern: /\b(access_token\$production\$[a-z0-9]{16}\$[a-f0-9]{32})(?![A-Za-z0-9])/,
+    secretGroup: 1,
+    entropy: 3,
+    severity: "critical",
+    remediation:
+      "Revoke the token in the PayPal/Braintree control panel (API credentials), generate a new one and store it in a vault.",
+    docs: "https://developer.paypal.com/braintree/articles/control-panel/important-gateway-credentials",
+    examples: {
+      positives: (gen) => {
+        const a = `access_token$production$${gen.lowerAlnum(16)}$${gen.hex(32)}`;
+        const b = `access_token$production$${gen.lowerAlnum(16)}$${gen.hex(32)}`;
+        return [
+          line.env("BRAINTREE_ACCESS_TOKEN", a),
+          line.text(`gateway = braintree.BraintreeGateway(access_token="${b}")`, b),
+        ];
+      },
+      negatives: ["BRAINTREE_ACCESS_TOKEN=access_token$production$<merchant>$<token>"],
+    },
+  },
+  {
+    id: "adyen-api-key",
+    provider: "Adyen",
+    description: "Adyen API key (AQE...) near the word adyen.",
+    keywords: ["adyen"],
+    pattern: after(anyCase("adyen"), "AQE[A-Za-z0-9+/=_-]{80,300}", 120, END_BASE64),
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation:
+      "Generate a new key for the API credential in the Adyen Customer Area (Developers > API credentials), deploy it, then revoke the old key and store the new one in a vault.",
+    docs: "https://docs.adyen.com/development-resources/api-credentials/",
+    examples: {
+      positives: (gen) => {
+        const a = `AQE${gen.base64(64)}==-${gen.base64(43)}=-${gen.alnum(12)}`;
+        const b = `AQE${gen.base64(70)}==-${gen.base64(43)}=-${gen.alnum(12)}`;
+        return [
+          line.env("ADYEN_API_KEY", a),
+          line.text(`const adyenClient = new Client({ apiKey: "${b}", environment: "LIVE" });`, b),
+        ];
+      },
+      negatives: ["ADYEN_API_KEY=AQE...your-api-key"],
+    },
+  },
+  {
+    id: "plaid-secret",
+    provider: "Plaid",
+    description: "Plaid API secret (30 hex) in a Plaid variable.",
+    keywords: ["plaid"],
+    pattern: assigned(anyCase("plaid"), "[a-f0-9]{30}"),
+    secretGroup: 1,
+    entropy: 3,
+    severity: "critical",
+    remediation:
+      "Rotate the secret in the Plaid Dashboard (Developers > Keys > Rotate secret), deploy the new one, delete the old one and store it in a vault.",
+    docs: "https://plaid.com/docs/account/security/",
+    examples: {
+      positives: (gen) => {
+        const a = gen.hex(30);
+        const b = gen.hex(30);
+        return [line.env("PLAID_SECRET", a), line.json("plaidSecret", b)];
+      },
+      negatives: ["PLAID_SECRET=<your-plaid-secret>"],
+    },
+  },
+  {
+    id: "plaid-access-token",
+    provider: "Plaid",
+    description: "Plaid Item access token (access-production- or access-development- + UUID).",
+    keywords: ["access-production-", "access-development-"],
+    pattern: new RegExp(String.raw`\b(access-(?:production|development)-${UUID})(?![a-f0-9-])`),
+    secretGroup: 1,
+    entropy: 3,
+    severity: "critical",
+    remediation:
+      "Rotate the access token with /item/access_token/invalidate (or remove the Item with /item/remove) and store the new token in a vault.",
+    docs: "https://plaid.com/docs/api/items/#itemaccess_tokeninvalidate",
+    examples: {
+      positives: (gen) => {
+        const a = `access-production-${gen.uuid()}`;
+        const b = `access-development-${gen.uuid()}`;
+        return [line.py("access_token", a), line.yaml("plaid_access_token", b)];
+      },
+      negatives: ["access_token: access-sandbox-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"],
+    },
+  },
+  {
+    id: "coinbase-api-secret",
+    provider: "Coinbase",
+    description: "Coinbase API secret or access token in a Coinbase variable.",
+    keywords: ["coinbase"],
+    pattern: assigned(anyCase("coinbase", "CoinBase"), "[A-Za-z0-9_-]{64}|[A-Za-z0-9]{32}"),
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation:
+      "Delete the API key in the Coinbase Developer Platform (portal.cdp.coinbase.com > API keys) or Coinbase settings, create a new one with the least permissions and an IP allowlist, and store it in a vault.",
+    docs: "https://docs.cdp.coinbase.com/get-started/docs/cdp-api-keys/",
+    examples: {
+      positives: (gen) => {
+        const a = gen.alnum(32);
+        const b = gen.base64url(64);
+        return [line.env("COINBASE_API_SECRET", a), line.yaml("coinbase_access_token", b)];
+      },
+      negatives: ["COINBASE_API_SECRET=your-coinbase-api-secret"],
+    },
+  },
+  {
+    id: "razorpay-key-id",
+    provider: "Razorpay",
+    description: "Razorpay live key id (rzp_live_): not secret alone, but marks a live key secret nearby.",
+    keywords: ["rzp_live_"],
+    pattern: /\b(rzp_live_[A-Za-z0-9]{14})(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3,
+    severity: "medium",
+    remediation:
+      "If the key secret leaked with it, regenerate the key in the Razorpay Dashboard (Account & Settings > API Keys > Regenerate) and store the new pair in a vault.",
+    docs: "https://razorpay.com/docs/api/authentication/",
+    examples: {
+      positives: (gen) => {
+        const a = `rzp_live_${gen.alnum(14)}`;
+        const b = `rzp_live_${gen.alnum(14)}`;
+        return [line.env("RAZORPAY_KEY_ID", a), line.js("key", b)];
+      },
+      negatives: ["RAZORPAY_KEY_ID=rzp_live_XXXXXXXXXXXXXX"],
+    },
+  },
+  {
+    id: "razorpay-key-secret",
+    provider: "Razorpay",
+    description: "Razorpay key secret (24 characters) in a Razorpay secret variable or next to a key id.",
+    keywords: ["razorpay", "rzp_"],
+    pattern: new RegExp(
+      String.raw`(?:${anyCase("razorpay", "rzp")}[\w.\-]{0,20}${SECRET_WORD}[\w.\-]{0,20}['"\]]{0,2}[ \t]{0,3}(?:=>|:=|[:=])[ \t]{0,3}['"\x60]{0,2}|\brzp_(?:live|test)_[A-Za-z0-9]{14}['"]?[ \t]{0,3},[ \t]{0,3}['"])([A-Za-z0-9]{24})(?![A-Za-z0-9_-])`,
+    ),
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation:
+      "Regenerate the key in the Razorpay Dashboard (Account & Settings > API Keys > Regenerate key), update the app and store the new secret in a vault.",
+    docs: "https://razorpay.com/docs/api/authentication/",
+    examples: {
+      positives: (gen) => {
+        const a = gen.alnum(24);
+        const b = gen.alnum(24);
+        return [
+          line.env("RAZORPAY_KEY_SECRET", a),
+          line.text(`client = razorpay.Client(auth=("rzp_live_${gen.alnum(14)}", "${b}"))`, b),
+        ];
+      },
+      negatives: ["RAZORPAY_KEY_SECRET=<your_key_secret>"],
+    },
+  },
+  {
+    id: "flutterwave-secret-key",
+    provider: "Flutterwave",
+    description: "Flutterwave live secret key (FLWSECK-...-X).",
+    keywords: ["flwseck-"],
+    pattern: /\b(FLWSECK-[a-fA-F0-9]{32}-X)(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3,
+    severity: "critical",
+    remediation:
+      "Generate new API keys in the Flutterwave Dashboard (Settings > API Keys), which invalidates the old ones, and store them in a vault.",
+    docs: "https://developer.flutterwave.com/docs/api-keys",
+    examples: {
+      positives: (gen) => {
+        const a = `FLWSECK-${gen.hex(32)}-X`;
+        const b = `FLWSECK-${gen.hex(32)}-X`;
+        return [line.env("FLW_SECRET_KEY", a), line.js("secretKey", b)];
+      },
+      negatives: ["FLW_SECRET_KEY=FLWSECK-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-X"],
+    },
+  },
+  {
+    id: "flutterwave-test-secret-key",
+    provider: "Flutterwave",
+    description: "Flutterwave test-mode secret key (FLWSECK_TEST-...-X).",
+    keywords: ["flwseck_test-"],
+    pattern: /\b(FLWSECK_TEST-[a-fA-F0-9]{32}-X)(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3,
+    severity: "low",
+    remediation:
+      "Regenerate the test keys in the Flutterwave Dashboard (Settings > API Keys, test mode) and keep them out of source control.",
+    docs: "https://developer.flutterwave.com/docs/api-keys",
+    examples: {
+      positives: (gen) => {
+        const a = `FLWSECK_TEST-${gen.hex(32)}-X`;
+        const b = `FLWSECK_TEST-${gen.hex(32)}-X`;
+        return [line.env("FLW_SECRET_KEY", a), line.yaml("flutterwave_secret", b)];
+      },
+      negatives: ["FLW_SECRET_KEY=FLWSECK_TEST-SANDBOXDEMOKEY-X"],
+    },
+  },
+  {
+    id: "paystack-secret-key",
+    provider: "Paystack",
+    description: "Paystack live secret key (sk_live_ + 40 hex) near the word paystack.",
+    keywords: ["paystack"],
+    pattern: after(anyCase("paystack"), "sk_live_[a-f0-9]{40}"),
+    secretGroup: 1,
+    entropy: 3,
+    severity: "critical",
+    remediation:
+      "Generate new secret keys in the Paystack Dashboard (Settings > API Keys & Webhooks), which invalidates the old ones, and store them in a vault.",
+    docs: "https://paystack.com/docs/api/authentication/",
+    examples: {
+      positives: (gen) => {
+        const a = `sk_live_${gen.hex(40)}`;
+        const b = `sk_live_${gen.hex(40)}`;
+        return [line.env("PAYSTACK_SECRET_KEY", a), line.text(`paystack = Paystack(secret_key="${b}")`, b)];
+      },
+      negatives: ["PAYSTACK_SECRET_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+    },
+  },
+  {
+    id: "mollie-api-key",
+    provider: "Mollie",
+    description: "Mollie live API key (live_) or organization access token (access_) near the word mollie.",
+    keywords: ["mollie"],
+    pattern: after(anyCase("mollie"), "live_[A-Za-z0-9]{30}|access_[A-Za-z0-9]{40}"),
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation:
+      "Reset the live API key in the Mollie Dashboard (Developers > API keys) or revoke the access token (Developers > Organization access tokens), then store the new one in a vault.",
+    docs: "https://docs.mollie.com/reference/authentication",
+    examples: {
+      positives: (gen) => {
+        const a = `live_${gen.alnum(30)}`;
+        const b = `access_${gen.alnum(40)}`;
+        return [line.env("MOLLIE_API_KEY", a), line.text(`$mollie->setAccessToken("${b}");`, b)];
+      },
+      negatives: ["MOLLIE_API_KEY=live_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+    },
+  },
+  {
+    id: "gocardless-access-token",
+    provider: "GoCardless",
+    description: "GoCardless live access token (live_) near the word gocardless.",
+    keywords: ["gocardless"],
+    pattern: after(
+      anyCase("gocardless", "GoCardless"),
+      "live_[A-Za-z0-9_=-]{40}",
+      120,
+      String.raw`(?![A-Za-z0-9_=-])`,
+    ),
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation:
+      "Revoke the token in the GoCardless Dashboard (Developers > Access tokens), create a new one with the least scope needed and store it in a vault.",
+    docs: "https://developer.gocardless.com/getting-started/api/making-your-first-request",
+    examples: {
+      positives: (gen) => {
+        const a = `live_${gen.base64url(40)}`;
+        const b = `live_${gen.alnum(40)}`;
+        return [
+          line.env("GOCARDLESS_ACCESS_TOKEN", a),
+          line.text(`client = gocardless_pro.Client(access_token="${b}", environment="live")`, b),
+        ];
+      },
+      negatives: ["GOCARDLESS_ACCESS_TOKEN=live_your_access_token"],
+    },
+  },
+  {
+    id: "lemonsqueezy-api-key",
+    provider: "Lemon Squeezy",
+    description: "Lemon Squeezy API key (a JWT) near the words lemon squeezy.",
+    keywords: ["lemonsqueezy", "lemon_squeezy", "lemon-squeezy"],
+    pattern: after(anyCase("lemonsqueezy", "lemon_squeezy", "lemon-squeezy", "LemonSqueezy"), JWT),
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "high",
+    remediation:
+      "Delete the key in Lemon Squeezy (Settings > API), create a new one and store it in a vault.",
+    docs: "https://docs.lemonsqueezy.com/api/getting-started/requests",
+    examples: {
+      positives: (gen) => {
+        const a = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ${gen.base64url(300)}.${gen.base64url(342)}`;
+        const b = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ${gen.base64url(280)}.${gen.base64url(342)}`;
+        return [line.env("LEMONSQUEEZY_API_KEY", a), line.js("lemonSqueezyApiKey", b)];
+      },
+      negatives: ["LEMONSQUEEZY_API_KEY=your-api-key"],
+    },
+  },
+  {
+    id: "paddle-api-key",
+    provider: "Paddle",
+    description: "Paddle Billing live API key (pdl_live_apikey_).",
+    keywords: ["pdl_live_apikey_"],
+    pattern: /\b(pdl_live_apikey_[A-Za-z0-9_]{40,80})(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "critical",
+    remediation: PADDLE_REMEDIATION,
+    docs: "https://developer.paddle.com/api-reference/about/api-keys",
+    examples: {
+      positives: (gen) => {
+        const a = `pdl_live_apikey_${gen.lowerAlnum(26)}_${gen.alnum(22)}_${gen.alnum(3)}`;
+        const b = `pdl_live_apikey_${gen.lowerAlnum(26)}_${gen.alnum(22)}_${gen.alnum(3)}`;
+        return [line.env("PADDLE_API_KEY", a), line.json("paddleApiKey", b)];
+      },
+      negatives: ["PADDLE_API_KEY=pdl_live_apikey_..."],
+    },
+  },
+  {
+    id: "paddle-sandbox-api-key",
+    provider: "Paddle",
+    description: "Paddle Billing sandbox API key (pdl_sdbx_apikey_).",
+    keywords: ["pdl_sdbx_apikey_"],
+    pattern: /\b(pdl_sdbx_apikey_[A-Za-z0-9_]{40,80})(?![A-Za-z0-9_-])/,
+    secretGroup: 1,
+    entropy: 3.5,
+    severity: "low",
+    remediation: PADDLE_REMEDIATION,
+    docs: "https://developer.paddle.com/api-reference/about/api-keys",
+    examples: {
+      positives: (gen) => {
+        const a = `pdl_sdbx_apikey_${gen.lowerAlnum(26)}_${gen.alnum(22)}_${gen.alnum(3)}`;
+        const b = `pdl_sdbx_apikey_${gen.lowerAlnum(26)}_${gen.alnum(22)}_${gen.alnum(3)}`;
+        return [line.env("PADDLE_API_KEY", a), line.yaml("paddle_api_key", b)];
+      },
+      negatives: ["PADDLE_API_KEY=pdl_sdbx_apikey_<key>"],
+    },
+  },
+];
+
+/** Stripe, Shopify and the other payment, commerce and banking-data providers. */
+export const saasPaymentRules: readonly Rule[] = [...stripeRules, ...shopifyRules, ...processorRules];

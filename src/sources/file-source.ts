@@ -1,0 +1,226 @@
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+import ignore, { type Ignore } from "ignore";
+import type { Source, SourceItem, TextChunk } from "./source.ts";
+import { TextChunker } from "./text-chunker.ts";
+
+export interface FileSourceOptions {
+  /** Files and folders to scan. */
+  readonly paths: readonly string[];
+  /** Base for relative display paths. */
+  readonly cwd: string;
+  /** Files larger than this are skipped. */
+  readonly maxFileSize: number;
+  /** Honour .gitignore files. `.keywardenignore` files are always honoured. */
+  readonly gitignore: boolean;
+  /** Extra gitignore-style patterns, relative to each scanned folder. */
+  readonly exclude: readonly string[];
+  /** Chunk size for large files in bytes. */
+  readonly chunkSize?: number;
+  /** Overlap between chunks in characters: at least the catalogue's largest window. */
+  readonly overlap: number;
+}
+
+const BINARY_SNIFF = 8000;
+const DEFAULT_CHUNK = 8 * 1024 * 1024;
+const IGNORE_FILES = [".gitignore", ".keywardenignore"];
+const ALWAYS_SKIPPED_DIRS = new Set([".git", ".hg", ".svn"]);
+
+interface IgnoreScope {
+  readonly dir: string;
+  readonly matcher: Ignore;
+}
+
+function isBinary(head: Buffer): boolean {
+  return head.subarray(0, BINARY_SNIFF).includes(0);
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The text, or undefined when the bytes are not valid UTF-8. One pass: validate and decode. */
+function decodeUtf8(buf: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(buf);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Files and folders on disk. Walks iteratively (10,000 nested folders are fine), honours
+ * .gitignore and .keywardenignore, never follows a symbolic link out of the scanned tree,
+ * skips binaries by content and files over the size cap, and streams large files in
+ * overlapping chunks. Everything not scanned is reported as skipped with a reason.
+ *
+ * @example
+ *   for await (const item of fileSource({ paths: ["."], cwd, maxFileSize, gitignore: true, exclude: [], overlap }).items())
+ */
+export function fileSource(options: FileSourceOptions): Source {
+  return {
+    // Sync I/O inside an async iterable: per-file promises cost more than they save here.
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async *items(): AsyncIterable<SourceItem> {
+      for (const p of options.paths) {
+        const abs = resolve(options.cwd, p);
+        yield* walk(abs, options);
+      }
+    },
+  };
+}
+
+function display(abs: string, cwd: string): string {
+  const rel = relative(cwd, abs);
+  return rel === "" ? "." : rel.startsWith("..") ? abs : rel.split(sep).join("/");
+}
+
+function* walk(rootPath: string, options: FileSourceOptions): Generator<SourceItem> {
+  let rootStat;
+  try {
+    rootStat = statSync(rootPath);
+  } catch (e) {
+    yield { kind: "skipped", skipped: { path: display(rootPath, options.cwd), reason: describeError(e) } };
+    return;
+  }
+  if (!rootStat.isDirectory()) {
+    yield* readFile(rootPath, display(rootPath, options.cwd), options);
+    return;
+  }
+  const rootReal = realpathSync(rootPath);
+  const base = ignore().add(options.exclude);
+  // Explicit stack of [folder, scopes in force]: no recursion, so depth is unbounded.
+  const stack: [string, readonly IgnoreScope[]][] = [[rootPath, [{ dir: rootPath, matcher: base }]]];
+  while (stack.length > 0) {
+    const [dir, parentScopes] = stack.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      yield { kind: "skipped", skipped: { path: display(dir, options.cwd), reason: describeError(e) } };
+      continue;
+    }
+    let scopes = parentScopes;
+    for (const name of IGNORE_FILES) {
+      if (name === ".gitignore" && !options.gitignore) continue;
+      if (!entries.some((e) => e.name === name && e.isFile())) continue;
+      try {
+        scopes = [...scopes, { dir, matcher: ignore().add(readFileSync(join(dir, name), "utf8")) }];
+      } catch {
+        // An unreadable ignore file ignores nothing; the file itself is reported when read.
+      }
+    }
+    entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+    const subdirs: string[] = [];
+    const files: string[] = [];
+    for (const e of entries) {
+      const abs = join(dir, e.name);
+      const isDir = e.isDirectory();
+      if (isDir && ALWAYS_SKIPPED_DIRS.has(e.name)) continue;
+      if (isIgnored(abs, isDir, scopes)) continue;
+      if (e.isSymbolicLink()) {
+        const target = resolveLink(abs);
+        if (target === undefined) {
+          yield { kind: "skipped", skipped: { path: display(abs, options.cwd), reason: "broken symbolic link" } };
+        } else if (target !== rootReal && !target.startsWith(rootReal + sep)) {
+          yield { kind: "skipped", skipped: { path: display(abs, options.cwd), reason: "symbolic link out of the scanned tree" } };
+        } else if (statSync(abs).isFile()) {
+          files.push(abs);
+        }
+        // A link to a folder inside the tree is reached through the folder itself.
+        continue;
+      }
+      if (isDir) subdirs.push(abs);
+      else if (e.isFile()) files.push(abs);
+    }
+    for (const f of files.reverse()) yield* readFile(f, display(f, options.cwd), options);
+    for (const d of subdirs) stack.push([d, scopes]);
+  }
+}
+
+function isIgnored(abs: string, isDir: boolean, scopes: readonly IgnoreScope[]): boolean {
+  for (const s of scopes) {
+    const rel = relative(s.dir, abs).split(sep).join("/");
+    if (rel === "" || rel.startsWith("..")) continue;
+    if (s.matcher.ignores(isDir ? `${rel}/` : rel)) return true;
+  }
+  return false;
+}
+
+function resolveLink(abs: string): string | undefined {
+  try {
+    return existsSync(abs) ? realpathSync(abs) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "ENOENT") return "not found";
+  if (code === "ELOOP") return "symbolic link loop";
+  return `unreadable (${code ?? "error"})`;
+}
+
+function* readFile(abs: string, path: string, options: FileSourceOptions): Generator<SourceItem> {
+  let fd: number;
+  let size: number;
+  try {
+    const st = lstatSync(abs);
+    if (!st.isFile() && !st.isSymbolicLink()) {
+      yield { kind: "skipped", skipped: { path, reason: "not a regular file" } };
+      return;
+    }
+    if (st.size > options.maxFileSize) {
+      yield { kind: "skipped", skipped: { path, reason: `larger than scan.maxFileSize (${st.size} > ${options.maxFileSize} bytes)` } };
+      return;
+    }
+    fd = openSync(abs, "r");
+    size = st.size;
+  } catch (e) {
+    yield { kind: "skipped", skipped: { path, reason: describeError(e) } };
+    return;
+  }
+  try {
+    yield* readOpenFile(fd, path, size, options);
+  } catch (e) {
+    yield { kind: "skipped", skipped: { path, reason: describeError(e) } };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function* readOpenFile(fd: number, path: string, size: number, options: FileSourceOptions): Generator<SourceItem> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  // One byte more than the size seen, so a file that grew since is noticed and streamed.
+  let block = Buffer.allocUnsafe(Math.min(chunkSize, size + 1));
+  let n = readSync(fd, block, 0, block.length, null);
+  if (n === 0) return;
+  const head = block.subarray(0, n);
+  if (isBinary(head)) {
+    yield { kind: "skipped", skipped: { path, reason: "binary content" } };
+    return;
+  }
+  if (n < block.length) {
+    // Whole file in one block: the common case.
+    const text = decodeUtf8(head);
+    if (text !== undefined) {
+      yield { kind: "chunk", chunk: single(path, text, n) };
+    } else {
+      yield { kind: "skipped", skipped: { path, reason: "invalid UTF-8: scanned as Latin-1" } };
+      yield { kind: "chunk", chunk: single(path, head.toString("latin1"), n) };
+    }
+    return;
+  }
+  const chunker = new TextChunker(path, options.overlap, "utf8");
+  while (n > 0) {
+    yield { kind: "chunk", chunk: chunker.push(block.subarray(0, n)) };
+    if (block.length < chunkSize) block = Buffer.allocUnsafe(chunkSize);
+    n = readSync(fd, block, 0, block.length, null);
+  }
+  const last = chunker.end();
+  if (last !== undefined) yield { kind: "chunk", chunk: last };
+}
+
+function single(path: string, text: string, bytes: number): TextChunk {
+  return { path, text, line: 1, column: 1, ownedTo: text.length, bytes, first: true };
+}

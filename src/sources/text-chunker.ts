@@ -1,0 +1,78 @@
+import { StringDecoder } from "node:string_decoder";
+import type { TextChunk } from "./source.ts";
+
+/**
+ * Turns a stream of byte blocks into overlapping text chunks of bounded size, so a 1 GB
+ * single-line file is scanned in constant memory and a secret that straddles two blocks is
+ * still found. Each chunk repeats the previous one's last `overlap` characters, and owns
+ * the matches that start before `ownedTo`: the ranges tile the document exactly, so
+ * nothing is reported twice. The overlap must exceed the longest possible match.
+ *
+ * @example
+ *   const c = new TextChunker("big.log", 64 * 1024, "utf8"); for (const b of blocks) yield* c.push(b); yield* c.end();
+ */
+export class TextChunker {
+  readonly #path: string;
+  readonly #overlap: number;
+  readonly #decoder: StringDecoder;
+  #carry = "";
+  #line = 1;
+  #column = 1;
+  #first = true;
+
+  constructor(path: string, overlap: number, encoding: "utf8" | "latin1") {
+    this.#path = path;
+    this.#overlap = overlap;
+    this.#decoder = new StringDecoder(encoding);
+  }
+
+  /** Returns the chunk for one block of bytes. */
+  push(block: Buffer): TextChunk {
+    return this.#emit(this.#decoder.write(block), block.length);
+  }
+
+  /**
+   * Returns the last chunk: the carried tail (plus any bytes the decoder held back), which
+   * owns everything in it. Undefined when nothing was pushed.
+   */
+  end(): TextChunk | undefined {
+    const text = this.#carry + this.#decoder.end();
+    if (text.length === 0) return undefined;
+    const chunk: TextChunk = {
+      path: this.#path,
+      text,
+      line: this.#line,
+      column: this.#column,
+      ownedTo: text.length,
+      bytes: 0,
+      first: this.#first,
+    };
+    this.#carry = "";
+    return chunk;
+  }
+
+  #emit(fresh: string, bytes: number): TextChunk {
+    const text = this.#carry + fresh;
+    const keep = Math.min(this.#overlap, text.length);
+    const chunk: TextChunk = {
+      path: this.#path,
+      text,
+      line: this.#line,
+      column: this.#column,
+      ownedTo: text.length - keep,
+      bytes,
+      first: this.#first,
+    };
+    this.#first = false;
+    const dropped = text.length - keep;
+    // Advance the position of the carried tail's first character.
+    for (let i = 0; i < dropped; i++) {
+      if (text.charCodeAt(i) === 10) {
+        this.#line++;
+        this.#column = 1;
+      } else this.#column++;
+    }
+    this.#carry = text.slice(dropped);
+    return chunk;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The one migration set, defined in code so the build carries it. Each migration is written
+ * once for every dialect; where the databases differ, it asks the dialect's capabilities
+ * (the column type of byte strings), never the dialect's name. Never edit a migration that
+ * has shipped: add a new one.
+ */
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { KeywardenError } from "../core/errors.ts";
+import type { StorageCapabilities } from "./capabilities.ts";
+
+/** The hash before the first audit entry. */
+export const GENESIS_HASH = "0".repeat(64);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against the schema as it was, not today's types.
+type AnyDb = Kysely<any>;
+
+function migrations(caps: StorageCapabilities): Record<string, Migration> {
+  const bytes = caps.bytesType;
+  return {
+    "0001_vault": {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable("secrets")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("path", "text", (c) => c.notNull().unique())
+          .addColumn("project", "text", (c) => c.notNull())
+          .addColumn("environment", "text", (c) => c.notNull())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("current_version", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("deleted_at", "text")
+          .addColumn("provider", "text")
+          .addColumn("kind", "text")
+          .addColumn("owner", "text")
+          .addColumn("consumers", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("tags", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("expires_at", "text")
+          .addColumn("max_age_seconds", "integer")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .addColumn("last_read_at", "text")
+          .execute();
+        await db.schema.createIndex("secrets_env_idx").on("secrets").columns(["project", "environment"]).execute();
+        await db.schema
+          .createTable("secret_versions")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("secret_id", "text", (c) => c.notNull().references("secrets.id"))
+          .addColumn("version", "integer", (c) => c.notNull())
+          .addColumn("ciphertext", bytes)
+          .addColumn("fingerprint", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("restored_from", "integer")
+          .addColumn("destroyed_at", "text")
+          .addUniqueConstraint("secret_versions_secret_version_uq", ["secret_id", "version"])
+          .execute();
+        await db.schema.createIndex("secret_versions_fingerprint_idx").on("secret_versions").column("fingerprint").execute();
+        await db.schema
+          .createTable("data_keys")
+          .addColumn("version_id", "text", (c) => c.primaryKey().references("secret_versions.id"))
+          .addColumn("kek_version", "integer", (c) => c.notNull())
+          .addColumn("wrapped", bytes, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("data_keys_kek_version_idx").on("data_keys").column("kek_version").execute();
+        await db.schema
+          .createTable("vault_meta")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("kek_version", "integer", (c) => c.notNull())
+          .addColumn("wrapped", bytes, (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("audit_log")
+          .addColumn("seq", "integer", (c) => c.primaryKey())
+          .addColumn("id", "text", (c) => c.notNull().unique())
+          .addColumn("at", "text", (c) => c.notNull())
+          .addColumn("actor", "text", (c) => c.notNull())
+          .addColumn("action", "text", (c) => c.notNull())
+          .addColumn("path", "text")
+          .addColumn("version", "integer")
+          .addColumn("result", "text", (c) => c.notNull())
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("request_id", "text", (c) => c.notNull())
+          .addColumn("detail", "text")
+          .addColumn("prev_hash", "text", (c) => c.notNull())
+          .addColumn("hash", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("audit_log_path_idx").on("audit_log").column("path").execute();
+        await db.schema.createIndex("audit_log_at_idx").on("audit_log").column("at").execute();
+        await db.schema
+          .createTable("audit_head")
+          .addColumn("id", "integer", (c) => c.primaryKey())
+          .addColumn("seq", "integer", (c) => c.notNull())
+          .addColumn("hash", "text", (c) => c.notNull())
+          .execute();
+        await db.insertInto("audit_head").values({ id: 1, seq: 0, hash: GENESIS_HASH }).execute();
+      },
+    },
+  };
+}
+
+/** The names of every migration this build knows, in order. */
+export function migrationNames(caps: StorageCapabilities): string[] {
+  return Object.keys(migrations(caps)).sort();
+}
+
+function provider(caps: StorageCapabilities): MigrationProvider {
+  return { getMigrations: () => Promise.resolve(migrations(caps)) };
+}
+
+/** What `migrate` did. */
+export interface MigrateResult {
+  /** Migrations applied now, in order. */
+  readonly applied: readonly string[];
+  /** Every migration the database has after the run. */
+  readonly current: readonly string[];
+}
+
+/**
+ * Brings the schema up to date, in one transaction (so two processes starting together
+ * apply each migration once). A database migrated by a newer Keywarden is refused.
+ *
+ * @example
+ *   const { applied } = await migrateToLatest(storage.db, storage.caps);
+ */
+export async function migrateToLatest(db: AnyDb, caps: StorageCapabilities): Promise<MigrateResult> {
+  const migrator = new Migrator({
+    db,
+    provider: provider(caps),
+    migrationTableName: "kw_migration",
+    migrationLockTableName: "kw_migration_lock",
+    ...(caps.schema === undefined ? {} : { migrationTableSchema: caps.schema }),
+  });
+  const known = new Set(migrationNames(caps));
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "(setup)";
+    const reason = error instanceof Error ? error.message : String(error);
+    if (/corrupted migrations|missing/i.test(reason)) {
+      throw new KeywardenError("KW_ERR_STORAGE_SCHEMA_NEWER", { reason });
+    }
+    throw new KeywardenError("KW_ERR_STORAGE_MIGRATE", { migration: failed, reason }, { cause: error });
+  }
+  const applied = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+  const current = (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  const unknown = current.filter((n) => !known.has(n));
+  if (unknown.length > 0) throw new KeywardenError("KW_ERR_STORAGE_SCHEMA_NEWER", { reason: `unknown migrations ${unknown.join(", ")}` });
+  return { applied, current };
+}
+
+/** Used by tests and `keywarden migrate` to show the database engine's own version. */
+export async function serverVersion(db: AnyDb, caps: StorageCapabilities): Promise<string> {
+  const r = await sql<{ v: string }>`select ${sql.raw(caps.versionFunction)} as v`.execute(db);
+  return String(r.rows[0]?.v ?? "");
+}

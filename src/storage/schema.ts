@@ -1,0 +1,95 @@
+/**
+ * The database schema as Kysely sees it: one interface per table. Times are ISO-8601 UTC
+ * strings (`Date.toISOString()`, which sort as text), byte strings are `Uint8Array` (BLOB on
+ * SQLite, bytea on PostgreSQL), flags are integers. migrations.ts creates exactly this.
+ */
+
+/** One secret: a path and its metadata. Values live in `secret_versions`. */
+export interface SecretsTable {
+  readonly id: string;
+  /** `project/environment/NAME`, unique. */
+  readonly path: string;
+  readonly project: string;
+  readonly environment: string;
+  readonly name: string;
+  /** The newest version number (0 before the first write completes). */
+  current_version: number;
+  deleted_at: string | null;
+  /** Filled from the detection engine when it recognises the current value. */
+  provider: string | null;
+  kind: string | null;
+  owner: string | null;
+  /** JSON array of strings. */
+  consumers: string;
+  /** JSON array of strings. */
+  tags: string;
+  expires_at: string | null;
+  max_age_seconds: number | null;
+  readonly created_at: string;
+  updated_at: string;
+  last_read_at: string | null;
+}
+
+/** One immutable version of a secret's value. */
+export interface SecretVersionsTable {
+  readonly id: string;
+  readonly secret_id: string;
+  readonly version: number;
+  /** sealBytes(dataKey, value, aad); null once destroyed. */
+  ciphertext: Uint8Array | null;
+  /** Hex HMAC-SHA-256 of the value under the vault's fingerprint key. */
+  readonly fingerprint: string;
+  readonly created_at: string;
+  readonly created_by: string;
+  /** The version this one was restored from, if any. */
+  readonly restored_from: number | null;
+  destroyed_at: string | null;
+}
+
+/** The wrapped data key of one version; deleting the row destroys the version. */
+export interface DataKeysTable {
+  readonly version_id: string;
+  kek_version: number;
+  wrapped: Uint8Array;
+}
+
+/** Vault-wide keys (fingerprint, audit checkpoint), each wrapped by the KEK. */
+export interface VaultMetaTable {
+  readonly name: string;
+  kek_version: number;
+  wrapped: Uint8Array;
+  readonly created_at: string;
+}
+
+/** The append-only audit log, a hash chain in `seq` order. */
+export interface AuditLogTable {
+  readonly seq: number;
+  readonly id: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly path: string | null;
+  readonly version: number | null;
+  readonly result: string;
+  readonly source: string;
+  readonly request_id: string;
+  readonly detail: string | null;
+  readonly prev_hash: string;
+  readonly hash: string;
+}
+
+/** One row (id 1): the chain's head, updated in the transaction of each append. */
+export interface AuditHeadTable {
+  readonly id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface Database {
+  secrets: SecretsTable;
+  secret_versions: SecretVersionsTable;
+  data_keys: DataKeysTable;
+  vault_meta: VaultMetaTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+}

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { chmodSync, mkdirSync, openSync, closeSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { loadConfig } from "../../src/config/load.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { formatToken } from "../../src/core/token-format.ts";
+import { fileSource } from "../../src/sources/file-source.ts";
+import { createScanService } from "../../src/services/scan/scan-service.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+function scanner(cwd: string) {
+  const { config } = loadConfig({ cwd, env: {} });
+  return createScanService({ config, clock: systemClock });
+}
+
+async function scanDir(dir: string, extra: { chunkSize?: number; maxFileSize?: number } = {}) {
+  const s = scanner(dir);
+  return s.scan({
+    sources: [
+      fileSource({
+        paths: ["."],
+        cwd: dir,
+        maxFileSize: extra.maxFileSize ?? 1024 * 1024 * 1024,
+        gitignore: true,
+        exclude: [],
+        overlap: s.catalogue.maxWindow,
+        chunkSize: extra.chunkSize,
+      }),
+    ],
+  });
+}
+
+test(".gitignore and .keywardenignore are honoured, nested ones too; .git is never read", async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, "sub", "deeper"), { recursive: true });
+  mkdirSync(join(dir, ".git"));
+  mkdirSync(join(dir, "build"));
+  const line = (): string => `TOKEN=${formatToken("svc")}\n`;
+  writeFileSync(join(dir, ".gitignore"), "build/\n*.log\n");
+  writeFileSync(join(dir, "sub", ".keywardenignore"), "skipped.txt\n");
+  writeFileSync(join(dir, "build", "out.js"), line());
+  writeFileSync(join(dir, "app.log"), line());
+  writeFileSync(join(dir, ".git", "config"), line());
+  writeFileSync(join(dir, "sub", "skipped.txt"), line());
+  writeFileSync(join(dir, "sub", "deeper", "found.env"), line());
+  writeFileSync(join(dir, "found.env"), line());
+  const r = await scanDir(dir);
+  assert.deepEqual(r.findings.map((f) => f.file).sort(), ["found.env", "sub/deeper/found.env"]);
+});
+
+test("binaries, oversized files, broken links and links out of the tree are skipped with reasons", async (t) => {
+  const dir = tempDir(t);
+  const outside = tempDir(t);
+  writeFileSync(join(outside, "secret.env"), `TOKEN=${formatToken("svc")}\n`);
+  writeFileSync(join(dir, "image.bin"), Buffer.concat([Buffer.from(`TOKEN=${formatToken("svc")}`), Buffer.from([0, 1, 2, 0])]));
+  writeFileSync(join(dir, "big.txt"), "x".repeat(2048));
+  symlinkSync(join(dir, "nowhere"), join(dir, "broken"));
+  symlinkSync(join(outside, "secret.env"), join(dir, "escape.env"));
+  const r = await scanDir(dir, { maxFileSize: 1024 });
+  assert.equal(r.findings.length, 0);
+  const reasons = Object.fromEntries(r.skipped.map((s) => [s.path, s.reason]));
+  assert.equal(reasons["image.bin"], "binary content");
+  assert.match(reasons["big.txt"]!, /larger than scan\.maxFileSize/);
+  assert.equal(reasons.broken, "broken symbolic link");
+  assert.equal(reasons["escape.env"], "symbolic link out of the scanned tree");
+});
+
+test("unreadable files are skipped, not fatal", { skip: process.getuid?.() === 0 ? "root reads everything" : false }, async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, "locked.env"), "x");
+  chmodSync(join(dir, "locked.env"), 0);
+  const r = await scanDir(dir);
+  assert.deepEqual(r.skipped, [{ path: "locked.env", reason: "permission denied" }]);
+});
+
+test("invalid UTF-8 is scanned as Latin-1 and reported", async (t) => {
+  const dir = tempDir(t);
+  const token = formatToken("svc");
+  writeFileSync(join(dir, "latin.txt"), Buffer.concat([Buffer.from([0xe9, 0xff, 0x0a]), Buffer.from(`k=${token}\n`)]));
+  const r = await scanDir(dir);
+  assert.equal(r.findings.length, 1);
+  assert.equal(r.findings[0]!.line, 2);
+  assert.deepEqual(r.skipped, [{ path: "latin.txt", reason: "invalid UTF-8: scanned as Latin-1" }]);
+});
+
+test("10,000 nested folders are walked without recursion", async (t) => {
+  const dir = tempDir(t);
+  // Build the chain with short names, relative to keep paths under PATH_MAX per mkdir call.
+  let cur = dir;
+  const parts: string[] = [];
+  for (let i = 0; i < 10_000; i++) parts.push("d");
+  // mkdir in slices so no single path exceeds the OS limit.
+  for (let i = 0; i < parts.length; i += 1000) {
+    cur = join(cur, ...parts.slice(i, i + 1000));
+    try {
+      mkdirSync(cur, { recursive: true });
+    } catch {
+      break;
+    }
+  }
+  const r = await scanDir(dir);
+  assert.equal(r.findings.length, 0);
+});
+
+test("a large one-line file is scanned in overlapping chunks: a key across a chunk boundary is found once, at the right column", async (t) => {
+  const dir = tempDir(t);
+  const token = formatToken("svc");
+  const chunk = 64 * 1024;
+  const file = join(dir, "one-line.min.js");
+  const fd = openSync(file, "w");
+  // Put the token so that it straddles the first chunk boundary, then another far later.
+  const before = chunk - 20;
+  writeSync(fd, "a".repeat(before - 1) + " ");
+  writeSync(fd, token);
+  writeSync(fd, " " + "b".repeat(chunk * 5));
+  writeSync(fd, " " + token + " ");
+  closeSync(fd);
+  const r = await scanDir(dir, { chunkSize: chunk });
+  assert.deepEqual(
+    r.findings.map((f) => [f.line, f.column]),
+    [
+      [1, before + 1],
+      [1, before + token.length + 1 + chunk * 5 + 2],
+    ],
+  );
+  assert.equal(r.stats.files, 1);
+});

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { writeFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { formatToken } from "../../src/core/token-format.ts";
+import { runCli } from "../helpers/cli.ts";
+import { gitIn, initRepo } from "../helpers/git.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+interface JsonFinding {
+  file: string;
+  line: number;
+  secret: string;
+  commit?: string;
+  author?: string;
+  email?: string;
+  date?: string;
+}
+
+function scanJson(args: string[], cwd: string): { code: number; findings: JsonFinding[]; stderr: string } {
+  const r = runCli(["scan", "--format", "json", "--show-secrets", ...args], { cwd });
+  return { code: r.code, findings: r.stdout === "" ? [] : (JSON.parse(r.stdout) as { findings: JsonFinding[] }).findings, stderr: r.stderr };
+}
+
+test("scan --git finds a key that was committed and then deleted, with its commit, author and path", (t) => {
+  const dir = tempDir(t);
+  initRepo(dir);
+  const leaked = formatToken("svc");
+  writeFileSync(join(dir, "README.md"), "# app\n");
+  gitIn(dir, ["add", "."]);
+  gitIn(dir, ["commit", "-qm", "initial"]);
+  writeFileSync(join(dir, "config.env"), `LOG=info\nKEYWARDEN_TOKEN=${leaked}\n`);
+  gitIn(dir, ["add", "."]);
+  gitIn(dir, ["commit", "-qm", "add config"], { GIT_AUTHOR_DATE: "2026-03-04T05:06:07Z" });
+  const leakCommit = gitIn(dir, ["rev-parse", "HEAD"]).trim();
+  // The same secret again in a modified blob must not be reported twice.
+  writeFileSync(join(dir, "config.env"), `LOG=debug\nKEYWARDEN_TOKEN=${leaked}\n`);
+  gitIn(dir, ["commit", "-qam", "debug logs"]);
+  const debugCommit = gitIn(dir, ["rev-parse", "HEAD"]).trim();
+  rmSync(join(dir, "config.env"));
+  gitIn(dir, ["commit", "-qam", "remove config"]);
+  // A secret in a commit message, on another branch.
+  const inMessage = formatToken("usr");
+  gitIn(dir, ["checkout", "-qb", "feature"]);
+  gitIn(dir, ["commit", "-q", "--allow-empty", "-m", `wip\n\ntoken for staging: ${inMessage}`]);
+  gitIn(dir, ["checkout", "-q", "main"]);
+
+  assert.equal(scanJson(["."], dir).code, 0, "the work tree is clean now");
+  const r = scanJson(["--git", "."], dir);
+  assert.equal(r.code, 1, r.stderr);
+  const byFile = new Map(r.findings.map((f) => [f.file, f]));
+  assert.equal(r.findings.length, 2, JSON.stringify(r.findings, null, 2));
+  const config = byFile.get("config.env")!;
+  assert.equal(config.secret, leaked);
+  assert.equal(config.line, 2);
+  assert.equal(config.commit, leakCommit);
+  assert.equal(config.author, "Ada Lovelace");
+  assert.equal(config.email, "ada@example.test");
+  assert.equal(config.date, "2026-03-04T05:06:07+00:00");
+  const message = r.findings.find((f) => f.file.endsWith("(commit message)"))!;
+  assert.equal(message.secret, inMessage);
+  assert.equal(message.line, 3);
+
+  // Narrowing: only main, or only commits after the leak, or only the newest commit.
+  assert.deepEqual(scanJson(["--git", "--branch", "main", "."], dir).findings.map((f) => f.file), ["config.env"]);
+  // After the leak, the modified blob still holds the secret: it is found with that commit.
+  assert.deepEqual(scanJson(["--git", "--branch", "main", "--since", leakCommit, "."], dir).findings.map((f) => f.commit), [debugCommit]);
+  assert.equal(scanJson(["--git", "--branch", "main", "--since", debugCommit, "."], dir).code, 0);
+  assert.equal(scanJson(["--git", "--branch", "main", "--max-commits", "1", "."], dir).code, 0);
+});
+
+test("scan --git on a folder that is not a repository is a clear error", (t) => {
+  const dir = tempDir(t);
+  const r = runCli(["scan", "--git", "."], { cwd: dir, env: { GIT_CEILING_DIRECTORIES: join(dir, "..") } });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /KW_ERR_GIT_FAILED/);
+});
+
+test("scan --staged sees only lines added in the index, at their line numbers", (t) => {
+  const dir = tempDir(t);
+  initRepo(dir);
+  const old = formatToken("svc");
+  writeFileSync(join(dir, "app.py"), `A = 1\nOLD = "${old}"\n`);
+  gitIn(dir, ["add", "."]);
+  gitIn(dir, ["commit", "-qm", "old secret already committed"]);
+  const fresh = formatToken("svc");
+  writeFileSync(join(dir, "app.py"), `A = 1\nOLD = "${old}"\nB = 2\nNEW = "${fresh}"\n`);
+  writeFileSync(join(dir, "unstaged.py"), `X = "${formatToken("svc")}"\n`);
+  gitIn(dir, ["add", "app.py"]);
+  const r = scanJson(["--staged", "."], dir);
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(r.findings.map((f) => [f.file, f.line, f.secret]), [["app.py", 4, fresh]]);
+});
