@@ -3,7 +3,19 @@
  * full of hashes, base64 and key-like names), installed once into .bench/corpus and reused.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { BENCH_DIR, MB } from "./measure.ts";
 
@@ -41,10 +53,15 @@ export interface CorpusFile {
 export function ensureCorpus(): void {
   const wanted = JSON.stringify({ packages: CORPUS_PACKAGES, before: NPM_BEFORE });
   if (existsSync(CORPUS_ROOT) && existsSync(STAMP) && readFileSync(STAMP, "utf8") === wanted) return;
-  console.log(`building the corpus in ${CORPUS_DIR} (npm install of ${CORPUS_PACKAGES.length} pinned packages)...`);
+  console.log(
+    `building the corpus in ${CORPUS_DIR} (npm install of ${CORPUS_PACKAGES.length} pinned packages)...`,
+  );
   rmSync(CORPUS_DIR, { recursive: true, force: true });
   mkdirSync(CORPUS_DIR, { recursive: true });
-  writeFileSync(join(CORPUS_DIR, "package.json"), JSON.stringify({ name: "keywarden-bench-corpus", private: true }));
+  writeFileSync(
+    join(CORPUS_DIR, "package.json"),
+    JSON.stringify({ name: "keywarden-bench-corpus", private: true }),
+  );
   const r = spawnSync(
     "npm",
     [
@@ -62,7 +79,8 @@ export function ensureCorpus(): void {
     ],
     { cwd: CORPUS_DIR, stdio: "inherit" },
   );
-  if (r.error !== undefined || r.status !== 0) throw new Error(`npm install of the corpus failed (exit ${r.status ?? "none"})`);
+  if (r.error !== undefined || r.status !== 0)
+    throw new Error(`npm install of the corpus failed (exit ${r.status ?? "none"})`);
   writeFileSync(STAMP, wanted);
 }
 
@@ -104,7 +122,12 @@ function readSize(abs: string): number {
 /** Files whose presence changes what one tool scans: ignore and config files of either tool. */
 function changesScope(rel: string): boolean {
   const name = rel.slice(rel.lastIndexOf("/") + 1);
-  return name === ".keywardenignore" || name === "keywarden.toml" || name.startsWith(".secretlintrc") || name.startsWith(".secretlintignore");
+  return (
+    name === ".keywardenignore" ||
+    name === "keywarden.toml" ||
+    name.startsWith(".secretlintrc") ||
+    name.startsWith(".secretlintignore")
+  );
 }
 
 export interface Sample {
@@ -124,7 +147,10 @@ export interface Sample {
  * @example
  *   const sample = buildSample(files, { dir, minBytes: 20 * MB, batchSize: 250 });
  */
-export function buildSample(files: readonly CorpusFile[], options: { dir: string; minBytes: number; batchSize: number }): Sample {
+export function buildSample(
+  files: readonly CorpusFile[],
+  options: { dir: string; minBytes: number; batchSize: number },
+): Sample {
   const eligible = files.filter((f) => !changesScope(f.rel));
   let step = 10;
   let picked = eligible.filter((_, i) => i % step === 0);
@@ -137,7 +163,11 @@ export function buildSample(files: readonly CorpusFile[], options: { dir: string
   picked.forEach((f, i) => {
     const batch = `b${String(Math.floor(i / options.batchSize)).padStart(3, "0")}`;
     if (i % options.batchSize === 0) batches.push(join(options.dir, batch));
-    const target = join(options.dir, batch, ...f.rel.split("/").map((s) => (s === "node_modules" ? "_nm" : s)));
+    const target = join(
+      options.dir,
+      batch,
+      ...f.rel.split("/").map((s) => (s === "node_modules" ? "_nm" : s)),
+    );
     mkdirSync(dirname(target), { recursive: true });
     try {
       linkSync(f.abs, target);

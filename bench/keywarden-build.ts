@@ -41,18 +41,40 @@ export function keywardenCli(): string {
   console.log("dist/ is older than src/: building the CLI into .bench/kw/dist");
   mkdirSync(PRIVATE_ROOT, { recursive: true });
   // The CLI reads ../../package.json for its version; module resolution walks up to ROOT/node_modules.
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
-  writeFileSync(join(PRIVATE_ROOT, "package.json"), JSON.stringify({ name: pkg.name, version: pkg.version, type: "module", private: true }));
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+    name: string;
+    version: string;
+  };
+  writeFileSync(
+    join(PRIVATE_ROOT, "package.json"),
+    JSON.stringify({ name: pkg.name, version: pkg.version, type: "module", private: true }),
+  );
   const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
   const r = spawnSync(
     process.execPath,
-    [tsc, "-p", "tsconfig.build.json", "--outDir", join(PRIVATE_ROOT, "dist"), "--declaration", "false", "--sourceMap", "false"],
+    [
+      tsc,
+      "-p",
+      "tsconfig.build.json",
+      "--outDir",
+      join(PRIVATE_ROOT, "dist"),
+      "--declaration",
+      "false",
+      "--sourceMap",
+      "false",
+    ],
     { cwd: ROOT, encoding: "utf8" },
   );
   if (r.status !== 0) {
-    const first = (r.stdout + r.stderr).split("\n").filter((l) => l.trim() !== "").slice(0, 5);
-    console.log(`warning: tsc reported errors (work in progress elsewhere?); using its output anyway:\n  ${first.join("\n  ")}`);
+    const first = (r.stdout + r.stderr)
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .slice(0, 5);
+    console.log(
+      `warning: tsc reported errors (work in progress elsewhere?); using its output anyway:\n  ${first.join("\n  ")}`,
+    );
   }
-  if (mtimeOf(privateBin) <= srcNewest) throw new Error("building the CLI produced no .bench/kw/dist/cli/bin.js");
+  if (mtimeOf(privateBin) <= srcNewest)
+    throw new Error("building the CLI produced no .bench/kw/dist/cli/bin.js");
   return privateBin;
 }

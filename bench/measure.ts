@@ -73,7 +73,9 @@ export function runNode(script: string, args: readonly string[], options: { cwd:
   const rusageFile = join(TMP_DIR, `rusage-${process.pid}.json`);
   rmSync(rusageFile, { force: true });
   const nodeArgs = ["--import", probe(), script, ...args];
-  const [cmd, cmdArgs] = canPin() ? ["taskset", ["-c", "0", process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const [cmd, cmdArgs] = canPin()
+    ? ["taskset", ["-c", "0", process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
   const started = performance.now();
   const r = spawnSync(cmd, cmdArgs, {
     cwd: options.cwd,

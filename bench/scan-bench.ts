@@ -56,7 +56,11 @@ function runKeywarden(bin: string, dir: string, on: string, work: string): Measu
   const emptyConfig = join(work, "keywarden.toml");
   writeFileSync(emptyConfig, "");
   rmSync(out, { force: true });
-  const r = runNode(bin, ["--config", emptyConfig, "scan", ".", "--no-gitignore", "--format", "json", "--all", "-o", out], { cwd: dir });
+  const r = runNode(
+    bin,
+    ["--config", emptyConfig, "scan", ".", "--no-gitignore", "--format", "json", "--all", "-o", out],
+    { cwd: dir },
+  );
   if (r.status !== 0 && r.status !== 1) throw new Error(`keywarden exited ${r.status}: ${r.stderr.trim()}`);
   const report = JSON.parse(readFileSync(out, "utf8")) as KeywardenReport;
   return {
@@ -84,7 +88,11 @@ function runSecretlint(batches: readonly string[], bytes: number, on: string, wo
   let maxRssBytes = 0;
   for (const batch of batches) {
     rmSync(out, { force: true });
-    const r = runNode(SECRETLINT_BIN, ["**/*", "--secretlintrc", rc, "--format", "json", "--no-color", "--output", out], { cwd: batch });
+    const r = runNode(
+      SECRETLINT_BIN,
+      ["**/*", "--secretlintrc", rc, "--format", "json", "--no-color", "--output", out],
+      { cwd: batch },
+    );
     if (r.status !== 0) throw new Error(`secretlint exited ${r.status} in ${batch}: ${r.stderr.trim()}`);
     const results = JSON.parse(readFileSync(out, "utf8")) as SecretlintResult[];
     files += results.length;
@@ -93,7 +101,17 @@ function runSecretlint(batches: readonly string[], bytes: number, on: string, wo
     cpuMs += r.cpuMs;
     maxRssBytes = Math.max(maxRssBytes, r.maxRssBytes);
   }
-  return { tool: "secretlint", on, processes: batches.length, files, bytes, wallMs, cpuMs, maxRssBytes, findings };
+  return {
+    tool: "secretlint",
+    on,
+    processes: batches.length,
+    files,
+    bytes,
+    wallMs,
+    cpuMs,
+    maxRssBytes,
+    findings,
+  };
 }
 
 /**
@@ -104,22 +122,28 @@ function canaryCheck(bin: string, work: string): void {
   const dir = join(work, "canary");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const pick = (alphabet: string, n: number): string => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join("");
+  const pick = (alphabet: string, n: number): string =>
+    Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join("");
   const upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
   const id = "AKIA" + pick(upper + "234567", 16);
   const key = pick(upper + upper.toLowerCase() + "0123456789+/", 40);
   writeFileSync(join(dir, "config.env"), `AWS_ACCESS_KEY_ID=${id}\nAWS_SECRET_ACCESS_KEY=${key}\n`);
   const kw = runKeywarden(bin, dir, "canary", work);
   const sl = runSecretlint([dir], 0, "canary", work);
-  if (kw.findings === 0) throw new Error("keywarden found nothing in the canary file: the bench would measure nothing");
-  if (sl.files !== 1 || sl.findings === 0) throw new Error("secretlint found nothing in the canary file: it is not scanning");
-  console.log(`canary: keywarden ${kw.findings} findings, secretlint ${sl.findings} findings (both tools scan)`);
+  if (kw.findings === 0)
+    throw new Error("keywarden found nothing in the canary file: the bench would measure nothing");
+  if (sl.files !== 1 || sl.findings === 0)
+    throw new Error("secretlint found nothing in the canary file: it is not scanning");
+  console.log(
+    `canary: keywarden ${kw.findings} findings, secretlint ${sl.findings} findings (both tools scan)`,
+  );
 }
 
 const mbps = (m: Measured, ms: number): number => m.bytes / MB / (ms / 1000);
 
 function row(m: Measured): string[] {
-  const label = m.tool === "secretlint" ? `${m.tool} (${m.processes} ${m.processes === 1 ? "proc" : "procs"})` : m.tool;
+  const label =
+    m.tool === "secretlint" ? `${m.tool} (${m.processes} ${m.processes === 1 ? "proc" : "procs"})` : m.tool;
   return [
     label,
     m.on,
@@ -147,25 +171,39 @@ function runScanBench(): void {
   const work = join(TMP_DIR, "scan");
   mkdirSync(work, { recursive: true });
   console.log(`keywarden: ${bin}\nsecretlint: ${SECRETLINT_BIN} (preset-recommend)`);
-  console.log(canPin() ? "each tool is pinned to core 0 (taskset -c 0)" : "warning: taskset not available: tools are not pinned to one core");
+  console.log(
+    canPin()
+      ? "each tool is pinned to core 0 (taskset -c 0)"
+      : "warning: taskset not available: tools are not pinned to one core",
+  );
   canaryCheck(bin, work);
 
-  const sample = buildSample(files, { dir: join(BENCH_DIR, "sample"), minBytes: MIN_SAMPLE, batchSize: BATCH_SIZE });
-  console.log(`sample: every ${sample.step}th text file: ${sample.files} files, ${fixed(sample.bytes / MB)} MB in ${sample.dir}`);
+  const sample = buildSample(files, {
+    dir: join(BENCH_DIR, "sample"),
+    minBytes: MIN_SAMPLE,
+    batchSize: BATCH_SIZE,
+  });
+  console.log(
+    `sample: every ${sample.step}th text file: ${sample.files} files, ${fixed(sample.bytes / MB)} MB in ${sample.dir}`,
+  );
 
   console.log("running keywarden on the sample...");
   const kwSample = runKeywarden(bin, sample.dir, "sample", work);
   console.log("running secretlint on the sample in one process...");
   const slOne = runSecretlint([sample.dir], sample.bytes, "sample", work);
-  console.log(`running secretlint on the sample in ${sample.batches.length} batches of up to ${BATCH_SIZE} files...`);
+  console.log(
+    `running secretlint on the sample in ${sample.batches.length} batches of up to ${BATCH_SIZE} files...`,
+  );
   const slSample = runSecretlint(sample.batches, sample.bytes, "sample", work);
   console.log("running keywarden on the full corpus...");
   const kwFull = runKeywarden(bin, CORPUS_ROOT, "corpus", work);
 
   for (const m of [kwSample, slOne, slSample]) {
-    if (m.files !== sample.files) console.log(`warning: ${m.tool} scanned ${m.files} of the ${sample.files} sample files`);
+    if (m.files !== sample.files)
+      console.log(`warning: ${m.tool} scanned ${m.files} of the ${sample.files} sample files`);
   }
-  if (kwSample.bytes !== sample.bytes) console.log(`warning: keywarden scanned ${kwSample.bytes} bytes of the sample's ${sample.bytes}`);
+  if (kwSample.bytes !== sample.bytes)
+    console.log(`warning: keywarden scanned ${kwSample.bytes} bytes of the sample's ${sample.bytes}`);
 
   console.log("");
   console.log(
@@ -174,21 +212,34 @@ function runScanBench(): void {
       [kwSample, slOne, slSample, kwFull].map(row),
     ),
   );
-  console.log(`(MB = 10^6 bytes; keywarden skipped ${kwFull.skipped} items of the corpus, see its JSON report for reasons)`);
+  console.log(
+    `(MB = 10^6 bytes; keywarden skipped ${kwFull.skipped} items of the corpus, see its JSON report for reasons)`,
+  );
 
   const ratio = (peer: Measured, cpu: boolean): number =>
-    cpu ? mbps(kwSample, kwSample.cpuMs) / mbps(peer, peer.cpuMs) : mbps(kwSample, kwSample.wallMs) / mbps(peer, peer.wallMs);
+    cpu
+      ? mbps(kwSample, kwSample.cpuMs) / mbps(peer, peer.cpuMs)
+      : mbps(kwSample, kwSample.wallMs) / mbps(peer, peer.wallMs);
   const ratioWall = ratio(slSample, false);
   const fullMbps = mbps(kwFull, kwFull.wallMs);
   console.log("");
-  console.log(`ratio keywarden/secretlint, sample, batched:     ${fixed(ratioWall)}x wall, ${fixed(ratio(slSample, true))}x CPU time`);
-  console.log(`ratio keywarden/secretlint, sample, one process: ${fixed(ratio(slOne, false))}x wall, ${fixed(ratio(slOne, true))}x CPU time`);
-  console.log(`target keywarden >= ${TARGET_MBPS} MB/s on one core (full corpus, wall):      ${fixed(fullMbps)} MB/s  ${verdict(fullMbps >= TARGET_MBPS)}`);
-  console.log(`target keywarden >= ${TARGET_RATIO}x secretlint (sample, batched, wall): ${fixed(ratioWall)}x  ${verdict(ratioWall >= TARGET_RATIO)}`);
+  console.log(
+    `ratio keywarden/secretlint, sample, batched:     ${fixed(ratioWall)}x wall, ${fixed(ratio(slSample, true))}x CPU time`,
+  );
+  console.log(
+    `ratio keywarden/secretlint, sample, one process: ${fixed(ratio(slOne, false))}x wall, ${fixed(ratio(slOne, true))}x CPU time`,
+  );
+  console.log(
+    `target keywarden >= ${TARGET_MBPS} MB/s on one core (full corpus, wall):      ${fixed(fullMbps)} MB/s  ${verdict(fullMbps >= TARGET_MBPS)}`,
+  );
+  console.log(
+    `target keywarden >= ${TARGET_RATIO}x secretlint (sample, batched, wall): ${fixed(ratioWall)}x  ${verdict(ratioWall >= TARGET_RATIO)}`,
+  );
 }
 
 export const scanBench: BenchPart = {
   name: "scan",
-  description: "scan throughput and peak memory, Keywarden against secretlint, on >= 200 MB of node_modules text",
+  description:
+    "scan throughput and peak memory, Keywarden against secretlint, on >= 200 MB of node_modules text",
   run: runScanBench,
 };

@@ -6,9 +6,18 @@ import { registerConfig } from "./commands/config.ts";
 import { registerHook } from "./commands/hook.ts";
 import { registerRules } from "./commands/rules.ts";
 import { registerScan } from "./commands/scan.ts";
+import { registerAudit } from "./commands/audit.ts";
+import { registerExport } from "./commands/export.ts";
+import { registerInit } from "./commands/init.ts";
+import { registerKek } from "./commands/kek.ts";
+import { registerRun } from "./commands/run.ts";
+import { registerSecrets } from "./commands/secrets.ts";
 import { packageVersion, type CliIO } from "./io.ts";
 
 const EXAMPLES = `
+Version:
+  keywarden --version                     print the version (-V)
+
 Examples:
   keywarden scan                          find leaked keys in the current folder
   keywarden scan --format sarif -o out.sarif
@@ -21,7 +30,6 @@ Exit codes: 0 clean, 1 findings, 2 usage or fatal error.`;
 function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command("keywarden")
     .description("Find leaked API keys, protect the ones you use, and respond when one leaks.")
-    .version(packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .option("-c, --config <file>", "config file (default: keywarden.toml found walking up from here)")
     .addOption(new Option("--log-level <level>", "log level on stderr").choices([...LOG_LEVELS]))
@@ -40,6 +48,12 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   registerRules(program, io, setExit);
   registerConfig(program, io, setExit);
   registerHook(program, io, setExit);
+  registerInit(program, io, setExit);
+  registerSecrets(program, io, setExit);
+  registerRun(program, io, setExit);
+  registerExport(program, io, setExit);
+  registerAudit(program, io, setExit);
+  registerKek(program, io, setExit);
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined });
     for (const leaf of sub.commands) leaf.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined });
@@ -57,6 +71,12 @@ const HELP_CODES = new Set(["commander.helpDisplayed", "commander.version", "com
  *   process.exitCode = await run(process.argv.slice(2), { stdout: process.stdout, ... });
  */
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  // Handled here rather than as a root option, which commander would also match after a
+  // subcommand and so steal `secrets get PATH --version 2`.
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    io.stdout.write(`${packageVersion()}\n`);
+    return EXIT.OK;
+  }
   let code: number = EXIT.OK;
   const program = buildProgram(io, (c) => {
     code = c;

@@ -152,6 +152,84 @@ export const ERRORS = Object.freeze({
     "Change the key provider's own settings as described, then restart.",
   ),
   // --- end crypto and kms ---
+  // --- storage, vault and audit (src/storage, src/services/vault, src/services/audit) ---
+  KW_ERR_STORAGE_OPEN: spec(
+    "cannot open database {database}: {reason}",
+    503,
+    2,
+    "Check storage.url (or the home folder's permissions) and that the database answers.",
+  ),
+  KW_ERR_STORAGE_MIGRATE: spec(
+    "database migration {migration} failed: {reason}",
+    500,
+    2,
+    "Nothing of that migration was kept; fix the cause and run `keywarden migrate` again.",
+  ),
+  KW_ERR_STORAGE_SCHEMA_NEWER: spec(
+    "the database was migrated by a newer Keywarden: {reason}",
+    500,
+    2,
+    "Upgrade Keywarden; never point an older version at a newer database.",
+  ),
+  KW_ERR_VAULT_PATH_INVALID: spec(
+    "invalid secret path {path}: {reason}",
+    400,
+    2,
+    "Use project/environment/NAME: letters, digits, '.', '_' and '-', for example payments/prod/STRIPE_SECRET_KEY.",
+  ),
+  KW_ERR_VAULT_VALUE_INVALID: spec("invalid value for secret {path}: {reason}", 400, 2, "Give a non-empty value of at most 64 KiB."),
+  KW_ERR_VAULT_NOT_FOUND: spec("no secret at {path}", 404, 2, "Check the path; `keywarden secrets list` shows what exists."),
+  KW_ERR_VAULT_VERSION_NOT_FOUND: spec(
+    "secret {path} has no version {version}",
+    404,
+    2,
+    "`keywarden secrets history PATH` lists its versions.",
+  ),
+  KW_ERR_VAULT_DELETED: spec(
+    "secret {path} is deleted",
+    410,
+    2,
+    "Undelete it with `keywarden secrets restore PATH`, or write a new value.",
+  ),
+  KW_ERR_VAULT_VERSION_DESTROYED: spec(
+    "version {version} of secret {path} was destroyed and cannot be read",
+    410,
+    2,
+    "Read or restore another version (`keywarden secrets history PATH`).",
+  ),
+  KW_ERR_VAULT_CAS_CONFLICT: spec(
+    "secret {path} is at version {actual}, not {expected}: someone else wrote it",
+    409,
+    1,
+    "Read the current version, then retry with --cas set to it.",
+  ),
+  KW_ERR_VAULT_TAMPERED: spec(
+    "version {version} of secret {path} failed its integrity check: {reason}",
+    500,
+    2,
+    "Its ciphertext or wrapped key was modified or copied from another secret; restore the database from a backup.",
+  ),
+  KW_ERR_VAULT_DENIED: spec(
+    "{actor} may not {action} {path}",
+    403,
+    2,
+    "Ask an administrator for access; the attempt was recorded in the audit log.",
+  ),
+  KW_ERR_VAULT_NOT_INITIALIZED: spec(
+    "no vault in {home}",
+    500,
+    2,
+    "Run `keywarden init` (or pass --home / set KEYWARDEN_HOME to the vault's folder).",
+  ),
+  KW_ERR_VAULT_INPUT: spec("cannot read {what}: {reason}", 400, 2, "Check the file, or pipe the value on stdin."),
+  KW_ERR_AUDIT_CHECKPOINT: spec(
+    "cannot {operation} the audit checkpoint {file}: {reason}",
+    500,
+    2,
+    "Check that the home folder is writable; the audit log itself is unchanged.",
+  ),
+  KW_ERR_RUN_FAILED: spec("cannot run {command}: {reason}", 500, 2, "Check the command name and that it is on PATH."),
+  // --- end storage, vault and audit ---
 } satisfies Record<string, ErrorSpec>);
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,5 +1,6 @@
 import { pino, type Logger, type DestinationStream } from "pino";
-import pretty from "pino-pretty";
+import { createRequire } from "node:module";
+import type PinoPretty from "pino-pretty";
 import { SECRET_FIELD_NAMES } from "./redact.ts";
 
 export type { Logger } from "pino";
@@ -22,6 +23,12 @@ export const REDACT_PATHS: readonly string[] = SECRET_FIELD_NAMES.flatMap((name)
   `*.*.${name}`,
 ]).concat(["req.headers.authorization", "req.headers.cookie", 'req.headers["x-vault-token"]']);
 
+/** pino-pretty costs tens of milliseconds to load: only a terminal needs it. */
+function loadPretty(): typeof PinoPretty {
+  const require = createRequire(import.meta.url);
+  return require("pino-pretty") as typeof PinoPretty;
+}
+
 /**
  * A pino logger that never prints a secret field: values under the names in
  * SECRET_FIELD_NAMES are replaced by "[redacted]".
@@ -33,7 +40,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const stream = options.stream ?? process.stderr;
   const usePretty = options.format === "pretty" || (options.format === "auto" && stream.isTTY === true);
   const destination: DestinationStream = usePretty
-    ? pretty({ destination: stream, colorize: stream.isTTY === true, sync: true, ignore: "pid,hostname" })
+    ? loadPretty()({ destination: stream, colorize: stream.isTTY === true, sync: true, ignore: "pid,hostname" })
     : stream;
   return pino(
     {

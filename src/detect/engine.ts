@@ -19,23 +19,31 @@ export interface Match {
 interface CompiledRule {
   readonly rule: Rule;
   readonly regex: RegExp;
+}
+
+/** Rules that share keywords and window size share their windows: computed once per text. */
+interface WindowGroup {
+  readonly keywords: readonly number[];
   readonly before: number;
   readonly after: number;
+  readonly rules: readonly CompiledRule[];
 }
 
 /** The rules prepared for scanning: one automaton over every keyword. */
 export interface Catalogue {
   readonly rules: readonly Rule[];
   readonly automaton: KeywordAutomaton;
-  /** The longest `window.after` of any rule: how much overlap chunked scans need. */
+  /** The longest window of any rule: how much overlap chunked scans need. */
   readonly maxWindow: number;
-  /** @internal keyword index -> compiled rules using it */
-  readonly byKeyword: readonly (readonly CompiledRule[])[];
+  /** @internal rules grouped by keyword set and window */
+  readonly groups: readonly WindowGroup[];
+  /** @internal keyword index -> groups using it */
+  readonly groupsByKeyword: readonly (readonly number[])[];
 }
 
 const DEFAULT_WINDOW = { before: 128, after: 512 };
-/** How far a window may be widened to reach a line boundary. */
-const LINE_SNAP_LIMIT = 1024;
+/** How far a window may be widened to reach a line start or end, or a token boundary. */
+const SNAP_LIMIT = 256;
 
 /**
  * Compiles rules into a catalogue. Throws when a rule's pattern is unbounded or invalid,
@@ -46,8 +54,9 @@ const LINE_SNAP_LIMIT = 1024;
  */
 export function compileCatalogue(rules: readonly Rule[]): Catalogue {
   const keywordIndex = new Map<string, number>();
-  const byKeyword: CompiledRule[][] = [];
-  let maxWindow = DEFAULT_WINDOW.after;
+  const groupIndex = new Map<string, number>();
+  const groups: { keywords: number[]; before: number; after: number; rules: CompiledRule[] }[] = [];
+  let maxWindow = DEFAULT_WINDOW.after + DEFAULT_WINDOW.before;
   for (const rule of rules) {
     const problem = checkBoundedPattern(rule.pattern.source);
     if (problem !== undefined) throw new Error(`rule ${rule.id}: pattern is not bounded: ${problem}`);
@@ -55,52 +64,65 @@ export function compileCatalogue(rules: readonly Rule[]): Catalogue {
     const flags = "gd" + rule.pattern.flags.replace(/[^imsu]/g, "");
     const window = rule.window ?? DEFAULT_WINDOW;
     maxWindow = Math.max(maxWindow, window.after + window.before);
-    const compiled: CompiledRule = {
-      rule,
-      regex: new RegExp(rule.pattern.source, flags),
-      before: window.before,
-      after: window.after,
-    };
-    for (const raw of new Set(rule.keywords.map((k) => k.toLowerCase()))) {
-      let idx = keywordIndex.get(raw);
+    const keywords = [...new Set(rule.keywords.map((k) => k.toLowerCase()))].sort().map((k) => {
+      let idx = keywordIndex.get(k);
       if (idx === undefined) {
-        idx = byKeyword.length;
-        keywordIndex.set(raw, idx);
-        byKeyword.push([]);
+        idx = keywordIndex.size;
+        keywordIndex.set(k, idx);
       }
-      byKeyword[idx]!.push(compiled);
+      return idx;
+    });
+    const key = `${keywords.join(",")}/${window.before}/${window.after}`;
+    let g = groupIndex.get(key);
+    if (g === undefined) {
+      g = groups.length;
+      groupIndex.set(key, g);
+      groups.push({ keywords, before: window.before, after: window.after, rules: [] });
     }
+    groups[g]!.rules.push({ rule, regex: new RegExp(rule.pattern.source, flags) });
   }
+  const groupsByKeyword: number[][] = Array.from({ length: keywordIndex.size }, () => []);
+  groups.forEach((g, gi) => {
+    for (const k of g.keywords) groupsByKeyword[k]!.push(gi);
+  });
   return {
     rules,
     automaton: buildAutomaton([...keywordIndex.keys()]),
-    maxWindow: maxWindow + 2 * LINE_SNAP_LIMIT,
-    byKeyword,
+    maxWindow: maxWindow + 2 * SNAP_LIMIT,
+    groups,
+    groupsByKeyword,
   };
 }
 
+/** Characters a token is made of: a window never starts or ends inside a run of them. */
+function isTokenChar(c: number): boolean {
+  return (
+    (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 43 || c === 47 || c === 61 || c === 46
+  );
+}
+
+/** Moves a window start back to the line start, or else a token boundary, within SNAP_LIMIT. */
 function snapStart(text: string, pos: number): number {
-  const limit = Math.max(0, pos - LINE_SNAP_LIMIT);
+  const limit = Math.max(0, pos - SNAP_LIMIT);
+  let boundary = -1;
   for (let i = pos; i > limit; i--) {
     const c = text.charCodeAt(i - 1);
     if (c === 10) return i;
+    if (boundary < 0 && !isTokenChar(c)) boundary = i;
   }
-  // No newline near: back up to whitespace so a token is not cut in half.
-  for (let i = pos; i > limit; i--) {
-    const c = text.charCodeAt(i - 1);
-    if (c === 32 || c === 9 || c === 13) return i;
-  }
-  return limit;
+  return limit === 0 ? 0 : boundary >= 0 ? boundary : limit;
 }
 
+/** Moves a window end forward to the line end, or else a token boundary, within SNAP_LIMIT. */
 function snapEnd(text: string, pos: number): number {
-  const limit = Math.min(text.length, pos + LINE_SNAP_LIMIT);
-  for (let i = pos; i < limit; i++) if (text.charCodeAt(i) === 10) return i;
+  const limit = Math.min(text.length, pos + SNAP_LIMIT);
+  let boundary = -1;
   for (let i = pos; i < limit; i++) {
     const c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 13) return i;
+    if (c === 10) return i;
+    if (boundary < 0 && !isTokenChar(c)) boundary = i;
   }
-  return limit;
+  return limit === text.length ? limit : boundary >= 0 ? boundary : limit;
 }
 
 /**
@@ -113,36 +135,59 @@ function snapEnd(text: string, pos: number): number {
  *   scanText('token = "ghp_..."', catalogue) // [{ rule, start, end, secret, ... }]
  */
 export function scanText(text: string, catalogue: Catalogue): Match[] {
-  // Windows per compiled rule, merged while collecting: hits arrive in increasing order.
-  const windows = new Map<CompiledRule, number[]>();
+  // Hit positions per keyword, in increasing order.
+  const hits = new Map<number, number[]>();
   catalogue.automaton.scan(text, (keyword, at) => {
-    for (const cr of catalogue.byKeyword[keyword]!) {
-      const start = Math.max(0, at - cr.before);
-      const end = Math.min(text.length, at + cr.after);
-      let list = windows.get(cr);
-      if (list === undefined) {
-        list = [];
-        windows.set(cr, list);
-      }
-      const n = list.length;
-      if (n > 0 && start <= list[n - 1]!) {
-        if (end > list[n - 1]!) list[n - 1] = end;
-      } else list.push(start, end);
-    }
+    const list = hits.get(keyword);
+    if (list === undefined) hits.set(keyword, [at]);
+    else list.push(at);
   });
+  if (hits.size === 0) return [];
+
+  const triggered = new Set<number>();
+  for (const k of hits.keys()) for (const g of catalogue.groupsByKeyword[k]!) triggered.add(g);
 
   const matches: Match[] = [];
-  for (const [cr, list] of windows) {
-    let scannedTo = 0;
-    for (let w = 0; w < list.length; w += 2) {
-      const ws = Math.max(scannedTo, snapStart(text, list[w]!));
-      const we = snapEnd(text, list[w + 1]!);
-      if (we <= ws) continue;
-      scannedTo = we;
-      collectRuleMatches(text, ws, we, cr, matches);
+  for (const gi of triggered) {
+    const group = catalogue.groups[gi]!;
+    const windows = groupWindows(text, group, hits);
+    for (const cr of group.rules) {
+      for (let w = 0; w < windows.length; w += 2) collectRuleMatches(text, windows[w]!, windows[w + 1]!, cr, matches);
     }
   }
   return dedupe(matches);
+}
+
+/** Merged, snapped windows [start, end, start, end, ...] around a group's keyword hits. */
+function groupWindows(text: string, group: WindowGroup, hits: ReadonlyMap<number, number[]>): number[] {
+  let positions: number[] = [];
+  let lists = 0;
+  for (const k of group.keywords) {
+    const list = hits.get(k);
+    if (list === undefined) continue;
+    positions = lists === 0 ? list : positions.concat(list);
+    lists++;
+  }
+  if (lists > 1) positions.sort((a, b) => a - b);
+  const out: number[] = [];
+  for (const at of positions) {
+    const start = at - group.before;
+    const end = at + group.after;
+    const n = out.length;
+    if (n > 0 && start <= out[n - 1]!) {
+      if (end > out[n - 1]!) out[n - 1] = end;
+    } else out.push(start, end);
+  }
+  // Snap after merging, and merge again where snapping made neighbours touch.
+  const snapped: number[] = [];
+  for (let i = 0; i < out.length; i += 2) {
+    const ws = snapStart(text, Math.max(0, out[i]!));
+    const we = snapEnd(text, Math.min(text.length, out[i + 1]!));
+    const n = snapped.length;
+    if (n > 0 && ws <= snapped[n - 1]!) snapped[n - 1] = Math.max(we, snapped[n - 1]!);
+    else snapped.push(ws, we);
+  }
+  return snapped;
 }
 
 function collectRuleMatches(text: string, ws: number, we: number, cr: CompiledRule, out: Match[]): void {

@@ -39,7 +39,11 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
           .addColumn("updated_at", "text", (c) => c.notNull())
           .addColumn("last_read_at", "text")
           .execute();
-        await db.schema.createIndex("secrets_env_idx").on("secrets").columns(["project", "environment"]).execute();
+        await db.schema
+          .createIndex("secrets_env_idx")
+          .on("secrets")
+          .columns(["project", "environment"])
+          .execute();
         await db.schema
           .createTable("secret_versions")
           .addColumn("id", "text", (c) => c.primaryKey())
@@ -53,14 +57,22 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
           .addColumn("destroyed_at", "text")
           .addUniqueConstraint("secret_versions_secret_version_uq", ["secret_id", "version"])
           .execute();
-        await db.schema.createIndex("secret_versions_fingerprint_idx").on("secret_versions").column("fingerprint").execute();
+        await db.schema
+          .createIndex("secret_versions_fingerprint_idx")
+          .on("secret_versions")
+          .column("fingerprint")
+          .execute();
         await db.schema
           .createTable("data_keys")
           .addColumn("version_id", "text", (c) => c.primaryKey().references("secret_versions.id"))
           .addColumn("kek_version", "integer", (c) => c.notNull())
           .addColumn("wrapped", bytes, (c) => c.notNull())
           .execute();
-        await db.schema.createIndex("data_keys_kek_version_idx").on("data_keys").column("kek_version").execute();
+        await db.schema
+          .createIndex("data_keys_kek_version_idx")
+          .on("data_keys")
+          .column("kek_version")
+          .execute();
         await db.schema
           .createTable("vault_meta")
           .addColumn("name", "text", (c) => c.primaryKey())
@@ -134,21 +146,26 @@ export async function migrateToLatest(db: AnyDb, caps: StorageCapabilities): Pro
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "(setup)";
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = error instanceof Error ? error.message : JSON.stringify(error);
     if (/corrupted migrations|missing/i.test(reason)) {
       throw new KeywardenError("KW_ERR_STORAGE_SCHEMA_NEWER", { reason });
     }
     throw new KeywardenError("KW_ERR_STORAGE_MIGRATE", { migration: failed, reason }, { cause: error });
   }
   const applied = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
-  const current = (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  const current = (await migrator.getMigrations())
+    .filter((m) => m.executedAt !== undefined)
+    .map((m) => m.name);
   const unknown = current.filter((n) => !known.has(n));
-  if (unknown.length > 0) throw new KeywardenError("KW_ERR_STORAGE_SCHEMA_NEWER", { reason: `unknown migrations ${unknown.join(", ")}` });
+  if (unknown.length > 0)
+    throw new KeywardenError("KW_ERR_STORAGE_SCHEMA_NEWER", {
+      reason: `unknown migrations ${unknown.join(", ")}`,
+    });
   return { applied, current };
 }
 
 /** Used by tests and `keywarden migrate` to show the database engine's own version. */
 export async function serverVersion(db: AnyDb, caps: StorageCapabilities): Promise<string> {
   const r = await sql<{ v: string }>`select ${sql.raw(caps.versionFunction)} as v`.execute(db);
-  return String(r.rows[0]?.v ?? "");
+  return r.rows[0]?.v ?? "";
 }

@@ -77,7 +77,8 @@ class NodeSqliteConnection implements DatabaseConnection {
       const { stmt, reader } = this.#prepare(compiledQuery.sql);
       const params = compiledQuery.parameters.map(toParam);
       if (reader) {
-        resolve({ rows: stmt.all(...params) as R[] });
+        // node:sqlite rows have a null prototype; callers (and deepEqual) expect plain objects.
+        resolve({ rows: stmt.all(...params).map((row) => ({ ...row }) as R) });
         return;
       }
       const { changes, lastInsertRowid } = stmt.run(...params);
@@ -86,10 +87,11 @@ class NodeSqliteConnection implements DatabaseConnection {
   }
 
   async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    if (!SelectQueryNode.is(compiledQuery.query)) throw new Error("node:sqlite driver streams only select queries");
+    if (!SelectQueryNode.is(compiledQuery.query))
+      throw new Error("node:sqlite driver streams only select queries");
     const stmt = this.#db.prepare(compiledQuery.sql);
     for (const row of stmt.iterate(...compiledQuery.parameters.map(toParam))) {
-      yield await Promise.resolve({ rows: [row as R] });
+      yield await Promise.resolve({ rows: [{ ...row } as R] });
     }
   }
 

@@ -12,6 +12,7 @@ import { formatBytes, REPORT_FORMATS, renderReport, type ReportFormat } from "..
 import { createScanService, type ScanProgress, type ScanResult } from "../../services/scan/scan-service.ts";
 import { commandContext, type CommandContext } from "../context.ts";
 import { packageVersion, useColor, type CliIO } from "../io.ts";
+import { annotateWithVault, vaultHitsFor } from "./scan-vault.ts";
 
 interface ScanFlags {
   format?: ReportFormat;
@@ -29,6 +30,8 @@ interface ScanFlags {
   branch?: string;
   maxCommits?: string;
   preReceive?: boolean;
+  vault?: boolean;
+  passphraseFile?: string;
 }
 
 /** What part of a git repository to scan instead of the files on disk. */
@@ -139,6 +142,8 @@ export function registerScan(program: Command, io: CliIO, setExit: (code: number
     .option("--max-commits <n>", "with --git: at most this many commits")
     .option("--staged", "scan only the lines added in the git index (for a pre-commit hook)")
     .option("--pre-receive", "with --git: read pre-receive hook lines (old new ref) on stdin and scan only the pushed commits")
+    .option("--vault", "mark findings whose value is a secret in the vault (keyed fingerprints; needs the passphrase)")
+    .option("--passphrase-file <file>", "with --vault: read the vault passphrase from a file (or set KEYWARDEN_PASSPHRASE)")
     .addHelpText(
       "after",
       `
@@ -183,12 +188,15 @@ Exit codes: 0 no findings, 1 findings, 2 usage or fatal error.`,
       const result = await runScan(ctx, paths, { all: flags.all, baseline, history });
       for (const s of result.skipped) ctx.logger.debug({ path: s.path, reason: s.reason }, "skipped");
       const format = ctx.loaded.config.scan.format;
-      const report = renderReport(result, {
+      const hits = flags.vault === true ? await vaultHitsFor(io, cmd, flags, result) : undefined;
+      const rendered = renderReport(result, {
         format,
         showSecrets: flags.showSecrets === true,
         color: flags.output === undefined && format === "text" && useColor(io.stdout, io.env, ctx.globals.color),
         toolVersion: packageVersion(),
       });
+      const { report, notes } = hits === undefined ? { report: rendered, notes: "" } : annotateWithVault(rendered, format, result, hits);
+      if (notes !== "") io.stderr.write(notes);
       if (flags.output !== undefined) {
         try {
           writeFileSync(flags.output, report);

@@ -1,5 +1,5 @@
 import type { Rule } from "../rule.ts";
-import { assignmentExamples, notPublicKey, placeholderNegatives } from "./cloud-shared.ts";
+import { ASSIGN, assigned, assignmentExamples, notPublicKey, place, placeholderNegatives } from "./shared.ts";
 
 /** SHA-256 of the Azurite development storage key, published in Microsoft's docs. */
 const AZURITE_KEY_SHA256 = "0011cc25eb4320717494d2703e8cba85743e71b500283c21c8b88147992f9059";
@@ -8,6 +8,11 @@ const COSMOS_EMULATOR_KEY_SHA256 = "aa6547439583c3a275d4542a0df6c1ad6a863971be9f
 
 const BASE32_LOWER = "abcdefghijklmnopqrstuvwxyz234567";
 const ENTRA_SECRET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-";
+
+const AZURE_DEVOPS_REMEDIATION =
+  "Revoke the token in Azure DevOps (User settings > Personal access tokens > Revoke; organization admins can use the PAT revocation API), then create a new token with the narrowest scopes and a short expiry and store it in a vault.";
+const AZURE_DEVOPS_DOCS =
+  "https://learn.microsoft.com/en-us/azure/devops/organizations/accounts/use-personal-access-tokens-to-authenticate";
 
 /**
  * Microsoft Azure and Azure DevOps: storage and Cosmos DB keys, SAS tokens, Service Bus /
@@ -23,8 +28,10 @@ export const azureRules: readonly Rule[] = [
     description:
       "Azure Storage account key (88 base64 characters) in a connection string after AccountName, or in an AZURE_STORAGE_KEY-style variable.",
     keywords: ["accountkey=", "azure_storage", "azure-storage", "azurestorage"],
-    pattern:
-      /(?:AccountName=[A-Za-z0-9]{3,24};\s?AccountKey=|azure[_-]?storage[_-]?(?:account[_-]?)?(?:access[_-]?)?key[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5})([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])/i,
+    pattern: new RegExp(
+      String.raw`(?:AccountName=[A-Za-z0-9]{3,24};\s?AccountKey=|azure[_-]?storage[_-]?(?:account[_-]?)?(?:access[_-]?)?key${ASSIGN})([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])`,
+      "i",
+    ),
     secretGroup: 1,
     entropy: 4,
     validate: notPublicKey([AZURITE_KEY_SHA256]),
@@ -36,17 +43,16 @@ export const azureRules: readonly Rule[] = [
       positives: (gen) => {
         const [a, b, c] = [gen.base64Bytes(64), gen.base64Bytes(64), gen.base64Bytes(64)];
         const acct = `st${gen.lowerAlnum(10)}`;
-        return [
-          {
-            text: `AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=https;AccountName=${acct};AccountKey=${a};EndpointSuffix=core.windows.net"`,
-            secret: a,
-          },
-          {
-            text: `  "ConnectionStrings": { "Blob": "DefaultEndpointsProtocol=https;AccountName=${acct};AccountKey=${b};EndpointSuffix=core.windows.net" }`,
-            secret: b,
-          },
-          { text: `export AZURE_STORAGE_KEY=${c}`, secret: c },
-        ];
+        return place(
+          [a, b, c],
+          [
+            (s) =>
+              `AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=https;AccountName=${acct};AccountKey=${s};EndpointSuffix=core.windows.net"`,
+            (s) =>
+              `  "ConnectionStrings": { "Blob": "DefaultEndpointsProtocol=https;AccountName=${acct};AccountKey=${s};EndpointSuffix=core.windows.net" }`,
+            (s) => `export AZURE_STORAGE_KEY=${s}`,
+          ],
+        );
       },
       negatives: [
         "AZURE_STORAGE_CONNECTION_STRING=UseDevelopmentStorage=true",
@@ -61,8 +67,10 @@ export const azureRules: readonly Rule[] = [
     description:
       "Azure Cosmos DB account key in an AccountEndpoint=...documents.azure.com connection string or a COSMOS_KEY-style variable.",
     keywords: ["documents.azure.com", "cosmos"],
-    pattern:
-      /(?:AccountEndpoint=https:\/\/[a-z0-9-]{3,50}\.documents\.azure\.com(?::443)?\/?;\s?AccountKey=|cosmos[\w.-]{0,20}key[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5})([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])/i,
+    pattern: new RegExp(
+      String.raw`(?:AccountEndpoint=https://[a-z0-9-]{3,50}\.documents\.azure\.com(?::443)?/?;\s?AccountKey=|cosmos[\w.-]{0,20}key${ASSIGN})([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])`,
+      "i",
+    ),
     secretGroup: 1,
     entropy: 4,
     validate: notPublicKey([COSMOS_EMULATOR_KEY_SHA256]),
@@ -71,16 +79,15 @@ export const azureRules: readonly Rule[] = [
       "Regenerate the key in the Azure portal (Cosmos DB account > Keys > Regenerate) or with `az cosmosdb keys regenerate --key-kind primary`, after moving clients to the other key; prefer Entra ID RBAC and store any new key in a vault.",
     docs: "https://learn.microsoft.com/en-us/azure/cosmos-db/secure-access-to-data",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [gen.base64Bytes(64), gen.base64Bytes(64)];
-        return [
-          {
-            text: `COSMOS_CONNECTION_STRING="AccountEndpoint=https://orders-${gen.lowerAlnum(6)}.documents.azure.com:443/;AccountKey=${a};"`,
-            secret: a,
-          },
-          { text: `cosmos_key: "${b}"`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [gen.base64Bytes(64), gen.base64Bytes(64)],
+          [
+            (s) =>
+              `COSMOS_CONNECTION_STRING="AccountEndpoint=https://orders-${gen.lowerAlnum(6)}.documents.azure.com:443/;AccountKey=${s};"`,
+            (s) => `cosmos_key: "${s}"`,
+          ],
+        ),
       negatives: [
         "AccountEndpoint=https://localhost:8081/;AccountKey=<emulator-key>",
         ...placeholderNegatives("COSMOS_KEY"),
@@ -108,20 +115,17 @@ export const azureRules: readonly Rule[] = [
         const sig = (): string => encodeURIComponent(gen.base64Bytes(32));
         const [a, b, c] = [sig(), sig(), sig()];
         const acct = `st${gen.lowerAlnum(10)}`;
-        return [
-          {
-            text: `curl -o db.bak "https://${acct}.blob.core.windows.net/backups/db.bak?sv=2022-11-02&ss=b&srt=sco&sp=rl&se=2026-01-01T00:00:00Z&st=2025-01-01T00:00:00Z&spr=https&sig=${a}"`,
-            secret: a,
-          },
-          {
-            text: `Blob SAS URL: https://${acct}.blob.core.windows.net/reports/q3.pdf?sp=r&st=2025-06-01T08:00:00Z&se=2025-06-30T16:00:00Z&spr=https&sv=2022-11-02&sr=b&sig=${b}`,
-            secret: b,
-          },
-          {
-            text: `AZURE_SAS_TOKEN="sv=2021-08-06&ss=bfqt&srt=co&sp=rwdlacupitfx&se=2025-12-31T23:59:59Z&spr=https&sig=${c}"`,
-            secret: c,
-          },
-        ];
+        return place(
+          [a, b, c],
+          [
+            (s) =>
+              `curl -o db.bak "https://${acct}.blob.core.windows.net/backups/db.bak?sv=2022-11-02&ss=b&srt=sco&sp=rl&se=2026-01-01T00:00:00Z&st=2025-01-01T00:00:00Z&spr=https&sig=${s}"`,
+            (s) =>
+              `Blob SAS URL: https://${acct}.blob.core.windows.net/reports/q3.pdf?sp=r&st=2025-06-01T08:00:00Z&se=2025-06-30T16:00:00Z&spr=https&sv=2022-11-02&sr=b&sig=${s}`,
+            (s) =>
+              `AZURE_SAS_TOKEN="sv=2021-08-06&ss=bfqt&srt=co&sp=rwdlacupitfx&se=2025-12-31T23:59:59Z&spr=https&sig=${s}"`,
+          ],
+        );
       },
       negatives: [
         "https://account.blob.core.windows.net/container/blob?sv=2022-11-02&se=2025-01-01&sig=<signature>",
@@ -147,16 +151,15 @@ export const azureRules: readonly Rule[] = [
       positives: (gen) => {
         const [a, b] = [gen.base64Bytes(32), gen.base64Bytes(32)];
         const ns = `orders-${gen.lowerAlnum(6)}`;
-        return [
-          {
-            text: `SERVICEBUS_CONNECTION="Endpoint=sb://${ns}.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${a}"`,
-            secret: a,
-          },
-          {
-            text: `    "EventHub": "Endpoint=sb://${ns}.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=${b};EntityPath=telemetry"`,
-            secret: b,
-          },
-        ];
+        return place(
+          [a, b],
+          [
+            (s) =>
+              `SERVICEBUS_CONNECTION="Endpoint=sb://${ns}.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${s}"`,
+            (s) =>
+              `    "EventHub": "Endpoint=sb://${ns}.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=${s};EntityPath=telemetry"`,
+          ],
+        );
       },
       negatives: [
         "Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=<key-name>;SharedAccessKey=<key>",
@@ -180,16 +183,15 @@ export const azureRules: readonly Rule[] = [
       positives: (gen) => {
         const [a, b] = [gen.base64Bytes(32), gen.base64Bytes(32)];
         const hub = `plant-${gen.lowerAlnum(5)}`;
-        return [
-          {
-            text: `IOTHUB_DEVICE_CONNECTION_STRING="HostName=${hub}.azure-devices.net;DeviceId=sensor-01;SharedAccessKey=${a}"`,
-            secret: a,
-          },
-          {
-            text: `conn = "HostName=${hub}.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=${b}"`,
-            secret: b,
-          },
-        ];
+        return place(
+          [a, b],
+          [
+            (s) =>
+              `IOTHUB_DEVICE_CONNECTION_STRING="HostName=${hub}.azure-devices.net;DeviceId=sensor-01;SharedAccessKey=${s}"`,
+            (s) =>
+              `conn = "HostName=${hub}.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=${s}"`,
+          ],
+        );
       },
       negatives: ["HostName=<hub>.azure-devices.net;DeviceId=<device>;SharedAccessKey=<key>"],
     },
@@ -211,12 +213,14 @@ export const azureRules: readonly Rule[] = [
       positives: (gen) => {
         const make = (): string =>
           `${gen.chars(ENTRA_SECRET_CHARS, 3)}${gen.digits(1)}Q~${gen.chars(ENTRA_SECRET_CHARS, 34)}`;
-        const [a, b, c] = [make(), make(), make()];
-        return [
-          { text: `AZURE_CLIENT_SECRET=${a}`, secret: a },
-          { text: `  "AzureAd": { "ClientId": "${gen.uuid()}", "ClientSecret": "${b}" }`, secret: b },
-          { text: `cred = ClientSecretCredential(TENANT_ID, CLIENT_ID, "${c}")`, secret: c },
-        ];
+        return place(
+          [make(), make(), make()],
+          [
+            (s) => `AZURE_CLIENT_SECRET=${s}`,
+            (s) => `  "AzureAd": { "ClientId": "${gen.uuid()}", "ClientSecret": "${s}" }`,
+            (s) => `cred = ClientSecretCredential(TENANT_ID, CLIENT_ID, "${s}")`,
+          ],
+        );
       },
       negatives: ["AZURE_CLIENT_SECRET=${AZURE_CLIENT_SECRET}", 'ClientSecret: "<app-client-secret>"'],
     },
@@ -227,8 +231,10 @@ export const azureRules: readonly Rule[] = [
     description:
       "Azure AI services key (Azure OpenAI, Cognitive Services, Speech, ...) or API Management subscription key next to its variable or header name.",
     keywords: ["ocp-apim-subscription-key", "azure"],
-    pattern:
-      /(?:ocp-apim-subscription-key|azure[_-]?(?:openai|cognitive[_-]?services?|ai[_-]?services?|speech|translator|language|vision)[\w.-]{0,20}key)[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([a-f0-9]{32}|[A-Za-z0-9]{84})(?![A-Za-z0-9])/i,
+    pattern: assigned({
+      context: String.raw`ocp-apim-subscription-key|azure[_-]?(?:openai|cognitive[_-]?services?|ai[_-]?services?|speech|translator|language|vision)[\w.-]{0,20}key`,
+      value: "[a-f0-9]{32}|[A-Za-z0-9]{84}",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -236,16 +242,15 @@ export const azureRules: readonly Rule[] = [
       "Regenerate the key in the Azure portal (resource > Keys and Endpoint > Regenerate Key 1/2) or with `az cognitiveservices account keys regenerate`, after moving clients to the other key; prefer Entra ID auth and store any new key in a vault.",
     docs: "https://learn.microsoft.com/en-us/azure/ai-services/rotate-keys",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [gen.hex(32), gen.hex(32)];
-        return [
-          { text: `AZURE_OPENAI_API_KEY=${a}`, secret: a },
-          {
-            text: `curl -H "Ocp-Apim-Subscription-Key: ${b}" "https://westeurope.api.cognitive.microsoft.com/vision/v3.2/analyze"`,
-            secret: b,
-          },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => gen.hex(32),
+          [
+            (s) => `AZURE_OPENAI_API_KEY=${s}`,
+            (s) =>
+              `curl -H "Ocp-Apim-Subscription-Key: ${s}" "https://westeurope.api.cognitive.microsoft.com/vision/v3.2/analyze"`,
+          ],
+        ),
       negatives: [
         ...placeholderNegatives("AZURE_OPENAI_API_KEY"),
         "Ocp-Apim-Subscription-Key: {subscription-key}",
@@ -258,23 +263,15 @@ export const azureRules: readonly Rule[] = [
     description:
       "Azure DevOps personal access token, legacy 52-character base32 format next to an azure / devops / vsts name.",
     keywords: ["azure", "devops", "vsts", "azdo"],
-    pattern:
-      /(?:azure|devops|vsts|azdo)[\w.-]{0,30}[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([a-z2-7]{52})(?![A-Za-z0-9])/i,
+    pattern: assigned({ context: "azure|devops|vsts|azdo", value: "[a-z2-7]{52}" }),
     secretGroup: 1,
     entropy: 3,
     // The `i` flag is for the variable name only; the token itself is lowercase base32.
     validate: (secret) => /^[a-z2-7]{52}$/.test(secret),
     severity: "critical",
-    remediation:
-      "Revoke the token in Azure DevOps (User settings > Personal access tokens > Revoke; organization admins can use the PAT revocation API), then create a new token with the narrowest scopes and a short expiry and store it in a vault.",
-    docs: "https://learn.microsoft.com/en-us/azure/devops/organizations/accounts/use-personal-access-tokens-to-authenticate",
-    examples: {
-      positives: (gen) => {
-        const make = (): string => gen.chars(BASE32_LOWER, 52);
-        return assignmentExamples("AZURE_DEVOPS_EXT_PAT", [make(), make(), make()]);
-      },
-      negatives: placeholderNegatives("AZURE_DEVOPS_EXT_PAT"),
-    },
+    remediation: AZURE_DEVOPS_REMEDIATION,
+    docs: AZURE_DEVOPS_DOCS,
+    examples: assignmentExamples("AZURE_DEVOPS_EXT_PAT", (gen) => gen.chars(BASE32_LOWER, 52)),
   },
   {
     id: "azure-devops-pat-v2",
@@ -286,18 +283,17 @@ export const azureRules: readonly Rule[] = [
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
-    remediation:
-      "Revoke the token in Azure DevOps (User settings > Personal access tokens > Revoke; organization admins can use the PAT revocation API), then create a new token with the narrowest scopes and a short expiry and store it in a vault.",
-    docs: "https://learn.microsoft.com/en-us/azure/devops/organizations/accounts/use-personal-access-tokens-to-authenticate",
+    remediation: AZURE_DEVOPS_REMEDIATION,
+    docs: AZURE_DEVOPS_DOCS,
     examples: {
-      positives: (gen) => {
-        const make = (): string => `${gen.alnum(52)}JQQJ9${gen.alnum(19)}AZDO${gen.alnum(4)}`;
-        const [a, b] = [make(), make()];
-        return [
-          { text: `echo ${a} | az devops login --organization https://dev.azure.com/contoso`, secret: a },
-          { text: `SYSTEM_ACCESSTOKEN: "${b}"`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `${gen.alnum(52)}JQQJ9${gen.alnum(19)}AZDO${gen.alnum(4)}`,
+          [
+            (s) => `echo ${s} | az devops login --organization https://dev.azure.com/contoso`,
+            (s) => `SYSTEM_ACCESSTOKEN: "${s}"`,
+          ],
+        ),
       negatives: [
         "New Azure DevOps PATs are 84 characters and contain AZDO.",
         "AZURE_DEVOPS_PAT=<84-char-AZDO-token>",

@@ -1,7 +1,33 @@
 import type { Rule } from "../rule.ts";
-import { assignmentExamples, fakeJwt, placeholderNegatives } from "./cloud-shared.ts";
+import {
+  ASSIGN,
+  assigned,
+  assignmentExamples,
+  b64url,
+  END_BASE64,
+  fakeJwt,
+  line,
+  place,
+  placeholderNegatives,
+  prefixedRule,
+  type TokenFamily,
+  UUID,
+} from "./shared.ts";
 
 const UUID_SHAPE = "8-4-4-4-12 hex UUID";
+
+const PLANETSCALE: TokenFamily = {
+  provider: "PlanetScale",
+  body: "[A-Za-z0-9=._-]{32,64}",
+  end: "(?![A-Za-z0-9=._-])",
+  example: (gen) => gen.base64url(43),
+  entropy: 3.5,
+};
+
+const MONGODB_ATLAS_DOCS = "https://www.mongodb.com/docs/atlas/configure-api-access/";
+const PINECONE_REMEDIATION =
+  "Delete the key in the Pinecone console (project > API keys), then create a new one with the role it needs and store it in a vault.";
+const PINECONE_DOCS = "https://docs.pinecone.io/guides/projects/manage-api-keys";
 
 /**
  * Managed data services: databases (Supabase, PlanetScale, Neon, MongoDB Atlas, Upstash,
@@ -25,13 +51,11 @@ export const dataRules: readonly Rule[] = [
       "Revoke the token in the Supabase dashboard (Account > Access Tokens), then generate a new one and store it in a vault.",
     docs: "https://supabase.com/docs/reference/api/introduction",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`sbp_${gen.hex(40)}`, `sbp_${gen.hex(40)}`];
-        return [
-          { text: `SUPABASE_ACCESS_TOKEN=${a}`, secret: a },
-          { text: `supabase login --token ${b}`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `sbp_${gen.hex(40)}`,
+          [(s) => `SUPABASE_ACCESS_TOKEN=${s}`, (s) => `supabase login --token ${s}`],
+        ),
       negatives: ["SUPABASE_ACCESS_TOKEN=sbp_<token>"],
     },
   },
@@ -49,91 +73,53 @@ export const dataRules: readonly Rule[] = [
       "Delete the key in the Supabase dashboard (Project Settings > API Keys), then create a new secret key, keep it server-side only and store it in a vault.",
     docs: "https://supabase.com/docs/guides/api/api-keys",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`sb_secret_${gen.base64url(31)}`, `sb_secret_${gen.base64url(31)}`];
-        return [
-          { text: `SUPABASE_SECRET_KEY=${a}`, secret: a },
-          { text: `const supabase = createClient(SUPABASE_URL, "${b}");`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `sb_secret_${gen.base64url(31)}`,
+          [(s) => `SUPABASE_SECRET_KEY=${s}`, (s) => `const supabase = createClient(SUPABASE_URL, "${s}");`],
+        ),
       negatives: [
         "SUPABASE_SECRET_KEY=sb_secret_<key>",
         "Secret keys start with sb_secret_, publishable keys with sb_publishable_.",
       ],
     },
   },
-  {
+  prefixedRule(PLANETSCALE, {
     id: "planetscale-service-token",
-    provider: "PlanetScale",
+    prefix: "pscale_tkn_",
     description: "PlanetScale service token (pscale_tkn_ followed by 32 to 64 characters).",
-    keywords: ["pscale_tkn_"],
-    pattern: /\b(pscale_tkn_[A-Za-z0-9=._-]{32,64})(?![A-Za-z0-9=._-])/,
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "critical",
     remediation:
       "Delete the service token in PlanetScale (Organization settings > Service tokens) or with `pscale service-token delete`, then create a new one with the least access and store it in a vault.",
     docs: "https://planetscale.com/docs/concepts/service-tokens",
-    examples: {
-      positives: (gen) => {
-        const [a, b] = [`pscale_tkn_${gen.base64url(43)}`, `pscale_tkn_${gen.base64url(43)}`];
-        return [
-          { text: `PLANETSCALE_SERVICE_TOKEN=${a}`, secret: a },
-          { text: `  service_token: "${b}"`, secret: b },
-        ];
-      },
-      negatives: ["PLANETSCALE_SERVICE_TOKEN=pscale_tkn_<token>"],
-    },
-  },
-  {
+    lines: [(s) => `PLANETSCALE_SERVICE_TOKEN=${s}`, (s) => `  service_token: "${s}"`],
+    negatives: ["PLANETSCALE_SERVICE_TOKEN=pscale_tkn_<token>"],
+  }),
+  prefixedRule(PLANETSCALE, {
     id: "planetscale-password",
-    provider: "PlanetScale",
+    prefix: "pscale_pw_",
     description: "PlanetScale database password (pscale_pw_ followed by 32 to 64 characters).",
-    keywords: ["pscale_pw_"],
-    pattern: /\b(pscale_pw_[A-Za-z0-9=._-]{32,64})(?![A-Za-z0-9=._-])/,
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "critical",
     remediation:
       "Delete the password in PlanetScale (database > Settings > Passwords) or with `pscale password delete`, then create a new one for the branch and store it in a vault.",
     docs: "https://planetscale.com/docs/concepts/connection-strings",
-    examples: {
-      positives: (gen) => {
-        const [a, b] = [`pscale_pw_${gen.base64url(43)}`, `pscale_pw_${gen.base64url(43)}`];
-        return [
-          { text: `DATABASE_PASSWORD=${a}`, secret: a },
-          {
-            text: `db = MySQLdb.connect(host="aws.connect.psdb.cloud", user="app", passwd="${b}", db="shop")`,
-            secret: b,
-          },
-        ];
-      },
-      negatives: ["DATABASE_PASSWORD=pscale_pw_<password>"],
-    },
-  },
-  {
+    lines: [
+      (s) => `DATABASE_PASSWORD=${s}`,
+      (s) => `db = MySQLdb.connect(host="aws.connect.psdb.cloud", user="app", passwd="${s}", db="shop")`,
+    ],
+    negatives: ["DATABASE_PASSWORD=pscale_pw_<password>"],
+  }),
+  prefixedRule(PLANETSCALE, {
     id: "planetscale-oauth-token",
-    provider: "PlanetScale",
+    prefix: "pscale_oauth_",
     description: "PlanetScale OAuth access token (pscale_oauth_ followed by 32 to 64 characters).",
-    keywords: ["pscale_oauth_"],
-    pattern: /\b(pscale_oauth_[A-Za-z0-9=._-]{32,64})(?![A-Za-z0-9=._-])/,
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "high",
     remediation:
       "Revoke the token through the PlanetScale API or by removing the application's access (Organization settings > OAuth applications), then reauthorize and store the new token in a vault.",
     docs: "https://planetscale.com/docs/concepts/planetscale-api-oauth-applications",
-    examples: {
-      positives: (gen) => {
-        const [a, b] = [`pscale_oauth_${gen.base64url(43)}`, `pscale_oauth_${gen.base64url(43)}`];
-        return [
-          { text: `{"access_token": "${a}", "token_type": "Bearer"}`, secret: a },
-          { text: `PSCALE_OAUTH_TOKEN=${b}`, secret: b },
-        ];
-      },
-      negatives: ['"access_token": "pscale_oauth_<token>"'],
-    },
-  },
+    lines: [(s) => `{"access_token": "${s}", "token_type": "Bearer"}`, (s) => `PSCALE_OAUTH_TOKEN=${s}`],
+    negatives: ['"access_token": "pscale_oauth_<token>"'],
+  }),
   {
     id: "neon-api-key",
     provider: "Neon",
@@ -147,16 +133,14 @@ export const dataRules: readonly Rule[] = [
       "Revoke the key in the Neon Console (Account settings > API keys, or the organization's API keys) or with DELETE /api_keys/{id}, then create a new one and store it in a vault.",
     docs: "https://neon.com/docs/manage/api-keys",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`napi_${gen.lowerAlnum(64)}`, `napi_${gen.lowerAlnum(64)}`];
-        return [
-          { text: `NEON_API_KEY=${a}`, secret: a },
-          {
-            text: `curl -H "Authorization: Bearer ${b}" https://console.neon.tech/api/v2/projects`,
-            secret: b,
-          },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `napi_${gen.lowerAlnum(64)}`,
+          [
+            (s) => `NEON_API_KEY=${s}`,
+            (s) => `curl -H "Authorization: Bearer ${s}" https://console.neon.tech/api/v2/projects`,
+          ],
+        ),
       negatives: [
         "NEON_API_KEY=napi_<api-key>",
         "napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, data, &result);",
@@ -168,19 +152,18 @@ export const dataRules: readonly Rule[] = [
     provider: "MongoDB Atlas",
     description: `MongoDB Atlas programmatic API private key (${UUID_SHAPE}) next to an atlas / mcli private-key name.`,
     keywords: ["atlas", "mcli"],
-    pattern:
-      /(?:atlas|\bmcli)[\w.-]{0,20}private[\w.-]{0,12}[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/i,
+    pattern: assigned({
+      context: String.raw`atlas|\bmcli`,
+      name: String.raw`private[\w.-]{0,12}`,
+      value: UUID,
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
     remediation:
       "Delete the API key in Atlas (Organization > Access Manager > API Keys) or with `atlas organizations apiKeys delete`, check the activity feed, then create a new key with an IP access list and store it in a vault.",
-    docs: "https://www.mongodb.com/docs/atlas/configure-api-access/",
-    examples: {
-      positives: (gen) =>
-        assignmentExamples("MONGODB_ATLAS_PRIVATE_KEY", [gen.uuid(), gen.uuid(), gen.uuid()]),
-      negatives: placeholderNegatives("MONGODB_ATLAS_PRIVATE_KEY"),
-    },
+    docs: MONGODB_ATLAS_DOCS,
+    examples: assignmentExamples("MONGODB_ATLAS_PRIVATE_KEY", (gen) => gen.uuid()),
   },
   {
     id: "mongodb-atlas-service-account-secret",
@@ -193,15 +176,13 @@ export const dataRules: readonly Rule[] = [
     severity: "critical",
     remediation:
       "Delete the secret in Atlas (Organization > Access Manager > Service Accounts > secrets), then generate a new one with an expiry and store it in a vault.",
-    docs: "https://www.mongodb.com/docs/atlas/configure-api-access/",
+    docs: MONGODB_ATLAS_DOCS,
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`mdb_sa_sk_${gen.base64url(40)}`, `mdb_sa_sk_${gen.base64url(40)}`];
-        return [
-          { text: `MONGODB_ATLAS_CLIENT_SECRET=${a}`, secret: a },
-          { text: `client_secret: "${b}"`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `mdb_sa_sk_${gen.base64url(40)}`,
+          [(s) => `MONGODB_ATLAS_CLIENT_SECRET=${s}`, (s) => `client_secret: "${s}"`],
+        ),
       negatives: ["MONGODB_ATLAS_CLIENT_SECRET=mdb_sa_sk_<secret>"],
     },
   },
@@ -210,8 +191,12 @@ export const dataRules: readonly Rule[] = [
     provider: "Upstash",
     description: "Upstash Redis REST token or QStash token next to an upstash / qstash token name.",
     keywords: ["upstash", "qstash"],
-    pattern:
-      /(?:upstash|qstash)[\w.-]{0,30}token[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([A-Za-z0-9_-]{40,200}={0,2})(?![A-Za-z0-9_=-])/i,
+    pattern: assigned({
+      context: "upstash|qstash",
+      name: "token",
+      value: "[A-Za-z0-9_-]{40,200}={0,2}",
+      end: END_BASE64,
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
@@ -220,11 +205,14 @@ export const dataRules: readonly Rule[] = [
     docs: "https://upstash.com/docs/redis/features/restapi",
     examples: {
       positives: (gen) =>
-        assignmentExamples("UPSTASH_REDIS_REST_TOKEN", [
-          `AX${gen.base64url(62)}`,
-          `AY${gen.base64url(62)}`,
-          `${gen.base64url(96)}=`,
-        ]),
+        place(
+          [`AX${gen.base64url(62)}`, `AY${gen.base64url(62)}`, `${gen.base64url(96)}=`],
+          [
+            line.env("UPSTASH_REDIS_REST_TOKEN"),
+            line.yaml("upstash_redis_rest_token"),
+            line.json("upstashRedisRestToken"),
+          ],
+        ),
       negatives: placeholderNegatives("UPSTASH_REDIS_REST_TOKEN"),
     },
   },
@@ -233,18 +221,14 @@ export const dataRules: readonly Rule[] = [
     provider: "Upstash",
     description: `Upstash management (developer) API key (${UUID_SHAPE}) next to an upstash api key name.`,
     keywords: ["upstash"],
-    pattern:
-      /upstash[\w.-]{0,20}(?:api|management)[_-]?key[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/i,
+    pattern: assigned({ context: "upstash", name: "(?:api|management)[_-]?key", value: UUID }),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
     remediation:
       "Delete the key in the Upstash console (Account > Management API), then create a new one and store it in a vault.",
     docs: "https://upstash.com/docs/devops/developer-api/introduction",
-    examples: {
-      positives: (gen) => assignmentExamples("UPSTASH_API_KEY", [gen.uuid(), gen.uuid()]),
-      negatives: placeholderNegatives("UPSTASH_API_KEY"),
-    },
+    examples: assignmentExamples("UPSTASH_API_KEY", (gen) => gen.uuid()),
   },
   {
     id: "aiven-service-password",
@@ -259,16 +243,14 @@ export const dataRules: readonly Rule[] = [
       "Reset the service user's password in the Aiven Console (service > Users > Reset password) or with `avn service user-password-reset`, update clients, and store the new password in a vault.",
     docs: "https://aiven.io/docs/tools/cli/service/user",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`AVNS_${gen.base64url(19)}`, `AVNS_${gen.base64url(19)}`];
-        return [
-          {
-            text: `PGPASSWORD=${a} psql -h pg-shop.aivencloud.com -p 12691 -U avnadmin defaultdb`,
-            secret: a,
-          },
-          { text: `  password: "${b}"`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `AVNS_${gen.base64url(19)}`,
+          [
+            (s) => `PGPASSWORD=${s} psql -h pg-shop.aivencloud.com -p 12691 -U avnadmin defaultdb`,
+            (s) => `  password: "${s}"`,
+          ],
+        ),
       negatives: ["PGPASSWORD=AVNS_<password>"],
     },
   },
@@ -278,8 +260,10 @@ export const dataRules: readonly Rule[] = [
     description:
       "Confluent Cloud API secret (64 characters) next to a confluent secret name or in a JAAS config for confluent.cloud.",
     keywords: ["confluent"],
-    pattern:
-      /(?:confluent[\w.-]{0,30}secret[\w.-]{0,10}[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}|confluent\.cloud[\s\S]{0,300}?password\s{0,2}=\s{0,2}\\?["'])([A-Za-z0-9+/]{64})(?![A-Za-z0-9+/=])/i,
+    pattern: new RegExp(
+      String.raw`(?:confluent[\w.-]{0,30}secret[\w.-]{0,10}${ASSIGN}|confluent\.cloud[\s\S]{0,300}?password\s{0,2}=\s{0,2}\\?["'])([A-Za-z0-9+/]{64})(?![A-Za-z0-9+/=])`,
+      "i",
+    ),
     secretGroup: 1,
     entropy: 4,
     severity: "critical",
@@ -287,18 +271,16 @@ export const dataRules: readonly Rule[] = [
       "Delete the API key in Confluent Cloud (Administration > API keys) or with `confluent api-key delete KEY`, then create a new key owned by a service account and store it in a vault.",
     docs: "https://docs.confluent.io/cloud/current/security/authenticate/workload-identities/service-accounts/api-keys/manage-api-keys.html",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [gen.base64(64), gen.base64(64)];
-        return [
-          { text: `CONFLUENT_CLOUD_API_SECRET=${a}`, secret: a },
-          {
-            text:
+      positives: (gen) =>
+        place(
+          [gen.base64(64), gen.base64(64)],
+          [
+            (s) => `CONFLUENT_CLOUD_API_SECRET=${s}`,
+            (s) =>
               `bootstrap.servers=pkc-${gen.lowerAlnum(5)}.eu-west-1.aws.confluent.cloud:9092\nsecurity.protocol=SASL_SSL\n` +
-              `sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='${gen.upperAlnum(16)}' password='${b}';`,
-            secret: b,
-          },
-        ];
-      },
+              `sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='${gen.upperAlnum(16)}' password='${s}';`,
+          ],
+        ),
       negatives: placeholderNegatives("CONFLUENT_CLOUD_API_SECRET"),
     },
   },
@@ -315,16 +297,14 @@ export const dataRules: readonly Rule[] = [
       "Revoke the token in the workspace (Settings > Developer > Access tokens; admins via the Token Management API), then create a new one with a lifetime, or use OAuth, and store it in a vault.",
     docs: "https://docs.databricks.com/en/dev-tools/auth/pat.html",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`dapi${gen.hex(32)}`, `dapi${gen.hex(32)}-2`];
-        return [
-          { text: `DATABRICKS_TOKEN=${a}`, secret: a },
-          {
-            text: `[DEFAULT]\nhost = https://adb-${gen.digits(16)}.7.azuredatabricks.net\ntoken = ${b}`,
-            secret: b,
-          },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [`dapi${gen.hex(32)}`, `dapi${gen.hex(32)}-2`],
+          [
+            (s) => `DATABRICKS_TOKEN=${s}`,
+            (s) => `[DEFAULT]\nhost = https://adb-${gen.digits(16)}.7.azuredatabricks.net\ntoken = ${s}`,
+          ],
+        ),
       negatives: ["DATABRICKS_TOKEN=dapi<token>", "token = dapiXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"],
     },
   },
@@ -341,13 +321,11 @@ export const dataRules: readonly Rule[] = [
       "Delete the secret on the service principal (account console > User management > Service principals > Secrets), then create a new one and store it in a vault.",
     docs: "https://docs.databricks.com/en/dev-tools/auth/oauth-m2m.html",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`dose${gen.hex(32)}`, `dose${gen.hex(32)}`];
-        return [
-          { text: `DATABRICKS_CLIENT_SECRET=${a}`, secret: a },
-          { text: `client_secret: "${b}"`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `dose${gen.hex(32)}`,
+          [(s) => `DATABRICKS_CLIENT_SECRET=${s}`, (s) => `client_secret: "${s}"`],
+        ),
       negatives: ["DATABRICKS_CLIENT_SECRET=dose<secret>", "Take one dose daily."],
     },
   },
@@ -357,8 +335,13 @@ export const dataRules: readonly Rule[] = [
     description:
       "Snowflake password or programmatic access token next to a snowflake password / token name or in a dbt profile with type: snowflake.",
     keywords: ["snowflake"],
-    pattern:
-      /(?:snowflake[\w.-]{0,20}|type:\s{0,3}["']?snowflake["']?[\s\S]{0,200}?)(?:password|passwd|pwd|token|pat)[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([A-Za-z0-9!@#%^&*_+=.~-]{8,2000})(?=["'\s;,]|$)/im,
+    pattern: assigned({
+      context: String.raw`snowflake|type:\s{0,3}["']?snowflake["']?[\s\S]{0,200}?`,
+      name: "password|passwd|pwd|token|pat",
+      value: "[A-Za-z0-9!@#%^&*_+=.~-]{8,2000}",
+      end: String.raw`(?=["'\s;,]|$)`,
+      flags: "im",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
@@ -366,19 +349,20 @@ export const dataRules: readonly Rule[] = [
       "Reset the password or remove the token in Snowsight (Admin > Users & roles) or with `ALTER USER ... SET PASSWORD` / `ALTER USER ... REMOVE PROGRAMMATIC ACCESS TOKEN`, prefer key-pair or OAuth auth, and store the new credential in a vault.",
     docs: "https://docs.snowflake.com/en/user-guide/programmatic-access-tokens",
     examples: {
-      positives: (gen) => {
-        const a = `${gen.alnum(12)}!${gen.alnum(6)}`;
-        const b = fakeJwt(gen, { iss: "snowflake", sub: "SVC_ETL" });
-        const c = `${gen.alnum(10)}#${gen.digits(4)}`;
-        return [
-          { text: `SNOWFLAKE_PASSWORD=${a}`, secret: a },
-          { text: `snowflake_token: "${b}"`, secret: b },
-          {
-            text: `shop:\n  outputs:\n    prod:\n      type: snowflake\n      account: xy12345\n      user: DBT\n      password: "${c}"`,
-            secret: c,
-          },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `${gen.alnum(12)}!${gen.alnum(6)}`,
+            fakeJwt(gen, { iss: "snowflake", sub: "SVC_ETL" }),
+            `${gen.alnum(10)}#${gen.digits(4)}`,
+          ],
+          [
+            (s) => `SNOWFLAKE_PASSWORD=${s}`,
+            (s) => `snowflake_token: "${s}"`,
+            (s) =>
+              `shop:\n  outputs:\n    prod:\n      type: snowflake\n      account: xy12345\n      user: DBT\n      password: "${s}"`,
+          ],
+        ),
       negatives: [...placeholderNegatives("SNOWFLAKE_PASSWORD"), "SNOWFLAKE_PASSWORD=********"],
     },
   },
@@ -388,22 +372,16 @@ export const dataRules: readonly Rule[] = [
     description:
       "Algolia admin or write API key (32 hex digits) next to an algolia admin / write / api key name (search-only keys are public and not matched).",
     keywords: ["algolia"],
-    pattern:
-      /algolia[_-]?(?:admin|write|api)[\w-]{0,12}key[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([a-f0-9]{32})(?![A-Za-z0-9])/i,
+    pattern: assigned({ context: "algolia[_-]?(?:admin|write|api)", name: "key", value: "[a-f0-9]{32}" }),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
     remediation:
       "Regenerate the Admin API key in the Algolia dashboard (Settings > API Keys > Regenerate) or delete the custom key, update back ends, and store the new key in a vault; front ends should use search-only keys.",
     docs: "https://www.algolia.com/doc/guides/security/api-keys/",
-    examples: {
-      positives: (gen) =>
-        assignmentExamples("ALGOLIA_ADMIN_API_KEY", [gen.hex(32), gen.hex(32), gen.hex(32)]),
-      negatives: [
-        ...placeholderNegatives("ALGOLIA_ADMIN_API_KEY"),
-        "ALGOLIA_SEARCH_API_KEY=<search-only-key>",
-      ],
-    },
+    examples: assignmentExamples("ALGOLIA_ADMIN_API_KEY", (gen) => gen.hex(32), [
+      "ALGOLIA_SEARCH_API_KEY=<search-only-key>",
+    ]),
   },
   {
     id: "pinecone-api-key",
@@ -414,17 +392,14 @@ export const dataRules: readonly Rule[] = [
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
-    remediation:
-      "Delete the key in the Pinecone console (project > API keys), then create a new one with the role it needs and store it in a vault.",
-    docs: "https://docs.pinecone.io/guides/projects/manage-api-keys",
+    remediation: PINECONE_REMEDIATION,
+    docs: PINECONE_DOCS,
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`pcsk_${gen.alnum(6)}_${gen.alnum(64)}`, `pcsk_${gen.alnum(6)}_${gen.alnum(64)}`];
-        return [
-          { text: `PINECONE_API_KEY=${a}`, secret: a },
-          { text: `pc = Pinecone(api_key="${b}")`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `pcsk_${gen.alnum(6)}_${gen.alnum(64)}`,
+          [(s) => `PINECONE_API_KEY=${s}`, (s) => `pc = Pinecone(api_key="${s}")`],
+        ),
       negatives: ["PINECONE_API_KEY=pcsk_<api-key>"],
     },
   },
@@ -433,18 +408,13 @@ export const dataRules: readonly Rule[] = [
     provider: "Pinecone",
     description: `Pinecone API key in the older ${UUID_SHAPE} format, next to a pinecone name.`,
     keywords: ["pinecone"],
-    pattern:
-      /pinecone[\w.-]{0,20}key[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/i,
+    pattern: assigned({ context: "pinecone", name: "key", value: UUID }),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
-    remediation:
-      "Delete the key in the Pinecone console (project > API keys), then create a new one with the role it needs and store it in a vault.",
-    docs: "https://docs.pinecone.io/guides/projects/manage-api-keys",
-    examples: {
-      positives: (gen) => assignmentExamples("PINECONE_API_KEY", [gen.uuid(), gen.uuid()]),
-      negatives: placeholderNegatives("PINECONE_API_KEY"),
-    },
+    remediation: PINECONE_REMEDIATION,
+    docs: PINECONE_DOCS,
+    examples: assignmentExamples("PINECONE_API_KEY", (gen) => gen.uuid()),
   },
   {
     id: "cloudinary-url",
@@ -459,16 +429,14 @@ export const dataRules: readonly Rule[] = [
       "In the Cloudinary Console (Settings > API Keys), generate a new API key, move clients to it, then deactivate and delete the leaked key; store the new CLOUDINARY_URL in a vault.",
     docs: "https://cloudinary.com/documentation/developer_onboarding_faq_find_credentials",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [gen.base64url(27), gen.base64url(27)];
-        return [
-          { text: `CLOUDINARY_URL=cloudinary://${gen.digits(15)}:${a}@shop-media`, secret: a },
-          {
-            text: `cloudinary.config(cloudinary_url="cloudinary://${gen.digits(15)}:${b}@demo-cloud")`,
-            secret: b,
-          },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [gen.base64url(27), gen.base64url(27)],
+          [
+            (s) => `CLOUDINARY_URL=cloudinary://${gen.digits(15)}:${s}@shop-media`,
+            (s) => `cloudinary.config(cloudinary_url="cloudinary://${gen.digits(15)}:${s}@demo-cloud")`,
+          ],
+        ),
       negatives: [
         "CLOUDINARY_URL=cloudinary://<api_key>:<api_secret>@<cloud_name>",
         "CLOUDINARY_URL=cloudinary://${CLOUDINARY_KEY}:${CLOUDINARY_SECRET}@shop",
@@ -488,15 +456,15 @@ export const dataRules: readonly Rule[] = [
       "Delete or rotate the token on the Mapbox account's Access tokens page (or with the Tokens API), then create a new secret token with the least scopes and store it in a vault.",
     docs: "https://docs.mapbox.com/accounts/guides/tokens/",
     examples: {
-      positives: (gen) => {
-        const make = (): string =>
-          `sk.${Buffer.from(JSON.stringify({ u: `user${gen.digits(3)}`, a: gen.lowerAlnum(25) })).toString("base64url")}.${gen.base64url(22)}`;
-        const [a, b] = [make(), make()];
-        return [
-          { text: `MAPBOX_DOWNLOADS_TOKEN=${a}`, secret: a },
-          { text: `machine api.mapbox.com\n  login mapbox\n  password ${b}`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () =>
+            `sk.${b64url(JSON.stringify({ u: `user${gen.digits(3)}`, a: gen.lowerAlnum(25) }))}.${gen.base64url(22)}`,
+          [
+            (s) => `MAPBOX_DOWNLOADS_TOKEN=${s}`,
+            (s) => `machine api.mapbox.com\n  login mapbox\n  password ${s}`,
+          ],
+        ),
       negatives: [
         "MAPBOX_DOWNLOADS_TOKEN=sk.<secret-token>",
         "Secret tokens start with sk.eyJ and public ones with pk.eyJ.",
@@ -517,13 +485,14 @@ export const dataRules: readonly Rule[] = [
       "Revoke the token in Contentful (Settings > CMA tokens > Revoke) or with the Content Management API, then create a new one and store it in a vault.",
     docs: "https://www.contentful.com/developers/docs/references/authentication/",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`CFPAT-${gen.base64url(43)}`, `CFPAT-${gen.base64url(43)}`];
-        return [
-          { text: `CONTENTFUL_MANAGEMENT_TOKEN=${a}`, secret: a },
-          { text: `const client = contentful.createClient({ accessToken: "${b}" });`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `CFPAT-${gen.base64url(43)}`,
+          [
+            (s) => `CONTENTFUL_MANAGEMENT_TOKEN=${s}`,
+            (s) => `const client = contentful.createClient({ accessToken: "${s}" });`,
+          ],
+        ),
       negatives: ["CONTENTFUL_MANAGEMENT_TOKEN=CFPAT-<token>"],
     },
   },
@@ -532,18 +501,13 @@ export const dataRules: readonly Rule[] = [
     provider: "Sanity",
     description: "Sanity API token (sk followed by 60 to 250 characters) next to a sanity name.",
     keywords: ["sanity"],
-    pattern:
-      /sanity[\w.-]{0,20}(?:token|key)[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}(sk[A-Za-z0-9]{60,250})(?![A-Za-z0-9])/i,
+    pattern: assigned({ context: "sanity", name: "token|key", value: "sk[A-Za-z0-9]{60,250}" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
     remediation:
       "Delete the token in sanity.io/manage (project > API > Tokens), then create a new one with the least permission and store it in a vault.",
     docs: "https://www.sanity.io/docs/http-auth",
-    examples: {
-      positives: (gen) =>
-        assignmentExamples("SANITY_API_TOKEN", [`sk${gen.alnum(180)}`, `sk${gen.alnum(180)}`]),
-      negatives: placeholderNegatives("SANITY_API_TOKEN"),
-    },
+    examples: assignmentExamples("SANITY_API_TOKEN", (gen) => `sk${gen.alnum(180)}`),
   },
 ];

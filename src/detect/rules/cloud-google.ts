@@ -1,4 +1,5 @@
 import type { Rule } from "../rule.ts";
+import { place } from "./shared.ts";
 
 /**
  * Google Cloud and Firebase: API keys, service-account key files, OAuth client secrets and
@@ -21,21 +22,15 @@ export const googleRules: readonly Rule[] = [
       "Regenerate or delete the key in Google Cloud console > APIs & Services > Credentials (or `gcloud services api-keys delete`), then issue a new key restricted to the APIs and apps that need it and store it in a vault.",
     docs: "https://cloud.google.com/docs/authentication/api-keys",
     examples: {
-      positives: (gen) => {
-        const [a, b, c] = [
-          `AIza${gen.base64url(35)}`,
-          `AIza${gen.base64url(35)}`,
-          `AIza${gen.base64url(35)}`,
-        ];
-        return [
-          { text: `const firebaseConfig = { apiKey: "${a}", projectId: "demo-shop" };`, secret: a },
-          { text: `GOOGLE_MAPS_API_KEY=${b}`, secret: b },
-          {
-            text: `curl "https://maps.googleapis.com/maps/api/geocode/json?address=Paris&key=${c}"`,
-            secret: c,
-          },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `AIza${gen.base64url(35)}`,
+          [
+            (s) => `const firebaseConfig = { apiKey: "${s}", projectId: "demo-shop" };`,
+            (s) => `GOOGLE_MAPS_API_KEY=${s}`,
+            (s) => `curl "https://maps.googleapis.com/maps/api/geocode/json?address=Paris&key=${s}"`,
+          ],
+        ),
       negatives: [
         "Google API keys start with AIza and are 39 characters long.",
         'GOOGLE_API_KEY="AIza<your-key>"',
@@ -61,18 +56,16 @@ export const googleRules: readonly Rule[] = [
       positives: (gen) => {
         const [a, b] = [gen.hex(40), gen.hex(40)];
         const project = `shop-${gen.lowerAlnum(6)}`;
-        return [
-          {
-            text:
-              `{\n  "type": "service_account",\n  "project_id": "${project}",\n  "private_key_id": "${a}",\n` +
+        return place(
+          [a, b],
+          [
+            (s) =>
+              `{\n  "type": "service_account",\n  "project_id": "${project}",\n  "private_key_id": "${s}",\n` +
               `  "client_email": "deployer@${project}.iam.gserviceaccount.com",\n  "client_id": "${gen.digits(21)}"\n}`,
-            secret: a,
-          },
-          {
-            text: `GOOGLE_CREDENTIALS="{\\"type\\":\\"service_account\\",\\"project_id\\":\\"${project}\\",\\"private_key_id\\":\\"${b}\\"}"`,
-            secret: b,
-          },
-        ];
+            (s) =>
+              `GOOGLE_CREDENTIALS="{\\"type\\":\\"service_account\\",\\"project_id\\":\\"${project}\\",\\"private_key_id\\":\\"${s}\\"}"`,
+          ],
+        );
       },
       negatives: [
         '{"type": "service_account", "project_id": "my-project", "private_key_id": "<key-id>"}',
@@ -93,16 +86,15 @@ export const googleRules: readonly Rule[] = [
       "In Google Cloud console > APIs & Services > Credentials, open the OAuth client, add a new secret, switch the app to it, then disable and delete the leaked secret; store the new one in a vault.",
     docs: "https://support.google.com/cloud/answer/6158849",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`GOCSPX-${gen.base64url(28)}`, `GOCSPX-${gen.base64url(28)}`];
-        return [
-          { text: `GOOGLE_CLIENT_SECRET=${a}`, secret: a },
-          {
-            text: `{"web":{"client_id":"${gen.digits(12)}-${gen.lowerAlnum(32)}.apps.googleusercontent.com","client_secret":"${b}"}}`,
-            secret: b,
-          },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [`GOCSPX-${gen.base64url(28)}`, `GOCSPX-${gen.base64url(28)}`],
+          [
+            (s) => `GOOGLE_CLIENT_SECRET=${s}`,
+            (s) =>
+              `{"web":{"client_id":"${gen.digits(12)}-${gen.lowerAlnum(32)}.apps.googleusercontent.com","client_secret":"${s}"}}`,
+          ],
+        ),
       negatives: ["GOOGLE_CLIENT_SECRET=GOCSPX-<client-secret>", "Client secrets now start with GOCSPX-."],
     },
   },
@@ -119,14 +111,14 @@ export const googleRules: readonly Rule[] = [
       "Delete the legacy server key in Firebase console > Project settings > Cloud Messaging (or in Google Cloud console > Credentials), migrate to the FCM HTTP v1 API with a service account, and keep its credentials in a vault.",
     docs: "https://firebase.google.com/docs/cloud-messaging/migrate-v1",
     examples: {
-      positives: (gen) => {
-        const make = (): string => `AAAA${gen.base64url(7)}:APA91b${gen.base64url(134)}`;
-        const [a, b] = [make(), make()];
-        return [
-          { text: `FCM_SERVER_KEY=${a}`, secret: a },
-          { text: `headers: { Authorization: "key=${b}", "Content-Type": "application/json" }`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `AAAA${gen.base64url(7)}:APA91b${gen.base64url(134)}`,
+          [
+            (s) => `FCM_SERVER_KEY=${s}`,
+            (s) => `headers: { Authorization: "key=${s}", "Content-Type": "application/json" }`,
+          ],
+        ),
       negatives: ["Authorization: key=AAAA...:APA91b...", "FCM_SERVER_KEY=${FCM_SERVER_KEY}"],
     },
   },

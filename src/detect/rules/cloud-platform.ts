@@ -1,5 +1,20 @@
 import type { Rule } from "../rule.ts";
-import { assignmentExamples, placeholderNegatives } from "./cloud-shared.ts";
+import {
+  ASSIGN,
+  assigned,
+  assignmentExamples,
+  END_TOKEN,
+  place,
+  placeholderNegatives,
+  UUID,
+} from "./shared.ts";
+
+const AKAMAI_DOCS = "https://techdocs.akamai.com/developer/docs/set-up-authentication-credentials";
+const NETLIFY_DOCS = "https://docs.netlify.com/api/get-started/#authentication";
+const FLYIO_DOCS = "https://fly.io/docs/security/tokens/";
+const HEROKU_REMEDIATION =
+  "Revoke it with `heroku authorizations:revoke ID` (or regenerate the API key in Account settings), check the account's audit trail, then create a new authorization with `heroku authorizations:create` and store it in a vault.";
+const HEROKU_DOCS = "https://devcenter.heroku.com/articles/authentication";
 
 /**
  * Edge, CDN and application platforms: Cloudflare, Fastly, Akamai, Vercel, Netlify, Fly.io,
@@ -15,8 +30,10 @@ export const platformRules: readonly Rule[] = [
     description:
       "Cloudflare API token (40 characters) next to a cloudflare / CF_ name or sent as a Bearer token to api.cloudflare.com.",
     keywords: ["cloudflare", "cf_", "cf-"],
-    pattern:
-      /(?:(?:cloudflare|\bcf[_-])[\w.-]{0,20}token[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}|api\.cloudflare\.com[^\n]{0,200}?Bearer\s|Bearer\s(?=[A-Za-z0-9_-]{40}[^\n]{0,200}?api\.cloudflare\.com))([A-Za-z0-9_-]{40})(?![A-Za-z0-9_-])/i,
+    pattern: new RegExp(
+      String.raw`(?:(?:cloudflare|\bcf[_-])[\w.-]{0,20}token${ASSIGN}|api\.cloudflare\.com[^\n]{0,200}?Bearer\s|Bearer\s(?=[A-Za-z0-9_-]{40}[^\n]{0,200}?api\.cloudflare\.com))([A-Za-z0-9_-]{40})${END_TOKEN}`,
+      "i",
+    ),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
@@ -24,17 +41,16 @@ export const platformRules: readonly Rule[] = [
       "Roll or delete the token in the Cloudflare dashboard (My Profile > API Tokens, or the account's API Tokens page), then create a new token with the least permissions, IP filtering and a TTL, and store it in a vault.",
     docs: "https://developers.cloudflare.com/fundamentals/api/get-started/create-token/",
     examples: {
-      positives: (gen) => {
-        const [a, b, c] = [gen.base64url(40), gen.base64url(40), gen.base64url(40)];
-        return [
-          { text: `CLOUDFLARE_API_TOKEN=${a}`, secret: a },
-          { text: `export CF_DNS_API_TOKEN="${b}"`, secret: b },
-          {
-            text: `curl "https://api.cloudflare.com/client/v4/user/tokens/verify" -H "Authorization: Bearer ${c}"`,
-            secret: c,
-          },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => gen.base64url(40),
+          [
+            (s) => `CLOUDFLARE_API_TOKEN=${s}`,
+            (s) => `export CF_DNS_API_TOKEN="${s}"`,
+            (s) =>
+              `curl "https://api.cloudflare.com/client/v4/user/tokens/verify" -H "Authorization: Bearer ${s}"`,
+          ],
+        ),
       negatives: [
         ...placeholderNegatives("CLOUDFLARE_API_TOKEN"),
         'curl https://api.cloudflare.com/client/v4/zones -H "Authorization: Bearer $CF_TOKEN"',
@@ -47,8 +63,11 @@ export const platformRules: readonly Rule[] = [
     description:
       "Cloudflare Global API Key (37 hex digits) next to a cloudflare / CF_ name or an X-Auth-Key header.",
     keywords: ["cloudflare", "cf_", "cf-", "x-auth-key"],
-    pattern:
-      /(?:(?:cloudflare|\bcf[_-])[\w.-]{0,20}key|x-auth-key)[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([a-f0-9]{37})(?![A-Za-z0-9])/i,
+    pattern: assigned({
+      context: String.raw`cloudflare|\bcf[_-]|x-auth`,
+      name: "key",
+      value: "[a-f0-9]{37}",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
@@ -56,16 +75,15 @@ export const platformRules: readonly Rule[] = [
       "Change the key in the Cloudflare dashboard (My Profile > API Tokens > Global API Key > Change), which invalidates the old one, then move integrations to scoped API tokens stored in a vault.",
     docs: "https://developers.cloudflare.com/fundamentals/api/get-started/keys/",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [gen.hex(37), gen.hex(37)];
-        return [
-          { text: `CLOUDFLARE_API_KEY=${a}`, secret: a },
-          {
-            text: `curl -H "X-Auth-Email: ops@example.com" -H "X-Auth-Key: ${b}" https://api.cloudflare.com/client/v4/zones`,
-            secret: b,
-          },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => gen.hex(37),
+          [
+            (s) => `CLOUDFLARE_API_KEY=${s}`,
+            (s) =>
+              `curl -H "X-Auth-Email: ops@example.com" -H "X-Auth-Key: ${s}" https://api.cloudflare.com/client/v4/zones`,
+          ],
+        ),
       negatives: placeholderNegatives("CLOUDFLARE_API_KEY"),
     },
   },
@@ -82,13 +100,11 @@ export const platformRules: readonly Rule[] = [
       "Change the Origin CA Key in the Cloudflare dashboard (My Profile > API Tokens > Origin CA Key > Change), then use a scoped API token with the SSL and Certificates permission, stored in a vault.",
     docs: "https://developers.cloudflare.com/fundamentals/api/get-started/ca-keys/",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`v1.0-${gen.hex(24)}-${gen.hex(146)}`, `v1.0-${gen.hex(24)}-${gen.hex(146)}`];
-        return [
-          { text: `CF_ORIGIN_CA_KEY=${a}`, secret: a },
-          { text: `origin_ca_key: "${b}"`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `v1.0-${gen.hex(24)}-${gen.hex(146)}`,
+          [(s) => `CF_ORIGIN_CA_KEY=${s}`, (s) => `origin_ca_key: "${s}"`],
+        ),
       negatives: ["CF_ORIGIN_CA_KEY=v1.0-<origin-ca-key>"],
     },
   },
@@ -97,8 +113,7 @@ export const platformRules: readonly Rule[] = [
     provider: "Fastly",
     description: "Fastly API token (32 characters) next to a fastly name or a Fastly-Key header.",
     keywords: ["fastly"],
-    pattern:
-      /fastly[\w.-]{0,20}(?:token|key)[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])/i,
+    pattern: assigned({ context: "fastly", name: "token|key", value: "[A-Za-z0-9_-]{32}" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
@@ -106,14 +121,15 @@ export const platformRules: readonly Rule[] = [
       "Delete the token in the Fastly control panel (Account > API tokens) or with DELETE /tokens/{id}, then create a new token scoped to the services it needs, with an expiry, and store it in a vault.",
     docs: "https://docs.fastly.com/en/guides/using-api-tokens",
     examples: {
-      positives: (gen) => {
-        const [a, b, c] = [gen.base64url(32), gen.base64url(32), gen.base64url(32)];
-        return [
-          { text: `FASTLY_API_TOKEN=${a}`, secret: a },
-          { text: `curl -H "Fastly-Key: ${b}" https://api.fastly.com/service`, secret: b },
-          { text: `  fastly_api_key: "${c}"`, secret: c },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => gen.base64url(32),
+          [
+            (s) => `FASTLY_API_TOKEN=${s}`,
+            (s) => `curl -H "Fastly-Key: ${s}" https://api.fastly.com/service`,
+            (s) => `  fastly_api_key: "${s}"`,
+          ],
+        ),
       negatives: placeholderNegatives("FASTLY_API_TOKEN"),
     },
   },
@@ -123,8 +139,10 @@ export const platformRules: readonly Rule[] = [
     description:
       "Akamai EdgeGrid client secret (44 base64 characters) in an .edgerc section or an AKAMAI_CLIENT_SECRET variable.",
     keywords: ["akamai", "akab-"],
-    pattern:
-      /(?:akamai[\w.-]{0,20}client[_-]?secret[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}|client_secret\s{0,3}=\s{0,3}(?=[A-Za-z0-9+/]{43}=[\s\S]{0,300}?akab-))([A-Za-z0-9+/]{43}=)(?![A-Za-z0-9+/=])/i,
+    pattern: new RegExp(
+      String.raw`(?:akamai[\w.-]{0,20}client[_-]?secret${ASSIGN}|client_secret\s{0,3}=\s{0,3}(?=[A-Za-z0-9+/]{43}=[\s\S]{0,300}?akab-))([A-Za-z0-9+/]{43}=)(?![A-Za-z0-9+/=])`,
+      "i",
+    ),
     // In an .edgerc the akab- keyword follows client_secret by up to a few lines.
     window: { before: 400, after: 512 },
     secretGroup: 1,
@@ -132,18 +150,19 @@ export const platformRules: readonly Rule[] = [
     severity: "critical",
     remediation:
       "Rotate the credential in Akamai Control Center (Identity & Access > API clients > client > Credentials: create a new one, then deactivate and delete the old), update .edgerc, and store the new secret in a vault.",
-    docs: "https://techdocs.akamai.com/developer/docs/set-up-authentication-credentials",
+    docs: AKAMAI_DOCS,
     examples: {
       positives: (gen) => {
         const [a, b] = [gen.base64Bytes(32), gen.base64Bytes(32)];
         const tok = (): string => `akab-${gen.lowerAlnum(16)}-${gen.lowerAlnum(16)}`;
-        return [
-          {
-            text: `[default]\nclient_secret = ${a}\nhost = ${tok()}.luna.akamaiapis.net\naccess_token = ${tok()}\nclient_token = ${tok()}`,
-            secret: a,
-          },
-          { text: `AKAMAI_CLIENT_SECRET=${b}`, secret: b },
-        ];
+        return place(
+          [a, b],
+          [
+            (s) =>
+              `[default]\nclient_secret = ${s}\nhost = ${tok()}.luna.akamaiapis.net\naccess_token = ${tok()}\nclient_token = ${tok()}`,
+            (s) => `AKAMAI_CLIENT_SECRET=${s}`,
+          ],
+        );
       },
       negatives: [
         "client_secret = <client-secret>\nhost = <host>.luna.akamaiapis.net",
@@ -162,18 +181,13 @@ export const platformRules: readonly Rule[] = [
     severity: "high",
     remediation:
       "Rotate the credential in Akamai Control Center (Identity & Access > API clients > client > Credentials: create a new one, then deactivate and delete the old), update .edgerc, and store the new credential in a vault.",
-    docs: "https://techdocs.akamai.com/developer/docs/set-up-authentication-credentials",
+    docs: AKAMAI_DOCS,
     examples: {
-      positives: (gen) => {
-        const [a, b] = [
-          `akab-${gen.lowerAlnum(16)}-${gen.lowerAlnum(16)}`,
-          `akab-${gen.lowerAlnum(16)}-${gen.lowerAlnum(16)}`,
-        ];
-        return [
-          { text: `access_token = ${a}`, secret: a },
-          { text: `AKAMAI_CLIENT_TOKEN=${b}`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `akab-${gen.lowerAlnum(16)}-${gen.lowerAlnum(16)}`,
+          [(s) => `access_token = ${s}`, (s) => `AKAMAI_CLIENT_TOKEN=${s}`],
+        ),
       negatives: [
         "host = akab-xxxxxxxxxxxxxxxx-xxxxxxxxxxxxxxxx.luna.akamaiapis.net",
         "access_token = akab-<access-token>",
@@ -185,8 +199,10 @@ export const platformRules: readonly Rule[] = [
     provider: "Vercel",
     description: "Vercel access token (24 characters) next to a vercel name or a vercel --token flag.",
     keywords: ["vercel"],
-    pattern:
-      /(?:vercel[\w.-]{0,20}(?:token|key)[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}|vercel\b[^\n]{0,100}?--token[=\s]["']?)([A-Za-z0-9]{24})(?![A-Za-z0-9_-])/i,
+    pattern: new RegExp(
+      String.raw`(?:vercel[\w.-]{0,20}(?:token|key)${ASSIGN}|vercel\b[^\n]{0,100}?--token[=\s]["']?)([A-Za-z0-9]{24})${END_TOKEN}`,
+      "i",
+    ),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
@@ -194,14 +210,15 @@ export const platformRules: readonly Rule[] = [
       "Delete the token in Vercel (Account Settings > Tokens), check the team's audit log, then create a new token scoped to the team with an expiry and store it in a vault.",
     docs: "https://vercel.com/docs/rest-api#authentication",
     examples: {
-      positives: (gen) => {
-        const [a, b, c] = [gen.alnum(24), gen.alnum(24), gen.alnum(24)];
-        return [
-          { text: `VERCEL_TOKEN=${a}`, secret: a },
-          { text: `      - run: npx vercel deploy --prod --token=${b}`, secret: b },
-          { text: `{ "vercelToken": "${c}" }`, secret: c },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => gen.alnum(24),
+          [
+            (s) => `VERCEL_TOKEN=${s}`,
+            (s) => `      - run: npx vercel deploy --prod --token=${s}`,
+            (s) => `{ "vercelToken": "${s}" }`,
+          ],
+        ),
       negatives: [
         ...placeholderNegatives("VERCEL_TOKEN"),
         "run: vercel deploy --prod --token=${{ secrets.VERCEL_TOKEN }}",
@@ -219,15 +236,13 @@ export const platformRules: readonly Rule[] = [
     severity: "critical",
     remediation:
       "Revoke the token in Netlify (User settings > Applications > Personal access tokens), then create a new one with an expiry and store it in a vault.",
-    docs: "https://docs.netlify.com/api/get-started/#authentication",
+    docs: NETLIFY_DOCS,
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`nfp_${gen.alnum(36)}`, `nfp_${gen.alnum(36)}`];
-        return [
-          { text: `NETLIFY_AUTH_TOKEN=${a}`, secret: a },
-          { text: `const client = new NetlifyAPI("${b}");`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `nfp_${gen.alnum(36)}`,
+          [(s) => `NETLIFY_AUTH_TOKEN=${s}`, (s) => `const client = new NetlifyAPI("${s}");`],
+        ),
       negatives: ["NETLIFY_AUTH_TOKEN=nfp_<token>", "Personal access tokens start with nfp_."],
     },
   },
@@ -237,18 +252,19 @@ export const platformRules: readonly Rule[] = [
     description:
       "Netlify access token in the older unprefixed format (40 to 46 characters) next to a netlify name.",
     keywords: ["netlify"],
-    pattern:
-      /netlify[\w.-]{0,20}(?:token|key|pat)[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}(?!nfp_)([A-Za-z0-9_-]{40,46})(?![A-Za-z0-9_-])/i,
+    pattern: assigned({
+      context: "netlify",
+      name: "token|key|pat",
+      prefix: "(?!nfp_)",
+      value: "[A-Za-z0-9_-]{40,46}",
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
     remediation:
       "Revoke the token in Netlify (User settings > Applications > Personal access tokens, or the OAuth application's grants), then create a new one with an expiry and store it in a vault.",
-    docs: "https://docs.netlify.com/api/get-started/#authentication",
-    examples: {
-      positives: (gen) => assignmentExamples("NETLIFY_AUTH_TOKEN", [gen.base64url(43), gen.base64url(43)]),
-      negatives: placeholderNegatives("NETLIFY_AUTH_TOKEN"),
-    },
+    docs: NETLIFY_DOCS,
+    examples: assignmentExamples("NETLIFY_AUTH_TOKEN", (gen) => gen.base64url(43)),
   },
   {
     id: "flyio-macaroon-token",
@@ -263,15 +279,16 @@ export const platformRules: readonly Rule[] = [
     severity: "critical",
     remediation:
       "Revoke it with `fly tokens revoke <id>` (find it with `fly tokens list`) or on the dashboard's Tokens page, then create a narrowly scoped token (`fly tokens create deploy`) with an expiry and store it in a vault.",
-    docs: "https://fly.io/docs/security/tokens/",
+    docs: FLYIO_DOCS,
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`fm2_${gen.base64(260)}`, `fm2_${gen.base64(180)},fm2_${gen.base64(120)}`];
-        return [
-          { text: `FLY_API_TOKEN="FlyV1 ${a}"`, secret: a },
-          { text: `curl -H "Authorization: FlyV1 ${b}" https://api.machines.dev/v1/apps`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [`fm2_${gen.base64(260)}`, `fm2_${gen.base64(180)},fm2_${gen.base64(120)}`],
+          [
+            (s) => `FLY_API_TOKEN="FlyV1 ${s}"`,
+            (s) => `curl -H "Authorization: FlyV1 ${s}" https://api.machines.dev/v1/apps`,
+          ],
+        ),
       negatives: ['FLY_API_TOKEN="FlyV1 fm2_..."', "Fly.io tokens start with FlyV1 fm2_."],
     },
   },
@@ -286,15 +303,13 @@ export const platformRules: readonly Rule[] = [
     severity: "critical",
     remediation:
       "Sign out the session with `fly auth logout` or revoke it on the dashboard's Tokens page, then create a narrowly scoped macaroon token (`fly tokens create`) and store it in a vault.",
-    docs: "https://fly.io/docs/security/tokens/",
+    docs: FLYIO_DOCS,
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`fo1_${gen.base64url(43)}`, `fo1_${gen.base64url(43)}`];
-        return [
-          { text: `access_token: ${a}`, secret: a },
-          { text: `FLY_ACCESS_TOKEN=${b}`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `fo1_${gen.base64url(43)}`,
+          [(s) => `access_token: ${s}`, (s) => `FLY_ACCESS_TOKEN=${s}`],
+        ),
       negatives: ["FLY_ACCESS_TOKEN=fo1_<token>"],
     },
   },
@@ -307,17 +322,17 @@ export const platformRules: readonly Rule[] = [
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
-    remediation:
-      "Revoke it with `heroku authorizations:revoke ID` (or regenerate the API key in Account settings), check the account's audit trail, then create a new authorization with `heroku authorizations:create` and store it in a vault.",
-    docs: "https://devcenter.heroku.com/articles/authentication",
+    remediation: HEROKU_REMEDIATION,
+    docs: HEROKU_DOCS,
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`HRKU-AA${gen.base64url(58)}`, `HRKU-AA${gen.base64url(58)}`];
-        return [
-          { text: `HEROKU_API_KEY=${a}`, secret: a },
-          { text: `machine api.heroku.com\n  login ops@example.com\n  password ${b}`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `HRKU-AA${gen.base64url(58)}`,
+          [
+            (s) => `HEROKU_API_KEY=${s}`,
+            (s) => `machine api.heroku.com\n  login ops@example.com\n  password ${s}`,
+          ],
+        ),
       negatives: ["HEROKU_API_KEY=HRKU-<api-key>"],
     },
   },
@@ -327,22 +342,24 @@ export const platformRules: readonly Rule[] = [
     description:
       "Heroku API key in the older UUID format, next to a heroku name or in a .netrc entry for api.heroku.com.",
     keywords: ["heroku"],
-    pattern:
-      /(?:heroku[\w.-]{0,20}(?:key|token)[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}|api\.heroku\.com[\s\S]{0,100}?password\s{1,5})([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/i,
+    pattern: new RegExp(
+      String.raw`(?:heroku[\w.-]{0,20}(?:key|token)${ASSIGN}|api\.heroku\.com[\s\S]{0,100}?password\s{1,5})(${UUID})${END_TOKEN}`,
+      "i",
+    ),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
-    remediation:
-      "Revoke it with `heroku authorizations:revoke ID` (or regenerate the API key in Account settings), check the account's audit trail, then create a new authorization with `heroku authorizations:create` and store it in a vault.",
-    docs: "https://devcenter.heroku.com/articles/authentication",
+    remediation: HEROKU_REMEDIATION,
+    docs: HEROKU_DOCS,
     examples: {
-      positives: (gen) => {
-        const [a, b] = [gen.uuid(), gen.uuid()];
-        return [
-          { text: `HEROKU_API_KEY=${a}`, secret: a },
-          { text: `machine api.heroku.com\n  login ops@example.com\n  password ${b}`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => gen.uuid(),
+          [
+            (s) => `HEROKU_API_KEY=${s}`,
+            (s) => `machine api.heroku.com\n  login ops@example.com\n  password ${s}`,
+          ],
+        ),
       negatives: [
         ...placeholderNegatives("HEROKU_API_KEY"),
         "HEROKU_API_KEY=00000000-0000-0000-0000-000000000000",
@@ -362,13 +379,14 @@ export const platformRules: readonly Rule[] = [
       "Revoke the key in the Render Dashboard (Account Settings > API Keys), then create a new one and store it in a vault.",
     docs: "https://render.com/docs/api#1-create-an-api-key",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`rnd_${gen.alnum(32)}`, `rnd_${gen.alnum(32)}`];
-        return [
-          { text: `RENDER_API_KEY=${a}`, secret: a },
-          { text: `curl -H "Authorization: Bearer ${b}" https://api.render.com/v1/services`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `rnd_${gen.alnum(32)}`,
+          [
+            (s) => `RENDER_API_KEY=${s}`,
+            (s) => `curl -H "Authorization: Bearer ${s}" https://api.render.com/v1/services`,
+          ],
+        ),
       negatives: ["RENDER_API_KEY=rnd_<api-key>"],
     },
   },
@@ -377,18 +395,14 @@ export const platformRules: readonly Rule[] = [
     provider: "Railway",
     description: "Railway account, team or project token (a UUID) next to a railway name.",
     keywords: ["railway"],
-    pattern:
-      /railway[\w.-]{0,20}(?:token|key)[\s'"]{0,3}[:=]{1,2}>?[\s'"]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/i,
+    pattern: assigned({ context: "railway", name: "token|key", value: UUID }),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
     remediation:
       "Delete the token in Railway (Account Settings > Tokens, or the project's Settings > Tokens), then create a new one and store it in a vault.",
     docs: "https://docs.railway.com/guides/public-api",
-    examples: {
-      positives: (gen) => assignmentExamples("RAILWAY_TOKEN", [gen.uuid(), gen.uuid(), gen.uuid()]),
-      negatives: placeholderNegatives("RAILWAY_TOKEN"),
-    },
+    examples: assignmentExamples("RAILWAY_TOKEN", (gen) => gen.uuid()),
   },
   {
     id: "deno-deploy-access-token",
@@ -403,13 +417,11 @@ export const platformRules: readonly Rule[] = [
       "Delete the token in the Deno Deploy dashboard (Account settings > Access tokens), then create a new one and store it in a vault.",
     docs: "https://docs.deno.com/deploy/manual/deployctl/",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`ddp_${gen.alnum(36)}`, `ddp_${gen.alnum(36)}`];
-        return [
-          { text: `DENO_DEPLOY_TOKEN=${a}`, secret: a },
-          { text: `deployctl deploy --project=shop --token=${b} main.ts`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `ddp_${gen.alnum(36)}`,
+          [(s) => `DENO_DEPLOY_TOKEN=${s}`, (s) => `deployctl deploy --project=shop --token=${s} main.ts`],
+        ),
       negatives: ["DENO_DEPLOY_TOKEN=ddp_<token>"],
     },
   },
@@ -426,13 +438,11 @@ export const platformRules: readonly Rule[] = [
       "Delete the token in the Scalingo dashboard (User settings > API tokens) or with `scalingo tokens-remove`, then create a new one and store it in a vault.",
     docs: "https://developers.scalingo.com/#authentication",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [`tk-us-${gen.base64url(48)}`, `tk-us-${gen.base64url(48)}`];
-        return [
-          { text: `SCALINGO_API_TOKEN=${a}`, secret: a },
-          { text: `scalingo login --api-token ${b}`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `tk-us-${gen.base64url(48)}`,
+          [(s) => `SCALINGO_API_TOKEN=${s}`, (s) => `scalingo login --api-token ${s}`],
+        ),
       negatives: ["SCALINGO_API_TOKEN=tk-us-<token>"],
     },
   },
@@ -449,16 +459,15 @@ export const platformRules: readonly Rule[] = [
       "Delete the key on the GoDaddy developer portal (API Keys page), then create a new production key and store it in a vault.",
     docs: "https://developer.godaddy.com/keys",
     examples: {
-      positives: (gen) => {
-        const [a, b] = [gen.alnum(22), gen.alnum(22)];
-        return [
-          {
-            text: `curl -H "Authorization: sso-key ${gen.alnum(12)}_${gen.alnum(22)}:${a}" https://api.godaddy.com/v1/domains`,
-            secret: a,
-          },
-          { text: `headers = {"Authorization": "sso-key ${gen.alnum(34)}:${b}"}`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [gen.alnum(22), gen.alnum(22)],
+          [
+            (s) =>
+              `curl -H "Authorization: sso-key ${gen.alnum(12)}_${gen.alnum(22)}:${s}" https://api.godaddy.com/v1/domains`,
+            (s) => `headers = {"Authorization": "sso-key ${gen.alnum(34)}:${s}"}`,
+          ],
+        ),
       negatives: [
         '"Authorization": "sso-key {API_KEY}:{API_SECRET}"',
         "Authorization: sso-key <key>:<secret>",

@@ -1,11 +1,20 @@
 import type { Rule } from "../rule.ts";
-import { UUID, assignedNear, onLineAfter, place } from "./devtools-shared.ts";
+import { assigned, near, place, prefixedRule, START, type TokenFamily, UUID } from "./shared.ts";
 
 /* CI/CD, code quality, testing and developer tooling. */
 
 const CIRCLECI_DOCS = "https://circleci.com/docs/managing-api-tokens/";
+const CIRCLECI: TokenFamily = {
+  provider: "CircleCI",
+  body: "[A-Za-z0-9]{22}_[a-f0-9]{40}",
+  end: String.raw`\b`,
+  example: (gen) => `${gen.alnum(22)}_${gen.hex(40)}`,
+  entropy: 3.5,
+  severity: "high",
+  docs: CIRCLECI_DOCS,
+};
 const SONAR_DOCS = "https://docs.sonarsource.com/sonarqube-server/latest/user-guide/managing-tokens/";
-const LAUNCHDARKLY_CONTEXT = String.raw`launchdarkly|ld[_.-]`;
+const LAUNCHDARKLY_CONTEXT = `${START}(?:launchdarkly|ld[_.-])`;
 
 /**
  * Rules for CI/CD, code quality and testing tools.
@@ -14,57 +23,38 @@ const LAUNCHDARKLY_CONTEXT = String.raw`launchdarkly|ld[_.-]`;
  *   devtoolsCiRules.find((r) => r.id === "circleci-personal-token")
  */
 export const devtoolsCiRules: readonly Rule[] = [
-  {
+  prefixedRule(CIRCLECI, {
     id: "circleci-personal-token",
-    provider: "CircleCI",
+    prefix: "CCIPAT_",
     description: "CircleCI personal API token (CCIPAT_).",
-    keywords: ["ccipat_"],
-    pattern: /\b(CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40})\b/,
-    secretGroup: 1,
-    entropy: 3.5,
-    severity: "high",
     remediation:
       "Delete the token at CircleCI User Settings > Personal API Tokens, then create a new one and store it in a vault.",
-    docs: CIRCLECI_DOCS,
-    examples: {
-      positives: (gen) =>
-        place(
-          () => `CCIPAT_${gen.alnum(22)}_${gen.hex(40)}`,
-          [
-            (s) => `export CIRCLECI_TOKEN=${s}`,
-            (s) => `curl -H "Circle-Token: ${s}" https://circleci.com/api/v2/me`,
-          ],
-        ),
-      negatives: ["CIRCLECI_TOKEN=CCIPAT_<token>", "tokens now start with CCIPAT_"],
-    },
-  },
-  {
+    lines: [
+      (s) => `export CIRCLECI_TOKEN=${s}`,
+      (s) => `curl -H "Circle-Token: ${s}" https://circleci.com/api/v2/me`,
+    ],
+    negatives: ["CIRCLECI_TOKEN=CCIPAT_<token>", "tokens now start with CCIPAT_"],
+  }),
+  prefixedRule(CIRCLECI, {
     id: "circleci-project-token",
-    provider: "CircleCI",
+    prefix: "CCIPRJ_",
     description: "CircleCI project API token (CCIPRJ_).",
-    keywords: ["cciprj_"],
-    pattern: /\b(CCIPRJ_[A-Za-z0-9]{22}_[a-f0-9]{40})\b/,
-    secretGroup: 1,
-    entropy: 3.5,
-    severity: "high",
     remediation:
       "Delete the token under the project's Project Settings > API Permissions in CircleCI, then create a new one and store it in a vault.",
-    docs: CIRCLECI_DOCS,
-    examples: {
-      positives: (gen) =>
-        place(
-          () => `CCIPRJ_${gen.alnum(22)}_${gen.hex(40)}`,
-          [(s) => `CIRCLE_PROJECT_TOKEN=${s}`, (s) => `  circle_token: "${s}"`],
-        ),
-      negatives: ["CIRCLE_PROJECT_TOKEN=CCIPRJ_<token>", "project tokens start with CCIPRJ_"],
-    },
-  },
+    lines: [(s) => `CIRCLE_PROJECT_TOKEN=${s}`, (s) => `  circle_token: "${s}"`],
+    negatives: ["CIRCLE_PROJECT_TOKEN=CCIPRJ_<token>", "project tokens start with CCIPRJ_"],
+  }),
   {
     id: "circleci-legacy-token",
     provider: "CircleCI",
     description: "CircleCI legacy API token (40 hex) assigned to a circle/circleci key name.",
     keywords: ["circle"],
-    pattern: assignedNear({ context: "circleci|circle", name: "token", value: "[a-f0-9]{40}", gap: "tight" }),
+    pattern: assigned({
+      context: "circleci|circle",
+      name: "token",
+      value: "[a-f0-9]{40}",
+      style: "argument",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -82,7 +72,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "Travis CI",
     description: "Travis CI API access token (22 characters) assigned to a travis key name.",
     keywords: ["travis"],
-    pattern: assignedNear({ context: "travis", name: "token|key", value: String.raw`[\w-]{22}` }),
+    pattern: assigned({ context: "travis", name: "token|key", value: String.raw`[\w-]{22}`, style: "line" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -173,7 +163,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "SonarQube",
     description: "SonarQube legacy token (40 hex) assigned to a sonar token or login key.",
     keywords: ["sonar"],
-    pattern: assignedNear({ context: "sonar", name: "token|login", value: "[a-f0-9]{40}", gap: "tight" }),
+    pattern: assigned({ context: "sonar", name: "token|login", value: "[a-f0-9]{40}", style: "argument" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -190,7 +180,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "Snyk",
     description: "Snyk API token (UUID) assigned to a snyk key name or passed to `snyk auth`.",
     keywords: ["snyk"],
-    pattern: assignedNear({ context: "snyk", name: "token|key|auth", value: UUID }),
+    pattern: assigned({ context: "snyk", name: "token|key|auth", value: UUID, style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -211,7 +201,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "Codecov",
     description: "Codecov upload or API token (UUID) assigned to a codecov key name.",
     keywords: ["codecov"],
-    pattern: assignedNear({ context: "codecov", name: "token|-t", value: UUID }),
+    pattern: assigned({ context: "codecov", name: "token|-t", value: UUID, style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -236,7 +226,12 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "Bitrise",
     description: "Bitrise personal or workspace access token assigned to a bitrise key name.",
     keywords: ["bitrise"],
-    pattern: assignedNear({ context: "bitrise", name: "token|pat", value: String.raw`[\w-]{60,100}` }),
+    pattern: assigned({
+      context: "bitrise",
+      name: "token|pat",
+      value: String.raw`[\w-]{60,100}`,
+      style: "line",
+    }),
     secretGroup: 1,
     entropy: 4,
     severity: "high",
@@ -305,7 +300,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "Coveralls",
     description: "Coveralls repository token assigned to a coveralls key name.",
     keywords: ["coveralls"],
-    pattern: assignedNear({ context: "coveralls", name: "token", value: "[A-Za-z0-9]{32,37}" }),
+    pattern: assigned({ context: "coveralls", name: "token", value: "[A-Za-z0-9]{32,37}", style: "line" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "medium",
@@ -326,7 +321,12 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "Jenkins",
     description: "Jenkins user API token (11 + 32 hex) assigned to a jenkins key name.",
     keywords: ["jenkins"],
-    pattern: assignedNear({ context: "jenkins", name: "token|key|password|pass", value: "11[a-f0-9]{32}" }),
+    pattern: assigned({
+      context: "jenkins",
+      name: "token|key|password|pass",
+      value: "11[a-f0-9]{32}",
+      style: "line",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -371,7 +371,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "LaunchDarkly",
     description: "LaunchDarkly API access token (api- + UUID) on a line that mentions LaunchDarkly.",
     keywords: ["launchdarkly", "ld_", "ld-", "ld."],
-    pattern: onLineAfter(LAUNCHDARKLY_CONTEXT, `api-${UUID}`),
+    pattern: near({ context: LAUNCHDARKLY_CONTEXT, value: `api-${UUID}`, sameLine: true }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -395,7 +395,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "LaunchDarkly",
     description: "LaunchDarkly server-side SDK key (sdk- + UUID) on a line that mentions LaunchDarkly.",
     keywords: ["launchdarkly", "ld_", "ld-", "ld."],
-    pattern: onLineAfter(LAUNCHDARKLY_CONTEXT, `sdk-${UUID}`),
+    pattern: near({ context: LAUNCHDARKLY_CONTEXT, value: `sdk-${UUID}`, sameLine: true }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -421,7 +421,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     description:
       "Cypress Cloud record key (UUID) assigned to a cypress key name or passed to `cypress run --key`.",
     keywords: ["cypress"],
-    pattern: assignedNear({ context: "cypress", name: "key", value: UUID }),
+    pattern: assigned({ context: "cypress", name: "key", value: UUID, style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -487,7 +487,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "Sauce Labs",
     description: "Sauce Labs access key (UUID) assigned to a sauce key name.",
     keywords: ["sauce"],
-    pattern: assignedNear({ context: "sauce", name: "key", value: UUID, gap: "tight" }),
+    pattern: assigned({ context: "sauce", name: "key", value: UUID, style: "argument" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -508,7 +508,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "BrowserStack",
     description: "BrowserStack access key (20 alphanumerics) assigned to a browserstack key name.",
     keywords: ["browserstack"],
-    pattern: assignedNear({ context: "browserstack", name: "key", value: "[A-Za-z0-9]{20}" }),
+    pattern: assigned({ context: "browserstack", name: "key", value: "[A-Za-z0-9]{20}", style: "line" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -529,7 +529,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "Drone",
     description: "Drone CI personal token (32 alphanumerics) assigned to a drone token name.",
     keywords: ["drone"],
-    pattern: assignedNear({ context: "drone", name: "token", value: "[A-Za-z0-9]{32}" }),
+    pattern: assigned({ context: "drone", name: "token", value: "[A-Za-z0-9]{32}", style: "line" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -547,7 +547,7 @@ export const devtoolsCiRules: readonly Rule[] = [
     provider: "FOSSA",
     description: "FOSSA API key (32 hex) assigned to a fossa key name.",
     keywords: ["fossa"],
-    pattern: assignedNear({ context: "fossa", name: "key|token", value: "[a-f0-9]{32}" }),
+    pattern: assigned({ context: "fossa", name: "key|token", value: "[a-f0-9]{32}", style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",

@@ -1,5 +1,5 @@
 import type { Rule } from "../rule.ts";
-import { ASSIGN, START, UUID, assignedNear, b64, isBase64Json, place } from "./devtools-shared.ts";
+import { ASSIGN_OR_SPACE, assigned, b64, END_TOKEN, isBase64Json, place, START, UUID } from "./shared.ts";
 
 /* Monitoring, logging, tracing, error tracking and on-call. */
 
@@ -10,6 +10,7 @@ const GRAFANA_SA_DOCS = "https://grafana.com/docs/grafana/latest/administration/
 const ELASTIC_DOCS =
   "https://www.elastic.co/guide/en/elasticsearch/reference/current/security-api-invalidate-api-key.html";
 const SUMO_DOCS = "https://help.sumologic.com/docs/manage/security/access-keys/";
+const HONEYCOMB_DOCS = "https://docs.honeycomb.io/configure/environments/manage-api-keys/";
 
 const DATADOG_CONTEXT = String.raw`datadog|dd[_.-]`;
 
@@ -31,10 +32,11 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "Datadog",
     description: "Datadog API key (32 hex) assigned to a Datadog/DD api key name.",
     keywords: ["datadog", "dd_", "dd-", "dd."],
-    pattern: assignedNear({
+    pattern: assigned({
       context: DATADOG_CONTEXT,
       name: String.raw`api[_.-]?key`,
       value: "[a-f0-9]{32}",
+      style: "line",
     }),
     secretGroup: 1,
     entropy: 3,
@@ -64,10 +66,11 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "Datadog",
     description: "Datadog application key (40 hex) assigned to a Datadog/DD app key name.",
     keywords: ["datadog", "dd_", "dd-", "dd."],
-    pattern: assignedNear({
+    pattern: assigned({
       context: DATADOG_CONTEXT,
       name: String.raw`app[_.-]?key|application[_.-]?key`,
       value: "[a-f0-9]{40}",
+      style: "line",
     }),
     secretGroup: 1,
     entropy: 3,
@@ -365,10 +368,11 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "PagerDuty",
     description: "PagerDuty REST API key or user token (20 characters) assigned to a PagerDuty key name.",
     keywords: ["pagerduty", "pd_", "pd-", "pd."],
-    pattern: assignedNear({
+    pattern: assigned({
       context: String.raw`pagerduty|pd[_.-]`,
       name: "token|key",
       value: String.raw`[\w+-]{20}`,
+      style: "line",
     }),
     secretGroup: 1,
     entropy: 3,
@@ -393,7 +397,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     description: "Opsgenie API key (UUID) in a GenieKey header or assigned to an opsgenie key name.",
     keywords: ["opsgenie", "geniekey"],
     pattern: new RegExp(
-      String.raw`(?:GenieKey\s{1,3}|${START}opsgenie[^\n]{0,40}?key\w{0,12}${ASSIGN})(${UUID})(?![\w-])`,
+      String.raw`(?:GenieKey\s{1,3}|${START}opsgenie[^\n]{0,40}?key\w{0,12}${ASSIGN_OR_SPACE})(${UUID})${END_TOKEN}`,
       "i",
     ),
     secretGroup: 1,
@@ -425,7 +429,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     severity: "medium",
     remediation:
       "Disable or delete the key under Environment settings > API Keys in Honeycomb, then create a new ingest key and store it in a vault.",
-    docs: "https://docs.honeycomb.io/configure/environments/manage-api-keys/",
+    docs: HONEYCOMB_DOCS,
     examples: {
       positives: (gen) =>
         place(
@@ -441,17 +445,18 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     description:
       "Honeycomb configuration or classic API key (22 alphanumerics or 32 hex) assigned to a honeycomb key name.",
     keywords: ["honeycomb"],
-    pattern: assignedNear({
+    pattern: assigned({
       context: "honeycomb",
       name: "key|team|token",
       value: "[A-Za-z0-9]{22}|[a-f0-9]{32}",
+      style: "line",
     }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
     remediation:
       "Disable or delete the key under Environment settings > API Keys in Honeycomb, then create a new key with the least permissions and store it in a vault.",
-    docs: "https://docs.honeycomb.io/configure/environments/manage-api-keys/",
+    docs: HONEYCOMB_DOCS,
     examples: {
       positives: (gen) => [
         ...place(
@@ -468,7 +473,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "Rollbar",
     description: "Rollbar project or account access token (32 hex) assigned to a rollbar key name.",
     keywords: ["rollbar"],
-    pattern: assignedNear({ context: "rollbar", name: "token|key", value: "[a-f0-9]{32}" }),
+    pattern: assigned({ context: "rollbar", name: "token|key", value: "[a-f0-9]{32}", style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -492,7 +497,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "Bugsnag",
     description: "Bugsnag project API key or data access token (32 hex) assigned to a bugsnag key name.",
     keywords: ["bugsnag"],
-    pattern: assignedNear({ context: "bugsnag", name: "key|token", value: "[a-f0-9]{32}" }),
+    pattern: assigned({ context: "bugsnag", name: "key|token", value: "[a-f0-9]{32}", style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -510,7 +515,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "Airbrake",
     description: "Airbrake project key or user API key (32 hex) assigned to an airbrake key name.",
     keywords: ["airbrake"],
-    pattern: assignedNear({ context: "airbrake", name: "key|token", value: "[a-f0-9]{32}" }),
+    pattern: assigned({ context: "airbrake", name: "key|token", value: "[a-f0-9]{32}", style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -531,7 +536,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "Logz.io",
     description: "Logz.io shipping token (32 letters) or API token (UUID) assigned to a logz key name.",
     keywords: ["logz"],
-    pattern: assignedNear({ context: "logz", name: "token|key", value: `[A-Za-z]{32}|${UUID}` }),
+    pattern: assigned({ context: "logz", name: "token|key", value: `[A-Za-z]{32}|${UUID}`, style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -554,7 +559,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "Sumo Logic",
     description: "Sumo Logic access key (64 alphanumerics) assigned to a sumo key name.",
     keywords: ["sumo"],
-    pattern: assignedNear({ context: "sumo", name: "key|secret", value: "[A-Za-z0-9]{64}" }),
+    pattern: assigned({ context: "sumo", name: "key|secret", value: "[A-Za-z0-9]{64}", style: "line" }),
     secretGroup: 1,
     entropy: 4,
     severity: "high",
@@ -601,7 +606,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     description: "Loggly customer token (UUID) in an inputs/bulk URL or assigned to a loggly key name.",
     keywords: ["loggly"],
     pattern: new RegExp(
-      String.raw`(?:loggly\.com/(?:inputs|bulk)/|${START}loggly[^\n]{0,40}?(?:token|key)\w{0,12}${ASSIGN})(${UUID})(?![\w-])`,
+      String.raw`(?:loggly\.com/(?:inputs|bulk)/|${START}loggly[^\n]{0,40}?(?:token|key)\w{0,12}${ASSIGN_OR_SPACE})(${UUID})${END_TOKEN}`,
       "i",
     ),
     secretGroup: 1,
@@ -629,7 +634,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
       "Splunk HTTP Event Collector token (UUID) in a `Splunk` authorization header or assigned to a splunk token name.",
     keywords: ["splunk"],
     pattern: new RegExp(
-      String.raw`(?:Splunk\s{1,3}|${START}splunk[^\n]{0,40}?(?:token|hec)\w{0,12}${ASSIGN})(${UUID})(?![\w-])`,
+      String.raw`(?:Splunk\s{1,3}|${START}splunk[^\n]{0,40}?(?:token|hec)\w{0,12}${ASSIGN_OR_SPACE})(${UUID})${END_TOKEN}`,
       "i",
     ),
     secretGroup: 1,
@@ -656,7 +661,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
       "Elasticsearch/Kibana encoded API key (base64 of id:key) in an ApiKey header or assigned to an elastic/es api key name.",
     keywords: ["apikey", "elastic", "kibana", "es_", "es-", "es."],
     pattern: new RegExp(
-      String.raw`(?:ApiKey\s{1,3}|${START}(?:elastic|kibana|es[_.-])[\w.-]{0,20}api[_.-]?key\w{0,12}${ASSIGN})([A-Za-z0-9+/]{40,200}={0,2})(?![A-Za-z0-9+/=])`,
+      String.raw`(?:ApiKey\s{1,3}|${START}(?:elastic|kibana|es[_.-])[\w.-]{0,20}api[_.-]?key\w{0,12}${ASSIGN_OR_SPACE})([A-Za-z0-9+/]{40,200}={0,2})(?![A-Za-z0-9+/=])`,
       "i",
     ),
     secretGroup: 1,
@@ -737,7 +742,12 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     description:
       "Lightstep (ServiceNow Cloud Observability) access token or API key assigned to a lightstep key name.",
     keywords: ["lightstep"],
-    pattern: assignedNear({ context: "lightstep", name: "token|key", value: "[A-Za-z0-9+/]{32,200}={0,2}" }),
+    pattern: assigned({
+      context: "lightstep",
+      name: "token|key",
+      value: "[A-Za-z0-9+/]{32,200}={0,2}",
+      style: "line",
+    }),
     secretGroup: 1,
     entropy: 4,
     severity: "medium",
@@ -803,7 +813,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "Papertrail",
     description: "Papertrail API token (20 alphanumerics) assigned to a papertrail key name or header.",
     keywords: ["papertrail"],
-    pattern: assignedNear({ context: "papertrail", name: "token|key", value: "[A-Za-z0-9]{20}" }),
+    pattern: assigned({ context: "papertrail", name: "token|key", value: "[A-Za-z0-9]{20}", style: "line" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "medium",
@@ -827,7 +837,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "Mezmo",
     description: "Mezmo (LogDNA) ingestion or service key (32 hex) assigned to a logdna/mezmo key name.",
     keywords: ["logdna", "mezmo"],
-    pattern: assignedNear({ context: "logdna|mezmo", name: "key|token", value: "[a-f0-9]{32}" }),
+    pattern: assigned({ context: "logdna|mezmo", name: "key|token", value: "[a-f0-9]{32}", style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -845,7 +855,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     provider: "AppSignal",
     description: "AppSignal push or front-end API key (UUID) assigned to an appsignal key name.",
     keywords: ["appsignal"],
-    pattern: assignedNear({ context: "appsignal", name: "key", value: UUID }),
+    pattern: assigned({ context: "appsignal", name: "key", value: UUID, style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -870,10 +880,11 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     description:
       "Better Stack (Logtail) source token (24 alphanumerics) assigned to a logtail/betterstack key name.",
     keywords: ["logtail", "betterstack", "better_stack"],
-    pattern: assignedNear({
+    pattern: assigned({
       context: "logtail|betterstack|better_stack",
       name: "token|key",
       value: "[A-Za-z0-9]{24}",
+      style: "line",
     }),
     secretGroup: 1,
     entropy: 3.5,

@@ -1,9 +1,11 @@
 import type { Rule } from "../rule.ts";
-import { UUID, assignedNear, b64url, onLineAfter, place } from "./devtools-shared.ts";
+import { assigned, b64url, JWT, near, place, START, UUID } from "./shared.ts";
 
 /* Work management, design and developer-facing APIs: Linear, Asana, Notion, Airtable, Figma, ... */
 
 const TRELLO_DOCS = "https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/";
+const TRELLO_REMEDIATION =
+  "Revoke the token in Trello under Account > Settings > Applications (or DELETE /1/tokens/{token}), then authorize again and store the new token in a vault.";
 const AIRTABLE_DOCS = "https://airtable.com/developers/web/guides/personal-access-tokens";
 const NOTION_DOCS = "https://developers.notion.com/docs/authorization";
 const FIGMA_DOCS = "https://help.figma.com/hc/en-us/articles/8085703771159-Manage-personal-access-tokens";
@@ -68,10 +70,12 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Asana",
     description: "Asana personal access token (0/, 1/ or 2/ forms) on a line that mentions Asana.",
     keywords: ["asana"],
-    pattern: onLineAfter(
-      "asana",
-      "[0-2]/[0-9]{10,20}/[0-9]{10,20}:[A-Za-z0-9]{32}|[0-2]/[0-9]{10,20}:[A-Za-z0-9]{32}|0/[a-f0-9]{32}",
-    ),
+    pattern: near({
+      context: `${START}asana`,
+      value:
+        "[0-2]/[0-9]{10,20}/[0-9]{10,20}:[A-Za-z0-9]{32}|[0-2]/[0-9]{10,20}:[A-Za-z0-9]{32}|0/[a-f0-9]{32}",
+      sameLine: true,
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -97,7 +101,7 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Notion",
     description: "Notion internal integration secret (secret_ + 43) on a line that mentions Notion.",
     keywords: ["notion"],
-    pattern: onLineAfter("notion", "secret_[A-Za-z0-9]{43}"),
+    pattern: near({ context: `${START}notion`, value: "secret_[A-Za-z0-9]{43}", sameLine: true }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -169,7 +173,12 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Airtable",
     description: "Airtable legacy API key (key + 14) on a line that mentions Airtable.",
     keywords: ["airtable"],
-    pattern: onLineAfter("[Aa]irtable|AIRTABLE", "key[A-Za-z0-9]{14}", ""),
+    pattern: near({
+      context: `${START}(?:[Aa]irtable|AIRTABLE)`,
+      value: "key[A-Za-z0-9]{14}",
+      sameLine: true,
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -211,7 +220,7 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Figma",
     description: "Figma legacy personal access token (digits-UUID) assigned to a figma key name.",
     keywords: ["figma"],
-    pattern: assignedNear({ context: "figma", name: "token|key", value: `[0-9]{5,7}-${UUID}` }),
+    pattern: assigned({ context: "figma", name: "token|key", value: `[0-9]{5,7}-${UUID}`, style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -257,8 +266,7 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     secretGroup: 1,
     entropy: 3,
     severity: "high",
-    remediation:
-      "Revoke the token in Trello under Account > Settings > Applications (or DELETE /1/tokens/{token}), then authorize again and store the new token in a vault.",
+    remediation: TRELLO_REMEDIATION,
     docs: TRELLO_DOCS,
     examples: {
       positives: (gen) =>
@@ -277,12 +285,11 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Trello",
     description: "Trello legacy API token (64 hex) assigned to a trello token name.",
     keywords: ["trello"],
-    pattern: assignedNear({ context: "trello", name: "token", value: "[a-f0-9]{64}" }),
+    pattern: assigned({ context: "trello", name: "token", value: "[a-f0-9]{64}", style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
-    remediation:
-      "Revoke the token in Trello under Account > Settings > Applications (or DELETE /1/tokens/{token}), then authorize again and store the new token in a vault.",
+    remediation: TRELLO_REMEDIATION,
     docs: TRELLO_DOCS,
     examples: {
       positives: (gen) =>
@@ -298,7 +305,7 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Trello",
     description: "Trello Power-Up API key (32 hex) assigned to a trello key name.",
     keywords: ["trello"],
-    pattern: assignedNear({ context: "trello", name: "key", value: "[a-f0-9]{32}" }),
+    pattern: assigned({ context: "trello", name: "key", value: "[a-f0-9]{32}", style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "low",
@@ -340,10 +347,11 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "monday.com",
     description: "monday.com API token (a JWT) assigned to a monday key name.",
     keywords: ["monday"],
-    pattern: assignedNear({
+    pattern: assigned({
       context: "monday",
       name: "token|key",
-      value: String.raw`eyJ[\w-]{10,100}\.eyJ[\w-]{20,1000}\.[\w-]{20,100}`,
+      value: JWT,
+      style: "line",
     }),
     secretGroup: 1,
     entropy: 4,
@@ -421,7 +429,7 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Mux",
     description: "Mux access token secret assigned to a mux secret name.",
     keywords: ["mux"],
-    pattern: assignedNear({ context: "mux", name: "secret", value: "[A-Za-z0-9+/]{60,90}" }),
+    pattern: assigned({ context: "mux", name: "secret", value: "[A-Za-z0-9+/]{60,90}", style: "line" }),
     secretGroup: 1,
     entropy: 4,
     severity: "high",
@@ -469,7 +477,7 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Beamer",
     description: "Beamer API key (b_ + 44) on a line that mentions Beamer.",
     keywords: ["beamer"],
-    pattern: onLineAfter("beamer", String.raw`b_[\w=-]{44}`),
+    pattern: near({ context: `${START}beamer`, value: String.raw`b_[\w=-]{44}`, sameLine: true }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "medium",
@@ -493,7 +501,7 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Todoist",
     description: "Todoist API token (40 hex) assigned to a todoist key name.",
     keywords: ["todoist"],
-    pattern: assignedNear({ context: "todoist", name: "token|key", value: "[a-f0-9]{40}" }),
+    pattern: assigned({ context: "todoist", name: "token|key", value: "[a-f0-9]{40}", style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "medium",
@@ -514,10 +522,11 @@ export const devtoolsProductivityRules: readonly Rule[] = [
     provider: "Smartsheet",
     description: "Smartsheet API access token (26 or 37 alphanumerics) assigned to a smartsheet key name.",
     keywords: ["smartsheet"],
-    pattern: assignedNear({
+    pattern: assigned({
       context: "smartsheet",
       name: "token|key",
       value: "[A-Za-z0-9]{26}|[A-Za-z0-9]{37}",
+      style: "line",
     }),
     secretGroup: 1,
     entropy: 3.5,

@@ -1,5 +1,6 @@
 import type { Rule } from "../rule.ts";
-import { UUID, assignedNear, hasCrc32Suffix, place, withCrc32 } from "./devtools-shared.ts";
+import { hasCrc32Suffix, withCrc32 } from "../checksum.ts";
+import { assigned, place, UUID } from "./shared.ts";
 
 /* Package and artifact registries: npm, PyPI, RubyGems, NuGet, Docker Hub, JFrog, crates.io, Clojars. */
 
@@ -294,7 +295,7 @@ export const devtoolsRegistryRules: readonly Rule[] = [
     provider: "Cloudsmith",
     description: "Cloudsmith API key (40 hex) assigned to a cloudsmith key name.",
     keywords: ["cloudsmith"],
-    pattern: assignedNear({ context: "cloudsmith", name: "key|token", value: "[a-f0-9]{40}" }),
+    pattern: assigned({ context: "cloudsmith", name: "key|token", value: "[a-f0-9]{40}", style: "line" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",

@@ -1,5 +1,6 @@
 import type { ExampleGen, Rule } from "../rule.ts";
-import { assignedNear, hasCrc32Suffix, place, withCrc32 } from "./devtools-shared.ts";
+import { hasCrc32Suffix, withCrc32 } from "../checksum.ts";
+import { assigned, place, prefixed, type Template } from "./shared.ts";
 
 /* Source hosting: GitHub, GitLab, Bitbucket, Atlassian, Sourcegraph, Gitea. */
 
@@ -15,7 +16,7 @@ function githubRule(o: {
   severity: Rule["severity"];
   remediation: string;
   docs: string;
-  contexts: readonly ((s: string) => string)[];
+  contexts: readonly Template[];
 }): Rule {
   const prefix = `${o.kind}_`;
   return {
@@ -23,7 +24,7 @@ function githubRule(o: {
     provider: "GitHub",
     description: o.description,
     keywords: [prefix],
-    pattern: new RegExp(String.raw`\b(${prefix}[0-9A-Za-z]{36})\b`),
+    pattern: prefixed(prefix, "[0-9A-Za-z]{36}", String.raw`\b`),
     secretGroup: 1,
     entropy: 3,
     validate: hasCrc32Suffix,
@@ -142,15 +143,14 @@ function gitlabRule(o: {
   severity: Rule["severity"];
   remediation: string;
   docs?: string;
-  contexts: readonly ((s: string) => string)[];
-  flags?: string;
+  contexts: readonly Template[];
 }): Rule {
   return {
     id: o.id,
     provider: "GitLab",
     description: o.description,
     keywords: [o.prefix.toLowerCase()],
-    pattern: new RegExp(String.raw`\b(${o.prefix}${o.body})(?![\w-])`, o.flags ?? ""),
+    pattern: prefixed(o.prefix, o.body),
     secretGroup: 1,
     entropy: 3,
     severity: o.severity,
@@ -433,11 +433,11 @@ const atlassian: Rule[] = [
     description:
       "Atlassian legacy 24-character API token assigned to a Jira, Confluence or Atlassian key name.",
     keywords: ["atlassian", "confluence", "jira"],
-    pattern: assignedNear({
+    pattern: assigned({
       context: "atlassian|confluence|jira",
       name: "token|key|password",
       value: "[A-Za-z0-9]{24}",
-      gap: "tight",
+      style: "argument",
     }),
     secretGroup: 1,
     entropy: 3.5,
@@ -479,7 +479,12 @@ const atlassian: Rule[] = [
     provider: "Gitea",
     description: "Gitea or Forgejo access token (40 hex) assigned to a gitea/forgejo key name.",
     keywords: ["gitea", "forgejo"],
-    pattern: assignedNear({ context: "gitea|forgejo", name: "token|password", value: "[a-f0-9]{40}" }),
+    pattern: assigned({
+      context: "gitea|forgejo",
+      name: "token|password",
+      value: "[a-f0-9]{40}",
+      style: "line",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",

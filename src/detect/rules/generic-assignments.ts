@@ -10,11 +10,21 @@ import { isLikelySecretValue } from "./generic-values.ts";
  */
 
 /** Words that qualify `key` as a credential: `api_key`, `clientKey`, `SECRET_KEY`. */
-const KEY_QUALIFIER =
-  "api|access|secret|private|client|app|auth|master|signing|sign|encryption|encrypt|decryption|crypt|cipher|" +
-  "license|licence|service|admin|account|storage|subscription|consumer|webhook|session|hmac|shared|server|write|" +
-  "read|ingest|integration|management|personal|deploy|root|developer|partner|merchant|cookie|jwt|aes|otp|totp|" +
-  "recovery|rest|sdk|secure";
+const KEY_QUALIFIERS = [
+  ...["api", "access", "secret", "private", "client", "app", "auth", "master", "signing", "sign"],
+  ...["encryption", "encrypt", "decryption", "crypt", "cipher", "license", "licence", "service", "admin"],
+  ...["account", "storage", "subscription", "consumer", "webhook", "session", "hmac", "shared", "server"],
+  ...["write", "read", "ingest", "integration", "management", "personal", "deploy", "root", "developer"],
+  ...["partner", "merchant", "cookie", "jwt", "aes", "otp", "totp", "recovery", "rest", "sdk", "secure"],
+] as const;
+
+/** Credential words a name may end with, besides `<qualifier>key` and a `pass` segment. */
+const CREDENTIAL_WORDS = ["secret", "token", "password", "passwd", "passphrase", "pwd", "credentials", "auth"];
+
+/** What may follow the credential word: `_base`, `_prod`, `2`, `_v1`. */
+const SUFFIX_WORDS = ["base", "value", "prod", "production", "dev", "staging", "live", "local", "b64"];
+const SUFFIX_CODES = ["base64", "hex", "raw", "str", "string", "encoded"];
+const SUFFIX = String.raw`(?:[_.-]?(?:${[...SUFFIX_WORDS, ...SUFFIX_CODES].join("|")})|[_.-]?v?\d{1,2}|)`;
 
 /** Tokens that are not credentials: pagination, CSRF, device and one-time tokens, parser tokens. */
 const HARMLESS_TOKEN =
@@ -23,25 +33,73 @@ const HARMLESS_TOKEN =
   "idempotency|request|trace|correlation|nonce|input|output|last|first|prev|previous|current|sort|" +
   "authenticity|forgery|antiforgery|middleware";
 
+/** How many name characters may precede the credential word. */
+const NAME_PREFIX = 60;
+
+const longest = (words: readonly string[]): number => Math.max(...words.map((w) => w.length));
+
 /**
- * A secret-bearing name, anchored at its start by the caller. Lookaheads refuse harmless
+ * The longest name SECRET_NAME accepts: the prefix, the longest credential word (a
+ * qualified key or a plain one, or `_pass`) and the longest suffix.
+ */
+const NAME_MAX =
+  NAME_PREFIX +
+  Math.max(longest(KEY_QUALIFIERS) + "_key".length, longest(CREDENTIAL_WORDS), "_pass".length) +
+  1 +
+  longest([...SUFFIX_WORDS, ...SUFFIX_CODES, "v99"]);
+
+/**
+ * A secret-bearing name, anchored at its start by the caller and always followed by a
+ * character that is not a name character, so the name is a whole run of `[\w.-]`.
+ * `follow` is what the caller's pattern requires right after the name (or a prefix of it):
+ * a cheap lookahead checks the run and `follow` first, so that the costly checks below only
+ * run on the few names that are followed by an assignment. Then lookaheads refuse harmless
  * tokens and names that say the value is public or fake; then any name characters, a
  * credential word, and an optional suffix (`_base`, `_prod`, `2`).
  */
-export const SECRET_NAME = [
-  // `_token` is Laravel's CSRF field.
-  String.raw`(?![-.]|_token(?![\w.-]))`,
-  String.raw`(?![\w.-]{0,60}(?:${HARMLESS_TOKEN})[_.-]?token(?![\w.-]))`,
-  String.raw`(?![\w.-]{0,60}(?:public|publishable|example|sample|dummy|fake|mock))`,
-  String.raw`(?:[\w.-]{0,60}(?:(?:${KEY_QUALIFIER})[_.-]?key|secret|token|passw(?:or)?d|passphrase|pwd|credentials?|auth)|(?:[\w.-]{0,60}[_.-]|)pass)`,
-  String.raw`(?:[_.-]?(?:base|value|prod|production|dev|staging|live|local|b64|base64|hex|raw|str|string|encoded)|[_.-]?v?\d{1,2}|)`,
-].join("");
+function secretName(follow: string): string {
+  return [
+    String.raw`(?=[\w.-]{1,${NAME_MAX}}(?![\w.-])${follow})`,
+    // `_token` is Laravel's CSRF field.
+    String.raw`(?![-.]|_token(?![\w.-]))`,
+    String.raw`(?![\w.-]{0,${NAME_PREFIX}}(?:${HARMLESS_TOKEN})[_.-]?token(?![\w.-]))`,
+    String.raw`(?![\w.-]{0,${NAME_PREFIX}}(?:public|publishable|example|sample|dummy|fake|mock))`,
+    String.raw`(?:[\w.-]{0,${NAME_PREFIX}}(?:(?:${KEY_QUALIFIERS.join("|")})[_.-]?key|secret|token|passw(?:or)?d|passphrase|pwd|credentials?|auth)|(?:[\w.-]{0,${NAME_PREFIX}}[_.-]|)pass)`,
+    SUFFIX,
+  ].join("");
+}
 
-/** Keywords of every rule built on SECRET_NAME: one of them is inside any matching name. */
-export const SECRET_NAME_KEYWORDS = ["key", "secret", "token", "pass", "pwd", "credential", "auth"] as const;
+/**
+ * Keywords of every rule built on secretName: one of them starts the credential word of any
+ * matching name. A bare `key` never qualifies a name, so only qualified keys are keywords
+ * (`apikey`, `api_key`, `api.key`, `api-key`, ...); those that contain another keyword
+ * (`secret_key`, `authkey`) are left out.
+ */
+export const SECRET_NAME_KEYWORDS: readonly string[] = (() => {
+  const plain = ["secret", "token", "pass", "pwd", "credential", "auth"];
+  const keys = KEY_QUALIFIERS.flatMap((q) => ["", "_", ".", "-"].map((sep) => `${q}${sep}key`));
+  return [...plain, ...keys.filter((k) => !plain.some((p) => k.includes(p)))];
+})();
+
+/**
+ * Windows for the rules built on secretName: a keyword starts the credential word, which
+ * starts at most NAME_PREFIX (+1 for `_pass`) characters into the name; `before` and `after`
+ * add what a rule's pattern allows around the name.
+ */
+function nameWindow(beforeName: number, afterName: number): { before: number; after: number } {
+  return { before: beforeName + NAME_PREFIX + 1, after: NAME_MAX - NAME_PREFIX + afterName };
+}
 
 /** Assignment operators of the languages and formats covered: `=`, `:=`, `=>`, `:`, typed declarations. */
 const OPERATOR = String.raw`(?:={1,3}|:=|=>|\?\?=|\|\|=|\?=|<-|:[ \t]{0,3}(?:&'static str|&str|str|string)[ \t]{0,3}=|[ \t]{1,3}string[ \t]{0,3}=|:)`;
+
+/** The longest text OPERATOR matches: `: &'static str =` with the most blanks. */
+const OPERATOR_MAX = 1 + 3 + "&'static str".length + 3 + 1;
+
+/** Blanks, an optional string prefix (`r"`, `b'`, `@"`) and the quote that opens the value. */
+const VALUE_OPEN = String.raw`[ \t]{0,5}(?:[rbuf@]|)["'\x60]`;
+/** The start of a value the assignment rule could report: at least 8 characters, no quote. */
+const VALUE_HEAD = String.raw`[^\s'"\x60\\]{8}`;
 
 const OWASP_SECRETS = "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html";
 const REMEDIATION =
@@ -64,10 +122,12 @@ export const assignmentRules: readonly Rule[] = [
     description:
       "Quoted literal assigned to a secret-named variable or key in code or config (JS/TS, Python, Go, Ruby, Java, C#, PHP, JSON, YAML, TOML, HCL, .env, shell, XML attributes).",
     keywords: SECRET_NAME_KEYWORDS,
+    // `(  "` before the name; after it `"  ,` or blanks and an operator, then the quoted value.
+    window: nameWindow(4, Math.max(1 + 2 + 1, 3 + OPERATOR_MAX) + 5 + 1 + 1 + 200 + 1),
     pattern: new RegExp(
       // A comma separates name and value only as the first two arguments of a call:
       // `os.Setenv("API_KEY", "...")`, `props.put("password", "...")`; not in lists.
-      String.raw`(?:(?:^|[^\w.-])${SECRET_NAME}[\s'"\]]{0,3}${OPERATOR}|\([ \t]{0,2}["']${SECRET_NAME}["'][ \t]{0,2},)[ \t]{0,5}(?:[rbuf@]|)["'\x60]([^\s'"\x60\\]{8,200})["'\x60]`,
+      String.raw`(?:(?:^|[^\w.-])${secretName(String.raw`[\s'"\]]{0,3}${OPERATOR}${VALUE_OPEN}${VALUE_HEAD}`)}[\s'"\]]{0,3}${OPERATOR}|\([ \t]{0,2}["']${secretName(String.raw`["'][ \t]{0,2},${VALUE_OPEN}${VALUE_HEAD}`)}["'][ \t]{0,2},)${VALUE_OPEN}([^\s'"\x60\\]{8,200})["'\x60]`,
       "i",
     ),
     secretGroup: 1,
@@ -109,8 +169,10 @@ export const assignmentRules: readonly Rule[] = [
     description:
       "Unquoted value of a secret-named key on its own line: .env, shell export, Dockerfile ENV, Java .properties, INI, YAML, .npmrc, HTTP headers.",
     keywords: SECRET_NAME_KEYWORDS,
+    // From the line start (blanks and `//registry/:`) to the line end (a `# comment`).
+    window: nameWindow(40 + 2 + 200 + 1, 3 + 2 + 3 + 200 + 5 + 1 + 200 + 1),
     pattern: new RegExp(
-      String.raw`^[ \t]{0,40}(?:-[ \t]{1,3}|export[ \t]{1,3}|set[ \t]{1,3}|env[ \t]{1,3}|arg[ \t]{1,3}|declare[ \t]{1,3}-x[ \t]{1,3}|\/\/[^\s=]{1,200}:|)${SECRET_NAME}[ \t]{0,3}(?:=|:|:=|\?=|\+=)[ \t]{0,3}([^\s'"\x60;,]{8,200})(?:[ \t]{1,5}#[^\r\n]{0,200}|[ \t]{0,5})\r?$`,
+      String.raw`^[ \t]{0,40}(?![ \t])(?:-[ \t]{1,3}|export[ \t]{1,3}|set[ \t]{1,3}|env[ \t]{1,3}|arg[ \t]{1,3}|declare[ \t]{1,3}-x[ \t]{1,3}|\/\/[^\s=]{1,200}:|)${secretName(String.raw`[ \t]{0,3}(?:=|:|:=|\?=|\+=)[ \t]{0,3}[^\s'"\x60;,]{8}`)}[ \t]{0,3}(?:=|:|:=|\?=|\+=)[ \t]{0,3}([^\s'"\x60;,]{8,200})(?:[ \t]{1,5}#[^\r\n]{0,200}|[ \t]{0,5})\r?$`,
       "im",
     ),
     secretGroup: 1,
@@ -150,8 +212,9 @@ export const assignmentRules: readonly Rule[] = [
     description:
       "Secret in an XML element named like a credential (<password>, <apiKey>, <clientSecret>), e.g. Maven settings.xml.",
     keywords: SECRET_NAME_KEYWORDS,
+    window: nameWindow(1 + 31, 1 + 200 + 1 + 3 + 200 + 3 + 2),
     pattern: new RegExp(
-      String.raw`<(?:[\w-]{1,30}:|)${SECRET_NAME}(?:[ \t][^<>]{0,200}|)>[ \t]{0,3}([^<>\s]{8,200})[ \t]{0,3}<\/`,
+      String.raw`<(?:[\w-]{1,30}:|)${secretName(String.raw`(?:[ \t][^<>]{0,200}|)>[ \t]{0,3}[^<>\s]{8}`)}(?:[ \t][^<>]{0,200}|)>[ \t]{0,3}([^<>\s]{8,200})[ \t]{0,3}<\/`,
       "i",
     ),
     secretGroup: 1,
@@ -185,8 +248,9 @@ export const assignmentRules: readonly Rule[] = [
     description:
       'Secret in a key/value XML element named like a credential: <add key="ApiKey" value="..."/>, <property name="db.password" value="..."/>, <entry key="token">...</entry>.',
     keywords: SECRET_NAME_KEYWORDS,
+    window: nameWindow(4 + 2 + 1 + 2 + 1, 1 + 100 + 1 + 200 + 1),
     pattern: new RegExp(
-      String.raw`\b(?:key|name)[ \t]{0,2}=[ \t]{0,2}["']${SECRET_NAME}["'](?:\s{1,5}value[ \t]{0,2}=[ \t]{0,2}["']|[^<>]{0,100}>)([^\s'"<>]{8,200})["'<]`,
+      String.raw`\b(?:key|name)[ \t]{0,2}=[ \t]{0,2}["']${secretName(`["']`)}["'](?:\s{1,5}value[ \t]{0,2}=[ \t]{0,2}["']|[^<>]{0,100}>)([^\s'"<>]{8,200})["'<]`,
       "i",
     ),
     secretGroup: 1,
@@ -218,9 +282,11 @@ export const assignmentRules: readonly Rule[] = [
     provider: "Generic",
     description:
       "Secret passed on a command line: --password, --token, --api-key, --client-secret (also --docker-password etc.) or kubectl --from-literal=<secret-name>=value.",
-    keywords: SECRET_NAME_KEYWORDS,
+    // Each flag name below contains one of these; `-secret` sits furthest in (`--x-access-key-secret`).
+    keywords: ["-pass", "-token", "-secret", "-api-key", "-apikey", "from-literal="],
+    window: { before: 3 + 20 + 1 + "access-key".length, after: "from-literal=".length + NAME_MAX + 1 + 200 },
     pattern: new RegExp(
-      String.raw`(?:^|[ \t])--(?:from-literal=${SECRET_NAME}=|(?:[a-z]{1,20}-|)(?:password|passwd|pass|token|api-key|apikey|api-token|access-token|auth-token|client-secret|secret|secret-key|access-key-secret)(?:=|[ \t]{1,3})["']?)([^\s'"\x60-][^\s'"\x60]{7,199})`,
+      String.raw`(?:^|[ \t])--(?:from-literal=${secretName("=")}=|(?:[a-z]{1,20}-|)(?:password|passwd|pass|token|api-key|apikey|api-token|access-token|auth-token|client-secret|secret|secret-key|access-key-secret)(?:=|[ \t]{1,3})["']?)([^\s'"\x60-][^\s'"\x60]{7,199})`,
       "im",
     ),
     secretGroup: 1,

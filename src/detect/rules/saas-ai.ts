@@ -1,83 +1,94 @@
 import type { Rule } from "../rule.ts";
-import { anyCase, assigned, line } from "./saas-shared.ts";
+import {
+  anyCase,
+  ASSIGN,
+  assigned,
+  END_TOKEN,
+  line,
+  place,
+  prefixed,
+  prefixedRule,
+  type TokenFamily,
+} from "./shared.ts";
+
+const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 const OPENAI_REMEDIATION =
   "Delete the key on the OpenAI platform (platform.openai.com/api-keys, or Organization > Admin keys for admin keys), create a new one with the least permissions needed and store it in a vault.";
-const ANTHROPIC_REMEDIATION =
-  "Disable and delete the key in the Claude Console (Settings > API keys, or Admin keys), create a new one and store it in a vault.";
-const HUGGINGFACE_REMEDIATION =
-  "Invalidate the token in Hugging Face (Settings > Access Tokens > Invalidate and refresh), create a fine-grained token with the least scope needed and store it in a vault.";
-const LANGSMITH_REMEDIATION =
-  "Delete the key in LangSmith (Settings > API Keys), create a new one and store it in a vault.";
+const OPENAI: TokenFamily = {
+  provider: "OpenAI",
+  body: "[A-Za-z0-9_-]{40,200}",
+  example: (gen) => {
+    const half = gen.pick([58, 74]);
+    return `${gen.base64url(half)}T3BlbkFJ${gen.base64url(half)}`;
+  },
+  entropy: 3.5,
+  remediation: OPENAI_REMEDIATION,
+};
+const OPENAI_KEY_SAFETY_DOCS =
+  "https://help.openai.com/en/articles/5112595-best-practices-for-api-key-safety";
 
-/** A prefixed token `<prefix><body>` as the whole value, with the usual boundaries. */
-const prefixed = (prefix: string, body: string): RegExp =>
-  new RegExp(String.raw`\b(${prefix}${body})(?![A-Za-z0-9_-])`);
+const ANTHROPIC: TokenFamily = {
+  provider: "Anthropic",
+  body: "[A-Za-z0-9_-]{86,100}AA",
+  example: (gen) => `${gen.base64url(93)}AA`,
+  entropy: 3.5,
+  remediation:
+    "Disable and delete the key in the Claude Console (Settings > API keys, or Admin keys), create a new one and store it in a vault.",
+};
+
+const HUGGING_FACE: TokenFamily = {
+  provider: "Hugging Face",
+  body: "[A-Za-z]{34}",
+  example: (gen) => gen.chars(LETTERS, 34),
+  entropy: 3.5,
+  severity: "high",
+  remediation:
+    "Invalidate the token in Hugging Face (Settings > Access Tokens > Invalidate and refresh), create a fine-grained token with the least scope needed and store it in a vault.",
+  docs: "https://huggingface.co/docs/hub/security-tokens",
+};
+
+const LANGSMITH: TokenFamily = {
+  provider: "LangSmith",
+  body: "[a-f0-9]{32}_[a-f0-9]{10}",
+  example: (gen) => `${gen.hex(32)}_${gen.hex(10)}`,
+  entropy: 3,
+  severity: "high",
+  remediation: "Delete the key in LangSmith (Settings > API Keys), create a new one and store it in a vault.",
+  docs: "https://docs.smith.langchain.com/administration/how_to_guides/organization_management/create_account_api_key",
+};
 
 const openaiRules: readonly Rule[] = [
-  {
+  prefixedRule(OPENAI, {
     id: "openai-project-key",
-    provider: "OpenAI",
+    prefix: "sk-proj-",
     description: "OpenAI project API key (sk-proj-).",
-    keywords: ["sk-proj-"],
-    pattern: prefixed("sk-proj-", "[A-Za-z0-9_-]{40,200}"),
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "high",
-    remediation: OPENAI_REMEDIATION,
-    docs: "https://help.openai.com/en/articles/5112595-best-practices-for-api-key-safety",
-    examples: {
-      positives: (gen) => {
-        const a = `sk-proj-${gen.base64url(74)}T3BlbkFJ${gen.base64url(74)}`;
-        const b = `sk-proj-${gen.base64url(58)}T3BlbkFJ${gen.base64url(58)}`;
-        return [line.env("OPENAI_API_KEY", a), line.text(`client = OpenAI(api_key="${b}")`, b)];
-      },
-      negatives: [
-        "OPENAI_API_KEY=sk-proj-...",
-        "OPENAI_API_KEY=sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-      ],
-    },
-  },
-  {
+    docs: OPENAI_KEY_SAFETY_DOCS,
+    lines: [line.env("OPENAI_API_KEY"), (s) => `client = OpenAI(api_key="${s}")`],
+    negatives: [
+      "OPENAI_API_KEY=sk-proj-...",
+      "OPENAI_API_KEY=sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ],
+  }),
+  prefixedRule(OPENAI, {
     id: "openai-service-account-key",
-    provider: "OpenAI",
+    prefix: "sk-svcacct-",
     description: "OpenAI service account API key (sk-svcacct-).",
-    keywords: ["sk-svcacct-"],
-    pattern: prefixed("sk-svcacct-", "[A-Za-z0-9_-]{40,200}"),
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "high",
-    remediation: OPENAI_REMEDIATION,
     docs: "https://platform.openai.com/docs/api-reference/project-service-accounts",
-    examples: {
-      positives: (gen) => {
-        const a = `sk-svcacct-${gen.base64url(74)}T3BlbkFJ${gen.base64url(74)}`;
-        const b = `sk-svcacct-${gen.base64url(58)}T3BlbkFJ${gen.base64url(58)}`;
-        return [line.shell("OPENAI_API_KEY", a), line.yaml("openai_key", b)];
-      },
-      negatives: ["OPENAI_API_KEY=sk-svcacct-<redacted>"],
-    },
-  },
-  {
+    lines: [line.shell("OPENAI_API_KEY"), line.yaml("openai_key")],
+    negatives: ["OPENAI_API_KEY=sk-svcacct-<redacted>"],
+  }),
+  prefixedRule(OPENAI, {
     id: "openai-admin-key",
-    provider: "OpenAI",
+    prefix: "sk-admin-",
     description: "OpenAI organization admin API key (sk-admin-).",
-    keywords: ["sk-admin-"],
-    pattern: prefixed("sk-admin-", "[A-Za-z0-9_-]{40,200}"),
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "critical",
-    remediation: OPENAI_REMEDIATION,
     docs: "https://platform.openai.com/docs/api-reference/admin-api-keys",
-    examples: {
-      positives: (gen) => {
-        const a = `sk-admin-${gen.base64url(58)}T3BlbkFJ${gen.base64url(58)}`;
-        const b = `sk-admin-${gen.base64url(74)}T3BlbkFJ${gen.base64url(74)}`;
-        return [line.env("OPENAI_ADMIN_KEY", a), line.json("adminKey", b)];
-      },
-      negatives: ["OPENAI_ADMIN_KEY=sk-admin-REPLACE_ME"],
-    },
-  },
+    lines: [line.env("OPENAI_ADMIN_KEY"), line.json("adminKey")],
+    negatives: ["OPENAI_ADMIN_KEY=sk-admin-REPLACE_ME"],
+  }),
   {
     id: "openai-api-key",
     provider: "OpenAI",
@@ -88,13 +99,13 @@ const openaiRules: readonly Rule[] = [
     entropy: 3.5,
     severity: "high",
     remediation: OPENAI_REMEDIATION,
-    docs: "https://help.openai.com/en/articles/5112595-best-practices-for-api-key-safety",
+    docs: OPENAI_KEY_SAFETY_DOCS,
     examples: {
-      positives: (gen) => {
-        const a = `sk-${gen.alnum(20)}T3BlbkFJ${gen.alnum(20)}`;
-        const b = `sk-${gen.alnum(20)}T3BlbkFJ${gen.alnum(20)}`;
-        return [line.env("OPENAI_API_KEY", a), line.text(`openai.api_key = "${b}"`, b)];
-      },
+      positives: (gen) =>
+        place(
+          () => `sk-${gen.alnum(20)}T3BlbkFJ${gen.alnum(20)}`,
+          [line.env("OPENAI_API_KEY"), (s) => `openai.api_key = "${s}"`],
+        ),
       negatives: [
         "openai.api_key = 'sk-...'",
         "OPENAI_API_KEY=sk-xxxxxxxxxxxxxxxxxxxxT3BlbkFJxxxxxxxxxxxxxxxxxxxx",
@@ -104,97 +115,44 @@ const openaiRules: readonly Rule[] = [
 ];
 
 const frontierRules: readonly Rule[] = [
-  {
+  prefixedRule(ANTHROPIC, {
     id: "anthropic-api-key",
-    provider: "Anthropic",
+    prefix: "sk-ant-api03-",
     description: "Anthropic API key (sk-ant-api03-).",
-    keywords: ["sk-ant-api03-"],
-    pattern: prefixed("sk-ant-api03-", "[A-Za-z0-9_-]{86,100}AA"),
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "high",
-    remediation: ANTHROPIC_REMEDIATION,
     docs: "https://docs.anthropic.com/en/api/getting-started",
-    examples: {
-      positives: (gen) => {
-        const a = `sk-ant-api03-${gen.base64url(93)}AA`;
-        const b = `sk-ant-api03-${gen.base64url(93)}AA`;
-        return [
-          line.env("ANTHROPIC_API_KEY", a),
-          line.text(`client = anthropic.Anthropic(api_key="${b}")`, b),
-        ];
-      },
-      negatives: ["ANTHROPIC_API_KEY=sk-ant-api03-...", "ANTHROPIC_API_KEY=sk-ant-api03-your-key-here"],
-    },
-  },
-  {
+    lines: [line.env("ANTHROPIC_API_KEY"), (s) => `client = anthropic.Anthropic(api_key="${s}")`],
+    negatives: ["ANTHROPIC_API_KEY=sk-ant-api03-...", "ANTHROPIC_API_KEY=sk-ant-api03-your-key-here"],
+  }),
+  prefixedRule(ANTHROPIC, {
     id: "anthropic-admin-key",
-    provider: "Anthropic",
+    prefix: "sk-ant-admin01-",
     description: "Anthropic Admin API key (sk-ant-admin01-).",
-    keywords: ["sk-ant-admin01-"],
-    pattern: prefixed("sk-ant-admin01-", "[A-Za-z0-9_-]{86,100}AA"),
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "critical",
-    remediation: ANTHROPIC_REMEDIATION,
     docs: "https://docs.anthropic.com/en/api/administration-api",
-    examples: {
-      positives: (gen) => {
-        const a = `sk-ant-admin01-${gen.base64url(93)}AA`;
-        const b = `sk-ant-admin01-${gen.base64url(93)}AA`;
-        return [line.shell("ANTHROPIC_ADMIN_KEY", a), line.json("anthropic_admin_key", b)];
-      },
-      negatives: ["ANTHROPIC_ADMIN_KEY=sk-ant-admin01-<key>"],
-    },
-  },
-  {
+    lines: [line.shell("ANTHROPIC_ADMIN_KEY"), line.json("anthropic_admin_key")],
+    negatives: ["ANTHROPIC_ADMIN_KEY=sk-ant-admin01-<key>"],
+  }),
+  prefixedRule(HUGGING_FACE, {
     id: "huggingface-access-token",
-    provider: "Hugging Face",
+    prefix: "hf_",
     description: "Hugging Face user access token (hf_ + 34 letters).",
-    keywords: ["hf_"],
-    pattern: prefixed("hf_", "[A-Za-z]{34}"),
-    secretGroup: 1,
-    entropy: 3.5,
-    severity: "high",
-    remediation: HUGGINGFACE_REMEDIATION,
-    docs: "https://huggingface.co/docs/hub/security-tokens",
-    examples: {
-      positives: (gen) => {
-        const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-        const a = `hf_${gen.chars(letters, 34)}`;
-        const b = `hf_${gen.chars(letters, 34)}`;
-        return [line.env("HF_TOKEN", a), line.text(`huggingface-cli login --token ${b}`, b)];
-      },
-      negatives: ["HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HF_TOKEN=hf_..."],
-    },
-  },
-  {
+    lines: [line.env("HF_TOKEN"), (s) => `huggingface-cli login --token ${s}`],
+    negatives: ["HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HF_TOKEN=hf_..."],
+  }),
+  prefixedRule(HUGGING_FACE, {
     id: "huggingface-org-token",
-    provider: "Hugging Face",
+    prefix: "api_org_",
     description: "Hugging Face legacy organization API token (api_org_ + 34 letters).",
-    keywords: ["api_org_"],
-    pattern: prefixed("api_org_", "[A-Za-z]{34}"),
-    secretGroup: 1,
-    entropy: 3.5,
-    severity: "high",
-    remediation: HUGGINGFACE_REMEDIATION,
-    docs: "https://huggingface.co/docs/hub/security-tokens",
-    examples: {
-      positives: (gen) => {
-        const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-        const a = `api_org_${gen.chars(letters, 34)}`;
-        const b = `api_org_${gen.chars(letters, 34)}`;
-        return [line.env("HUGGINGFACE_ORG_TOKEN", a), line.py("org_token", b)];
-      },
-      negatives: ["api_org_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
-    },
-  },
+    lines: [line.env("HUGGINGFACE_ORG_TOKEN"), line.py("org_token")],
+    negatives: ["api_org_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+  }),
   {
     id: "cohere-api-key",
     provider: "Cohere",
     description: "Cohere API key (40 characters) in a Cohere or CO_API_KEY variable.",
     keywords: ["cohere", "co_api_key"],
-    pattern: assigned(`${anyCase("cohere")}|CO_API_KEY`, "[A-Za-z0-9]{40}"),
+    pattern: assigned({ context: `${anyCase("cohere")}|CO_API_KEY`, value: "[A-Za-z0-9]{40}", flags: "" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -202,11 +160,7 @@ const frontierRules: readonly Rule[] = [
       "Delete the key in the Cohere dashboard (dashboard.cohere.com/api-keys), create a new one and store it in a vault.",
     docs: "https://docs.cohere.com/docs/rate-limits",
     examples: {
-      positives: (gen) => {
-        const a = gen.alnum(40);
-        const b = gen.alnum(40);
-        return [line.env("CO_API_KEY", a), line.py("cohere_api_key", b)];
-      },
+      positives: (gen) => place(() => gen.alnum(40), [line.env("CO_API_KEY"), line.py("cohere_api_key")]),
       negatives: ["CO_API_KEY=<your-cohere-key>"],
     },
   },
@@ -223,11 +177,7 @@ const frontierRules: readonly Rule[] = [
       "Delete the key in the Groq console (console.groq.com/keys), create a new one and store it in a vault.",
     docs: "https://console.groq.com/docs/quickstart",
     examples: {
-      positives: (gen) => {
-        const a = `gsk_${gen.alnum(52)}`;
-        const b = `gsk_${gen.alnum(52)}`;
-        return [line.env("GROQ_API_KEY", a), line.js("groqKey", b)];
-      },
+      positives: (gen) => place(() => `gsk_${gen.alnum(52)}`, [line.env("GROQ_API_KEY"), line.js("groqKey")]),
       negatives: ["GROQ_API_KEY=gsk_your_key_here"],
     },
   },
@@ -244,11 +194,8 @@ const frontierRules: readonly Rule[] = [
       "Delete the token in Replicate (replicate.com/account/api-tokens), create a new one and store it in a vault.",
     docs: "https://replicate.com/docs/reference/http#authentication",
     examples: {
-      positives: (gen) => {
-        const a = `r8_${gen.alnum(37)}`;
-        const b = `r8_${gen.alnum(37)}`;
-        return [line.env("REPLICATE_API_TOKEN", a), line.yaml("replicate_token", b)];
-      },
+      positives: (gen) =>
+        place(() => `r8_${gen.alnum(37)}`, [line.env("REPLICATE_API_TOKEN"), line.yaml("replicate_token")]),
       negatives: ["REPLICATE_API_TOKEN=r8_*********************************"],
     },
   },
@@ -257,7 +204,7 @@ const frontierRules: readonly Rule[] = [
     provider: "Mistral AI",
     description: "Mistral AI API key (32 characters) in a Mistral variable.",
     keywords: ["mistral"],
-    pattern: assigned(anyCase("mistral"), "[A-Za-z0-9]{32}"),
+    pattern: assigned({ context: anyCase("mistral"), value: "[A-Za-z0-9]{32}", flags: "" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -265,11 +212,7 @@ const frontierRules: readonly Rule[] = [
       "Delete the key in La Plateforme (console.mistral.ai > API Keys), create a new one and store it in a vault.",
     docs: "https://docs.mistral.ai/getting-started/quickstart/",
     examples: {
-      positives: (gen) => {
-        const a = gen.alnum(32);
-        const b = gen.alnum(32);
-        return [line.env("MISTRAL_API_KEY", a), line.py("mistral_key", b)];
-      },
+      positives: (gen) => place(() => gen.alnum(32), [line.env("MISTRAL_API_KEY"), line.py("mistral_key")]),
       negatives: ["MISTRAL_API_KEY=your_api_key"],
     },
   },
@@ -286,11 +229,11 @@ const frontierRules: readonly Rule[] = [
       "Revoke the key in Perplexity (Settings > API > API Keys), generate a new one and store it in a vault.",
     docs: "https://docs.perplexity.ai/guides/getting-started",
     examples: {
-      positives: (gen) => {
-        const a = `pplx-${gen.alnum(48)}`;
-        const b = `pplx-${gen.hex(48)}`;
-        return [line.env("PERPLEXITY_API_KEY", a), line.text(`-H "Authorization: Bearer ${b}"`, b)];
-      },
+      positives: (gen) =>
+        place(
+          [`pplx-${gen.alnum(48)}`, `pplx-${gen.hex(48)}`],
+          [line.env("PERPLEXITY_API_KEY"), (s) => `-H "Authorization: Bearer ${s}"`],
+        ),
       negatives: ["PERPLEXITY_API_KEY=pplx-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
     },
   },
@@ -299,7 +242,7 @@ const frontierRules: readonly Rule[] = [
     provider: "DeepSeek",
     description: "DeepSeek API key (sk- + 32 hex) in a DeepSeek variable.",
     keywords: ["deepseek"],
-    pattern: assigned(anyCase("deepseek", "DeepSeek"), "sk-[a-f0-9]{32}"),
+    pattern: assigned({ context: anyCase("deepseek", "DeepSeek"), value: "sk-[a-f0-9]{32}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -307,11 +250,8 @@ const frontierRules: readonly Rule[] = [
       "Delete the key on the DeepSeek platform (platform.deepseek.com > API keys), create a new one and store it in a vault.",
     docs: "https://api-docs.deepseek.com/",
     examples: {
-      positives: (gen) => {
-        const a = `sk-${gen.hex(32)}`;
-        const b = `sk-${gen.hex(32)}`;
-        return [line.env("DEEPSEEK_API_KEY", a), line.js("deepSeekKey", b)];
-      },
+      positives: (gen) =>
+        place(() => `sk-${gen.hex(32)}`, [line.env("DEEPSEEK_API_KEY"), line.js("deepSeekKey")]),
       negatives: ["DEEPSEEK_API_KEY=sk-<your-key>"],
     },
   },
@@ -320,7 +260,11 @@ const frontierRules: readonly Rule[] = [
     provider: "Together AI",
     description: "Together AI API key (64 hex or tgp_v1_) in a Together variable.",
     keywords: ["together"],
-    pattern: assigned(anyCase("together"), "[a-f0-9]{64}|tgp_v1_[A-Za-z0-9_-]{30,64}"),
+    pattern: assigned({
+      context: anyCase("together"),
+      value: "[a-f0-9]{64}|tgp_v1_[A-Za-z0-9_-]{30,64}",
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -328,11 +272,11 @@ const frontierRules: readonly Rule[] = [
       "Revoke the key in Together AI (Settings > API Keys), create a new one and store it in a vault.",
     docs: "https://docs.together.ai/docs/quickstart",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(64);
-        const b = `tgp_v1_${gen.base64url(43)}`;
-        return [line.env("TOGETHER_API_KEY", a), line.py("together_api_key", b)];
-      },
+      positives: (gen) =>
+        place(
+          [gen.hex(64), `tgp_v1_${gen.base64url(43)}`],
+          [line.env("TOGETHER_API_KEY"), line.py("together_api_key")],
+        ),
       negatives: ["TOGETHER_API_KEY=<together-api-key>"],
     },
   },
@@ -349,11 +293,11 @@ const frontierRules: readonly Rule[] = [
       "Delete the key in Fireworks (Account > API Keys, or `firectl delete api-key`), create a new one and store it in a vault.",
     docs: "https://docs.fireworks.ai/getting-started/quickstart",
     examples: {
-      positives: (gen) => {
-        const a = `fw_${gen.digits(2)}${gen.alnum(22)}`;
-        const b = `fw_${gen.alnum(20)}${gen.digits(1)}${gen.alnum(3)}`;
-        return [line.env("FIREWORKS_API_KEY", a), line.json("fireworks_key", b)];
-      },
+      positives: (gen) =>
+        place(
+          [`fw_${gen.digits(2)}${gen.alnum(22)}`, `fw_${gen.alnum(20)}${gen.digits(1)}${gen.alnum(3)}`],
+          [line.env("FIREWORKS_API_KEY"), line.json("fireworks_key")],
+        ),
       negatives: ["FIREWORKS_API_KEY=fw_your_api_key", "fw_version_string_for_the_device"],
     },
   },
@@ -370,11 +314,11 @@ const frontierRules: readonly Rule[] = [
       "Delete the key in the xAI console (console.x.ai > API Keys), create a new one and store it in a vault.",
     docs: "https://docs.x.ai/docs/overview",
     examples: {
-      positives: (gen) => {
-        const a = `xai-${gen.alnum(80)}`;
-        const b = `xai-${gen.alnum(80)}`;
-        return [line.env("XAI_API_KEY", a), line.text(`client = Client(api_key="${b}")`, b)];
-      },
+      positives: (gen) =>
+        place(
+          () => `xai-${gen.alnum(80)}`,
+          [line.env("XAI_API_KEY"), (s) => `client = Client(api_key="${s}")`],
+        ),
       negatives: ["XAI_API_KEY=xai-..."],
     },
   },
@@ -391,11 +335,8 @@ const frontierRules: readonly Rule[] = [
       "Delete the key in OpenRouter (openrouter.ai/settings/keys), create a new one with a credit limit and store it in a vault.",
     docs: "https://openrouter.ai/docs/api-reference/authentication",
     examples: {
-      positives: (gen) => {
-        const a = `sk-or-v1-${gen.hex(64)}`;
-        const b = `sk-or-v1-${gen.hex(64)}`;
-        return [line.env("OPENROUTER_API_KEY", a), line.js("apiKey", b)];
-      },
+      positives: (gen) =>
+        place(() => `sk-or-v1-${gen.hex(64)}`, [line.env("OPENROUTER_API_KEY"), line.js("apiKey")]),
       negatives: ["OPENROUTER_API_KEY=sk-or-v1-<key>"],
     },
   },
@@ -412,11 +353,11 @@ const frontierRules: readonly Rule[] = [
       "Revoke the key in NVIDIA NGC (Setup > API Keys) or build.nvidia.com, generate a new one and store it in a vault.",
     docs: "https://docs.api.nvidia.com/nim/docs/api-quickstart",
     examples: {
-      positives: (gen) => {
-        const a = `nvapi-${gen.base64url(64)}`;
-        const b = `nvapi-${gen.alnum(64)}`;
-        return [line.env("NVIDIA_API_KEY", a), line.yaml("api_key", b)];
-      },
+      positives: (gen) =>
+        place(
+          [`nvapi-${gen.base64url(64)}`, `nvapi-${gen.alnum(64)}`],
+          [line.env("NVIDIA_API_KEY"), line.yaml("api_key")],
+        ),
       negatives: ["NVIDIA_API_KEY=nvapi-<your-api-key>"],
     },
   },
@@ -429,10 +370,11 @@ const audioAndToolingRules: readonly Rule[] = [
     description:
       "ElevenLabs API key (sk_ + 48 hex, or 32 hex) in an ElevenLabs variable or xi-api-key header.",
     keywords: ["elevenlabs", "eleven_labs", "xi-api-key", "xi_api_key"],
-    pattern: assigned(
-      anyCase("elevenlabs", "eleven_labs", "ElevenLabs", "xi-api-key", "xi_api_key", "Xi-Api-Key"),
-      "sk_[a-f0-9]{48}|[a-f0-9]{32}",
-    ),
+    pattern: assigned({
+      context: anyCase("elevenlabs", "eleven_labs", "ElevenLabs", "xi-api-key", "xi_api_key", "Xi-Api-Key"),
+      value: "sk_[a-f0-9]{48}|[a-f0-9]{32}",
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -440,16 +382,15 @@ const audioAndToolingRules: readonly Rule[] = [
       "Delete the key in ElevenLabs (Developers > API Keys), create a new one with restricted scope and store it in a vault.",
     docs: "https://elevenlabs.io/docs/api-reference/authentication",
     examples: {
-      positives: (gen) => {
-        const a = `sk_${gen.hex(48)}`;
-        const b = `sk_${gen.hex(48)}`;
-        const c = gen.hex(32);
-        return [
-          line.env("ELEVENLABS_API_KEY", a),
-          line.text(`curl https://api.elevenlabs.io/v1/voices -H "xi-api-key: ${b}"`, b),
-          line.js("elevenLabsKey", c),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [`sk_${gen.hex(48)}`, `sk_${gen.hex(48)}`, gen.hex(32)],
+          [
+            line.env("ELEVENLABS_API_KEY"),
+            (s) => `curl https://api.elevenlabs.io/v1/voices -H "xi-api-key: ${s}"`,
+            line.js("elevenLabsKey"),
+          ],
+        ),
       negatives: [
         "xi-api-key: <xi-api-key>",
         "ELEVENLABS_API_KEY=sk_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -461,7 +402,11 @@ const audioAndToolingRules: readonly Rule[] = [
     provider: "AssemblyAI",
     description: "AssemblyAI API key (32 hex) in an AssemblyAI variable.",
     keywords: ["assemblyai", "assembly_ai"],
-    pattern: assigned(anyCase("assemblyai", "assembly_ai", "AssemblyAI"), "[a-f0-9]{32}"),
+    pattern: assigned({
+      context: anyCase("assemblyai", "assembly_ai", "AssemblyAI"),
+      value: "[a-f0-9]{32}",
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -469,11 +414,8 @@ const audioAndToolingRules: readonly Rule[] = [
       "Reset the key in the AssemblyAI dashboard (API Keys), update the app and store the new key in a vault.",
     docs: "https://www.assemblyai.com/docs/api-reference/overview",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(32);
-        const b = gen.hex(32);
-        return [line.env("ASSEMBLYAI_API_KEY", a), line.yaml("assemblyai_token", b)];
-      },
+      positives: (gen) =>
+        place(() => gen.hex(32), [line.env("ASSEMBLYAI_API_KEY"), line.yaml("assemblyai_token")]),
       negatives: ["ASSEMBLYAI_API_KEY=<YOUR_API_KEY>"],
     },
   },
@@ -482,7 +424,7 @@ const audioAndToolingRules: readonly Rule[] = [
     provider: "Deepgram",
     description: "Deepgram API key (40 hex) in a Deepgram variable.",
     keywords: ["deepgram"],
-    pattern: assigned(anyCase("deepgram"), "[a-f0-9]{40}"),
+    pattern: assigned({ context: anyCase("deepgram"), value: "[a-f0-9]{40}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -490,11 +432,7 @@ const audioAndToolingRules: readonly Rule[] = [
       "Delete the key in the Deepgram console (Settings > API Keys) or with DELETE /v1/projects/{project_id}/keys/{key_id}, create a new one and store it in a vault.",
     docs: "https://developers.deepgram.com/docs/create-additional-api-keys",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(40);
-        const b = gen.hex(40);
-        return [line.env("DEEPGRAM_API_KEY", a), line.go("deepgramKey", b)];
-      },
+      positives: (gen) => place(() => gen.hex(40), [line.env("DEEPGRAM_API_KEY"), line.go("deepgramKey")]),
       negatives: ["DEEPGRAM_API_KEY=YOUR_DEEPGRAM_API_KEY"],
     },
   },
@@ -503,7 +441,7 @@ const audioAndToolingRules: readonly Rule[] = [
     provider: "Stability AI",
     description: "Stability AI API key (sk- + 48 characters) in a Stability variable.",
     keywords: ["stability"],
-    pattern: assigned(anyCase("stability"), "sk-[A-Za-z0-9]{48}"),
+    pattern: assigned({ context: anyCase("stability"), value: "sk-[A-Za-z0-9]{48}", flags: "" }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -511,61 +449,32 @@ const audioAndToolingRules: readonly Rule[] = [
       "Delete the key on the Stability platform (platform.stability.ai/account/keys), create a new one and store it in a vault.",
     docs: "https://platform.stability.ai/docs/getting-started/authentication",
     examples: {
-      positives: (gen) => {
-        const a = `sk-${gen.alnum(48)}`;
-        const b = `sk-${gen.alnum(48)}`;
-        return [line.env("STABILITY_API_KEY", a), line.py("stability_key", b)];
-      },
+      positives: (gen) =>
+        place(() => `sk-${gen.alnum(48)}`, [line.env("STABILITY_API_KEY"), line.py("stability_key")]),
       negatives: ["STABILITY_API_KEY=sk-..."],
     },
   },
-  {
+  prefixedRule(LANGSMITH, {
     id: "langsmith-personal-access-token",
-    provider: "LangSmith",
+    prefix: "lsv2_pt_",
     description: "LangSmith (LangChain) personal access token (lsv2_pt_).",
-    keywords: ["lsv2_pt_"],
-    pattern: prefixed("lsv2_pt_", "[a-f0-9]{32}_[a-f0-9]{10}"),
-    secretGroup: 1,
-    entropy: 3,
-    severity: "high",
-    remediation: LANGSMITH_REMEDIATION,
-    docs: "https://docs.smith.langchain.com/administration/how_to_guides/organization_management/create_account_api_key",
-    examples: {
-      positives: (gen) => {
-        const a = `lsv2_pt_${gen.hex(32)}_${gen.hex(10)}`;
-        const b = `lsv2_pt_${gen.hex(32)}_${gen.hex(10)}`;
-        return [line.env("LANGSMITH_API_KEY", a), line.shell("LANGCHAIN_API_KEY", b)];
-      },
-      negatives: ["LANGSMITH_API_KEY=lsv2_pt_..."],
-    },
-  },
-  {
+    lines: [line.env("LANGSMITH_API_KEY"), line.shell("LANGCHAIN_API_KEY")],
+    negatives: ["LANGSMITH_API_KEY=lsv2_pt_..."],
+  }),
+  prefixedRule(LANGSMITH, {
     id: "langsmith-service-key",
-    provider: "LangSmith",
+    prefix: "lsv2_sk_",
     description: "LangSmith (LangChain) service key (lsv2_sk_).",
-    keywords: ["lsv2_sk_"],
-    pattern: prefixed("lsv2_sk_", "[a-f0-9]{32}_[a-f0-9]{10}"),
-    secretGroup: 1,
-    entropy: 3,
-    severity: "high",
-    remediation: LANGSMITH_REMEDIATION,
-    docs: "https://docs.smith.langchain.com/administration/how_to_guides/organization_management/create_account_api_key",
-    examples: {
-      positives: (gen) => {
-        const a = `lsv2_sk_${gen.hex(32)}_${gen.hex(10)}`;
-        const b = `lsv2_sk_${gen.hex(32)}_${gen.hex(10)}`;
-        return [line.env("LANGSMITH_API_KEY", a), line.yaml("langsmith_key", b)];
-      },
-      negatives: ["LANGSMITH_API_KEY=lsv2_sk_<service-key>"],
-    },
-  },
+    lines: [line.env("LANGSMITH_API_KEY"), line.yaml("langsmith_key")],
+    negatives: ["LANGSMITH_API_KEY=lsv2_sk_<service-key>"],
+  }),
   {
     id: "wandb-api-key",
     provider: "Weights & Biases",
     description: "Weights & Biases API key (40 hex) in a WANDB variable or the api.wandb.ai .netrc entry.",
     keywords: ["wandb"],
     pattern: new RegExp(
-      String.raw`(?:${anyCase("wandb")}[\w.\-]{0,30}['"\]]{0,2}[ \t]{0,3}(?:=>|:=|[:=])[ \t]{0,3}['"\x60]{0,2}|api\.wandb\.ai[\s\S]{0,120}?password[ \t]{1,5})([a-f0-9]{40})(?![A-Za-z0-9_-])`,
+      String.raw`(?:${anyCase("wandb")}[\w.-]{0,30}${ASSIGN}|api\.wandb\.ai[\s\S]{0,120}?password[ \t]{1,5})([a-f0-9]{40})${END_TOKEN}`,
     ),
     secretGroup: 1,
     entropy: 3,
@@ -574,14 +483,11 @@ const audioAndToolingRules: readonly Rule[] = [
       "Delete the key in W&B (User settings > API keys), create a new one, run `wandb login --relogin` and store it in a vault.",
     docs: "https://docs.wandb.ai/ref/cli/wandb-login/",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(40);
-        const b = gen.hex(40);
-        return [
-          line.env("WANDB_API_KEY", a),
-          line.text(`machine api.wandb.ai\n  login user\n  password ${b}\n`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => gen.hex(40),
+          [line.env("WANDB_API_KEY"), (s) => `machine api.wandb.ai\n  login user\n  password ${s}\n`],
+        ),
       negatives: ["WANDB_API_KEY=$WANDB_API_KEY"],
     },
   },

@@ -1,8 +1,31 @@
 import type { Rule } from "../rule.ts";
-import { after, anyCase, assigned, KEY_WORD, line, UUID } from "./saas-shared.ts";
+import {
+  anyCase,
+  ASSIGN,
+  assigned,
+  END_TOKEN,
+  KEY_WORD,
+  line,
+  near,
+  place,
+  prefixedRule,
+  type TokenFamily,
+  UUID,
+} from "./shared.ts";
 
+const BREVO: TokenFamily = {
+  provider: "Brevo",
+  body: "[a-f0-9]{64}-[A-Za-z0-9]{16}",
+  example: (gen) => `${gen.hex(64)}-${gen.alnum(16)}`,
+  entropy: 3,
+  severity: "high",
+  docs: "https://help.brevo.com/hc/en-us/articles/209467485-Create-and-manage-your-API-keys",
+};
 const TWILIO = anyCase("twilio");
 const MAILGUN = anyCase("mailgun");
+
+const MAILGUN_DOCS =
+  "https://help.mailgun.com/hc/en-us/articles/203380100-Where-Can-I-Find-My-API-Keys-and-SMTP-Credentials";
 
 const twilioRules: readonly Rule[] = [
   {
@@ -18,14 +41,11 @@ const twilioRules: readonly Rule[] = [
       "Delete the API key in the Twilio Console (Account > API keys & tokens) or with DELETE /v1/Keys/{sid}, create a new key and store it in a vault.",
     docs: "https://www.twilio.com/docs/iam/api-keys",
     examples: {
-      positives: (gen) => {
-        const a = `SK${gen.hex(32)}`;
-        const b = `SK${gen.hex(32)}`;
-        return [
-          line.env("TWILIO_API_KEY", a),
-          line.text(`client = Client("${b}", api_secret, account_sid)`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `SK${gen.hex(32)}`,
+          [line.env("TWILIO_API_KEY"), (s) => `client = Client("${s}", api_secret, account_sid)`],
+        ),
       negatives: [
         "TWILIO_API_KEY=SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
         "TWILIO_API_KEY=SK00000000000000000000000000000000",
@@ -38,7 +58,7 @@ const twilioRules: readonly Rule[] = [
     description: "Twilio account auth token (32 hex) in a Twilio variable or next to an account SID.",
     keywords: ["twilio"],
     pattern: new RegExp(
-      String.raw`(?:${TWILIO}[\w.\-]{0,30}['"\]]{0,2}[ \t]{0,3}(?:=>|:=|[:=])[ \t]{0,3}['"\x60]{0,2}|\bAC[a-f0-9]{32}['"]?[ \t]{0,3}[,:][ \t]{0,3}['"]?)([a-f0-9]{32})(?![A-Za-z0-9_-])`,
+      String.raw`(?:${TWILIO}[\w.-]{0,30}${ASSIGN}|\bAC[a-f0-9]{32}['"]?[ \t]{0,3}[,:][ \t]{0,3}['"]?)([a-f0-9]{32})${END_TOKEN}`,
     ),
     secretGroup: 1,
     entropy: 3,
@@ -47,16 +67,15 @@ const twilioRules: readonly Rule[] = [
       "Rotate the auth token in the Twilio Console (Account > API keys & tokens > Auth tokens: create a secondary token, promote it), then store it in a vault; prefer API keys over the auth token.",
     docs: "https://help.twilio.com/articles/223136027-Auth-Tokens-and-How-to-Change-Them",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(32);
-        const b = gen.hex(32);
-        const c = gen.hex(32);
-        return [
-          line.env("TWILIO_AUTH_TOKEN", a),
-          line.text(`from twilio.rest import Client\nclient = Client("AC${gen.hex(32)}", "${b}")`, b),
-          line.json("twilioAuthToken", c),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [gen.hex(32), gen.hex(32), gen.hex(32)],
+          [
+            line.env("TWILIO_AUTH_TOKEN"),
+            (s) => `from twilio.rest import Client\nclient = Client("AC${gen.hex(32)}", "${s}")`,
+            line.json("twilioAuthToken"),
+          ],
+        ),
       negatives: ["TWILIO_AUTH_TOKEN=your_auth_token", "TWILIO_AUTH_TOKEN=[AuthToken]"],
     },
   },
@@ -76,11 +95,11 @@ const emailRules: readonly Rule[] = [
       "Delete the key in SendGrid (Settings > API Keys) or with DELETE /v3/api_keys/{id}, create a new key with the least scopes needed and store it in a vault.",
     docs: "https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys",
     examples: {
-      positives: (gen) => {
-        const a = `SG.${gen.base64url(22)}.${gen.base64url(43)}`;
-        const b = `SG.${gen.alnum(22)}.${gen.base64url(43)}`;
-        return [line.env("SENDGRID_API_KEY", a), line.js("sgKey", b)];
-      },
+      positives: (gen) =>
+        place(
+          [`SG.${gen.base64url(22)}.${gen.base64url(43)}`, `SG.${gen.alnum(22)}.${gen.base64url(43)}`],
+          [line.env("SENDGRID_API_KEY"), line.js("sgKey")],
+        ),
       negatives: [
         "SENDGRID_API_KEY=SG.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
         "SENDGRID_API_KEY=SG.<your-key>",
@@ -92,22 +111,22 @@ const emailRules: readonly Rule[] = [
     provider: "Mailgun",
     description: "Mailgun private API key (key- + 32 hex) near the word mailgun.",
     keywords: ["mailgun"],
-    pattern: after(MAILGUN, "key-[a-f0-9]{32}"),
+    pattern: near({ context: MAILGUN, value: "key-[a-f0-9]{32}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
     remediation:
       "Delete the key in the Mailgun control panel (API Security > API keys), create a new one and store it in a vault.",
-    docs: "https://help.mailgun.com/hc/en-us/articles/203380100-Where-Can-I-Find-My-API-Keys-and-SMTP-Credentials",
+    docs: MAILGUN_DOCS,
     examples: {
-      positives: (gen) => {
-        const a = `key-${gen.hex(32)}`;
-        const b = `key-${gen.hex(32)}`;
-        return [
-          line.env("MAILGUN_API_KEY", a),
-          line.text(`const mg = mailgun.client({ username: "api", key: "${b}" });`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `key-${gen.hex(32)}`,
+          [
+            line.env("MAILGUN_API_KEY"),
+            (s) => `const mg = mailgun.client({ username: "api", key: "${s}" });`,
+          ],
+        ),
       negatives: [
         "MAILGUN_API_KEY=key-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
         "MAILGUN_API_KEY=key-00000000000000000000000000000000",
@@ -119,19 +138,19 @@ const emailRules: readonly Rule[] = [
     provider: "Mailgun",
     description: "Mailgun API or sending key in the newer format (32 hex-8 hex-8 hex) near the word mailgun.",
     keywords: ["mailgun"],
-    pattern: after(MAILGUN, "[a-f0-9]{32}-[a-f0-9]{8}-[a-f0-9]{8}"),
+    pattern: near({ context: MAILGUN, value: "[a-f0-9]{32}-[a-f0-9]{8}-[a-f0-9]{8}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
     remediation:
       "Delete the key in the Mailgun control panel (API Security > API keys, or the domain's Sending keys), create a new one and store it in a vault.",
-    docs: "https://help.mailgun.com/hc/en-us/articles/203380100-Where-Can-I-Find-My-API-Keys-and-SMTP-Credentials",
+    docs: MAILGUN_DOCS,
     examples: {
-      positives: (gen) => {
-        const a = `${gen.hex(32)}-${gen.hex(8)}-${gen.hex(8)}`;
-        const b = `${gen.hex(32)}-${gen.hex(8)}-${gen.hex(8)}`;
-        return [line.shell("MAILGUN_API_KEY", a), line.yaml("mailgun_sending_key", b)];
-      },
+      positives: (gen) =>
+        place(
+          () => `${gen.hex(32)}-${gen.hex(8)}-${gen.hex(8)}`,
+          [line.shell("MAILGUN_API_KEY"), line.yaml("mailgun_sending_key")],
+        ),
       negatives: ["mailgun_key: 00000000000000000000000000000000-00000000-00000000"],
     },
   },
@@ -148,14 +167,11 @@ const emailRules: readonly Rule[] = [
       "Disable the key in Mailchimp (Profile > Extras > API keys), create a new one and store it in a vault.",
     docs: "https://mailchimp.com/help/about-api-keys/",
     examples: {
-      positives: (gen) => {
-        const a = `${gen.hex(32)}-us${gen.int(1, 21)}`;
-        const b = `${gen.hex(32)}-us${gen.int(1, 21)}`;
-        return [
-          line.env("MAILCHIMP_API_KEY", a),
-          line.text(`client.set_config({"api_key": "${b}", "server": "us6"})`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `${gen.hex(32)}-us${gen.int(1, 21)}`,
+          [line.env("MAILCHIMP_API_KEY"), (s) => `client.set_config({"api_key": "${s}", "server": "us6"})`],
+        ),
       negatives: ["MAILCHIMP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-us6", "MAILCHIMP_API_KEY=<key>-us21"],
     },
   },
@@ -164,7 +180,7 @@ const emailRules: readonly Rule[] = [
     provider: "Postmark",
     description: "Postmark server or account API token (a UUID) in a Postmark variable or header.",
     keywords: ["postmark"],
-    pattern: assigned(anyCase("postmark"), UUID),
+    pattern: assigned({ context: anyCase("postmark"), value: UUID, flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -172,14 +188,14 @@ const emailRules: readonly Rule[] = [
       "Reset the token in Postmark (the server's API Tokens tab, or Account > API Tokens for the account token), update the app and store it in a vault.",
     docs: "https://postmarkapp.com/support/article/1008-what-are-the-account-and-server-api-tokens",
     examples: {
-      positives: (gen) => {
-        const a = gen.uuid();
-        const b = gen.uuid();
-        return [
-          line.env("POSTMARK_SERVER_TOKEN", a),
-          line.text(`curl https://api.postmarkapp.com/email -H "X-Postmark-Server-Token: ${b}"`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => gen.uuid(),
+          [
+            line.env("POSTMARK_SERVER_TOKEN"),
+            (s) => `curl https://api.postmarkapp.com/email -H "X-Postmark-Server-Token: ${s}"`,
+          ],
+        ),
       negatives: [
         "X-Postmark-Server-Token: POSTMARK_API_TEST",
         "POSTMARK_SERVER_TOKEN=00000000-0000-0000-0000-000000000000",
@@ -191,7 +207,7 @@ const emailRules: readonly Rule[] = [
     provider: "Mailjet",
     description: "Mailjet API key or secret key (32 hex) in a Mailjet variable.",
     keywords: ["mailjet", "mj_apikey"],
-    pattern: assigned(`${anyCase("mailjet")}|MJ_APIKEY`, "[a-f0-9]{32}"),
+    pattern: assigned({ context: `${anyCase("mailjet")}|MJ_APIKEY`, value: "[a-f0-9]{32}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -199,62 +215,35 @@ const emailRules: readonly Rule[] = [
       "Regenerate the secret key or delete the sub-account key in Mailjet (Account settings > API key management), then store the new pair in a vault.",
     docs: "https://dev.mailjet.com/email/guides/#authentication",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(32);
-        const b = gen.hex(32);
-        return [line.env("MJ_APIKEY_PRIVATE", a), line.py("mailjet_secret", b)];
-      },
+      positives: (gen) =>
+        place(() => gen.hex(32), [line.env("MJ_APIKEY_PRIVATE"), line.py("mailjet_secret")]),
       negatives: ["MJ_APIKEY_PRIVATE=your_private_key"],
     },
   },
-  {
+  prefixedRule(BREVO, {
     id: "brevo-api-key",
-    provider: "Brevo",
+    prefix: "xkeysib-",
     description: "Brevo (Sendinblue) API key (xkeysib-).",
-    keywords: ["xkeysib-"],
-    pattern: /\b(xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})(?![A-Za-z0-9_-])/,
-    secretGroup: 1,
-    entropy: 3,
-    severity: "high",
     remediation:
       "Delete the key in Brevo (SMTP & API > API keys), generate a new one and store it in a vault.",
-    docs: "https://help.brevo.com/hc/en-us/articles/209467485-Create-and-manage-your-API-keys",
-    examples: {
-      positives: (gen) => {
-        const a = `xkeysib-${gen.hex(64)}-${gen.alnum(16)}`;
-        const b = `xkeysib-${gen.hex(64)}-${gen.alnum(16)}`;
-        return [line.env("BREVO_API_KEY", a), line.text(`configuration.api_key['api-key'] = '${b}'`, b)];
-      },
-      negatives: ["BREVO_API_KEY=xkeysib-YOUR_API_KEY"],
-    },
-  },
-  {
+    lines: [line.env("BREVO_API_KEY"), (s) => `configuration.api_key['api-key'] = '${s}'`],
+    negatives: ["BREVO_API_KEY=xkeysib-YOUR_API_KEY"],
+  }),
+  prefixedRule(BREVO, {
     id: "brevo-smtp-key",
-    provider: "Brevo",
+    prefix: "xsmtpsib-",
     description: "Brevo (Sendinblue) SMTP key (xsmtpsib-).",
-    keywords: ["xsmtpsib-"],
-    pattern: /\b(xsmtpsib-[a-f0-9]{64}-[A-Za-z0-9]{16})(?![A-Za-z0-9_-])/,
-    secretGroup: 1,
-    entropy: 3,
-    severity: "high",
     remediation:
       "Delete the SMTP key in Brevo (SMTP & API > SMTP), generate a new one and store it in a vault.",
-    docs: "https://help.brevo.com/hc/en-us/articles/209467485-Create-and-manage-your-API-keys",
-    examples: {
-      positives: (gen) => {
-        const a = `xsmtpsib-${gen.hex(64)}-${gen.alnum(16)}`;
-        const b = `xsmtpsib-${gen.hex(64)}-${gen.alnum(16)}`;
-        return [line.env("SMTP_PASSWORD", a), line.yaml("smtp_key", b)];
-      },
-      negatives: ["SMTP_PASSWORD=xsmtpsib-..."],
-    },
-  },
+    lines: [line.env("SMTP_PASSWORD"), line.yaml("smtp_key")],
+    negatives: ["SMTP_PASSWORD=xsmtpsib-..."],
+  }),
   {
     id: "sparkpost-api-key",
     provider: "SparkPost",
     description: "SparkPost API key (40 hex) in a SparkPost variable.",
     keywords: ["sparkpost"],
-    pattern: assigned(anyCase("sparkpost", "SparkPost"), "[a-f0-9]{40}"),
+    pattern: assigned({ context: anyCase("sparkpost", "SparkPost"), value: "[a-f0-9]{40}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -262,11 +251,7 @@ const emailRules: readonly Rule[] = [
       "Delete the key in SparkPost (Configuration > API Keys), create a new one with the least grants needed and store it in a vault.",
     docs: "https://support.sparkpost.com/docs/getting-started/create-api-keys",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(40);
-        const b = gen.hex(40);
-        return [line.env("SPARKPOST_API_KEY", a), line.js("sparkPostKey", b)];
-      },
+      positives: (gen) => place(() => gen.hex(40), [line.env("SPARKPOST_API_KEY"), line.js("sparkPostKey")]),
       negatives: ["SPARKPOST_API_KEY=<YOUR_API_KEY>"],
     },
   },
@@ -283,11 +268,14 @@ const emailRules: readonly Rule[] = [
       "Delete the key in the Resend dashboard (API Keys) or with DELETE /api-keys/{id}, create a new one and store it in a vault.",
     docs: "https://resend.com/docs/dashboard/api-keys/introduction",
     examples: {
-      positives: (gen) => {
-        const a = `re_${gen.digits(2)}${gen.alnum(6)}_${gen.alnum(24)}`;
-        const b = `re_${gen.alnum(7)}${gen.digits(1)}_${gen.alnum(24)}`;
-        return [line.env("RESEND_API_KEY", a), line.text(`const resend = new Resend("${b}");`, b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `re_${gen.digits(2)}${gen.alnum(6)}_${gen.alnum(24)}`,
+            `re_${gen.alnum(7)}${gen.digits(1)}_${gen.alnum(24)}`,
+          ],
+          [line.env("RESEND_API_KEY"), (s) => `const resend = new Resend("${s}");`],
+        ),
       negatives: ["RESEND_API_KEY=re_123456789", "const resend = new Resend('re_xxxxxxxxx');"],
     },
   },
@@ -296,18 +284,14 @@ const emailRules: readonly Rule[] = [
     provider: "Loops",
     description: "Loops API key (32 hex) in a Loops variable.",
     keywords: ["loops"],
-    pattern: assigned(anyCase("loops"), "[a-f0-9]{32}"),
+    pattern: assigned({ context: anyCase("loops"), value: "[a-f0-9]{32}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
     remediation: "Delete the key in Loops (Settings > API), generate a new one and store it in a vault.",
     docs: "https://loops.so/docs/api-reference/intro",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(32);
-        const b = gen.hex(32);
-        return [line.env("LOOPS_API_KEY", a), line.go("loopsKey", b)];
-      },
+      positives: (gen) => place(() => gen.hex(32), [line.env("LOOPS_API_KEY"), line.go("loopsKey")]),
       negatives: ["LOOPS_API_KEY=your-loops-api-key"],
     },
   },
@@ -316,10 +300,11 @@ const emailRules: readonly Rule[] = [
     provider: "Customer.io",
     description: "Customer.io Track or App API key (20 or 32 hex) in a Customer.io key variable.",
     keywords: ["customerio", "customer_io", "customer.io", "customer-io"],
-    pattern: assigned(
-      `${anyCase("customerio", "customer_io", "customer.io", "customer-io", "CustomerIO")}[\\w.\\-]{0,20}${KEY_WORD}`,
-      "[a-f0-9]{32}|[a-f0-9]{20}",
-    ),
+    pattern: assigned({
+      context: `${anyCase("customerio", "customer_io", "customer.io", "customer-io", "CustomerIO")}[\\w.-]{0,20}${KEY_WORD}`,
+      value: "[a-f0-9]{32}|[a-f0-9]{20}",
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -327,11 +312,8 @@ const emailRules: readonly Rule[] = [
       "Delete the key in Customer.io (Account Settings > API Credentials), create a new one and store it in a vault.",
     docs: "https://docs.customer.io/accounts-and-workspaces/managing-credentials/",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(20);
-        const b = gen.hex(32);
-        return [line.env("CUSTOMERIO_API_KEY", a), line.yaml("customer_io_app_key", b)];
-      },
+      positives: (gen) =>
+        place([gen.hex(20), gen.hex(32)], [line.env("CUSTOMERIO_API_KEY"), line.yaml("customer_io_app_key")]),
       negatives: ["CUSTOMERIO_API_KEY=<track-api-key>"],
     },
   },

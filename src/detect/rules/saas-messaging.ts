@@ -1,10 +1,23 @@
 import type { Rule } from "../rule.ts";
-import { after, anyCase, assigned, lastSegmentEntropy, line, SECRET_WORD, UUID } from "./saas-shared.ts";
+import {
+  anyCase,
+  ASSIGN,
+  assigned,
+  END_TOKEN,
+  lastSegmentEntropy,
+  line,
+  near,
+  place,
+  SECRET_WORD,
+  UUID,
+} from "./shared.ts";
 
 const SLACK_REVOKE =
   "Revoke the token with the auth.revoke API method or by reinstalling the app (api.slack.com/apps > your app > OAuth & Permissions > Revoke tokens), issue a new token and store it in a vault.";
 const SLACK_WEBHOOK_REVOKE =
   "Remove the webhook in api.slack.com/apps > your app > Incoming Webhooks (or the workflow's trigger in Workflow Builder), create a new one and store its URL in a vault.";
+
+const SLACK_CONFIG_TOKEN_DOCS = "https://api.slack.com/authentication/config-tokens";
 
 const slackRules: readonly Rule[] = [
   {
@@ -19,11 +32,14 @@ const slackRules: readonly Rule[] = [
     remediation: SLACK_REVOKE,
     docs: "https://api.slack.com/authentication/token-types#bot",
     examples: {
-      positives: (gen) => {
-        const a = `xoxb-${gen.digits(12)}-${gen.digits(13)}-${gen.alnum(24)}`;
-        const b = `xoxb-${gen.digits(11)}-${gen.digits(12)}-${gen.alnum(24)}`;
-        return [line.env("SLACK_BOT_TOKEN", a), line.text(`client = WebClient(token="${b}")`, b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `xoxb-${gen.digits(12)}-${gen.digits(13)}-${gen.alnum(24)}`,
+            `xoxb-${gen.digits(11)}-${gen.digits(12)}-${gen.alnum(24)}`,
+          ],
+          [line.env("SLACK_BOT_TOKEN"), (s) => `client = WebClient(token="${s}")`],
+        ),
       negatives: [
         "SLACK_BOT_TOKEN=xoxb-your-bot-token",
         "xoxb-xxxxxxxxxxxx-xxxxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx",
@@ -43,11 +59,14 @@ const slackRules: readonly Rule[] = [
     remediation: SLACK_REVOKE,
     docs: "https://api.slack.com/authentication/token-types#user",
     examples: {
-      positives: (gen) => {
-        const a = `xoxp-${gen.digits(12)}-${gen.digits(12)}-${gen.digits(13)}-${gen.hex(32)}`;
-        const b = `xoxp-${gen.digits(11)}-${gen.digits(11)}-${gen.digits(13)}-${gen.hex(32)}`;
-        return [line.yaml("slack_user_token", a), line.shell("SLACK_USER_TOKEN", b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `xoxp-${gen.digits(12)}-${gen.digits(12)}-${gen.digits(13)}-${gen.hex(32)}`,
+            `xoxp-${gen.digits(11)}-${gen.digits(11)}-${gen.digits(13)}-${gen.hex(32)}`,
+          ],
+          [line.yaml("slack_user_token"), line.shell("SLACK_USER_TOKEN")],
+        ),
       negatives: [
         "SLACK_USER_TOKEN=xoxp-<your-user-token>",
         "xoxp-000000000000-000000000000-0000000000000-00000000000000000000000000000000",
@@ -67,11 +86,11 @@ const slackRules: readonly Rule[] = [
       "Revoke the app-level token in api.slack.com/apps > your app > Basic Information > App-Level Tokens, generate a new one and store it in a vault.",
     docs: "https://api.slack.com/authentication/token-types#app-level",
     examples: {
-      positives: (gen) => {
-        const a = `xapp-1-A${gen.upperAlnum(10)}-${gen.digits(13)}-${gen.hex(64)}`;
-        const b = `xapp-1-A${gen.upperAlnum(10)}-${gen.digits(13)}-${gen.hex(64)}`;
-        return [line.env("SLACK_APP_TOKEN", a), line.text(`app = App(token=bot_token, app_token="${b}")`, b)];
-      },
+      positives: (gen) =>
+        place(
+          () => `xapp-1-A${gen.upperAlnum(10)}-${gen.digits(13)}-${gen.hex(64)}`,
+          [line.env("SLACK_APP_TOKEN"), (s) => `app = App(token=bot_token, app_token="${s}")`],
+        ),
       negatives: ["SLACK_APP_TOKEN=xapp-1-...", "export SLACK_APP_TOKEN=${SLACK_APP_TOKEN}"],
     },
   },
@@ -86,13 +105,13 @@ const slackRules: readonly Rule[] = [
     severity: "high",
     remediation:
       "Revoke the configuration token with tooling.tokens.rotate or by regenerating it at api.slack.com/apps (Your App Configuration Tokens), then store the new pair in a vault.",
-    docs: "https://api.slack.com/authentication/config-tokens",
+    docs: SLACK_CONFIG_TOKEN_DOCS,
     examples: {
-      positives: (gen) => {
-        const a = `xoxe.xoxp-1-${gen.alnum(163)}`;
-        const b = `xoxe.xoxp-1-${gen.alnum(166)}`;
-        return [line.env("SLACK_CONFIG_TOKEN", a), line.json("configToken", b)];
-      },
+      positives: (gen) =>
+        place(
+          [`xoxe.xoxp-1-${gen.alnum(163)}`, `xoxe.xoxp-1-${gen.alnum(166)}`],
+          [line.env("SLACK_CONFIG_TOKEN"), line.json("configToken")],
+        ),
       negatives: ["SLACK_CONFIG_TOKEN=xoxe.xoxp-1-REPLACE_ME"],
     },
   },
@@ -107,13 +126,13 @@ const slackRules: readonly Rule[] = [
     severity: "high",
     remediation:
       "Regenerate the configuration token pair at api.slack.com/apps (Your App Configuration Tokens), which invalidates the old refresh token, and store the new pair in a vault.",
-    docs: "https://api.slack.com/authentication/config-tokens",
+    docs: SLACK_CONFIG_TOKEN_DOCS,
     examples: {
-      positives: (gen) => {
-        const a = `xoxe-1-${gen.alnum(146)}`;
-        const b = `xoxe-1-${gen.alnum(146)}`;
-        return [line.shell("SLACK_CONFIG_REFRESH_TOKEN", a), line.yaml("refresh_token", b)];
-      },
+      positives: (gen) =>
+        place(
+          () => `xoxe-1-${gen.alnum(146)}`,
+          [line.shell("SLACK_CONFIG_REFRESH_TOKEN"), line.yaml("refresh_token")],
+        ),
       negatives: ["refresh_token: xoxe-1-<refresh-token>"],
     },
   },
@@ -130,11 +149,14 @@ const slackRules: readonly Rule[] = [
       "Revoke the legacy token with auth.revoke or on the Legacy tokens page (api.slack.com/legacy/custom-integrations/legacy-tokens), move to a Slack app token and store it in a vault.",
     docs: "https://api.slack.com/legacy/custom-integrations/legacy-tokens",
     examples: {
-      positives: (gen) => {
-        const a = `xoxs-${gen.digits(10)}-${gen.digits(11)}-${gen.digits(12)}-${gen.hex(64)}`;
-        const b = `xoxo-${gen.digits(10)}-${gen.digits(11)}-${gen.digits(12)}-${gen.hex(32)}`;
-        return [line.env("SLACK_LEGACY_TOKEN", a), line.py("slack_token", b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `xoxs-${gen.digits(10)}-${gen.digits(11)}-${gen.digits(12)}-${gen.hex(64)}`,
+            `xoxo-${gen.digits(10)}-${gen.digits(11)}-${gen.digits(12)}-${gen.hex(32)}`,
+          ],
+          [line.env("SLACK_LEGACY_TOKEN"), line.py("slack_token")],
+        ),
       negatives: ["xoxs-0000000000-0000000000-0000000000-0000000000000000"],
     },
   },
@@ -152,11 +174,14 @@ const slackRules: readonly Rule[] = [
       "Revoke the workspace token with auth.revoke or by uninstalling the workspace app, migrate to a current Slack app token and store it in a vault.",
     docs: "https://api.slack.com/authentication/token-types",
     examples: {
-      positives: (gen) => {
-        const a = `xoxa-2-${gen.digits(12)}-${gen.digits(12)}-${gen.hex(32)}`;
-        const b = `xoxr-${gen.digits(12)}-${gen.alnum(40)}`;
-        return [line.env("SLACK_WORKSPACE_TOKEN", a), line.json("refresh_token", b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `xoxa-2-${gen.digits(12)}-${gen.digits(12)}-${gen.hex(32)}`,
+            `xoxr-${gen.digits(12)}-${gen.alnum(40)}`,
+          ],
+          [line.env("SLACK_WORKSPACE_TOKEN"), line.json("refresh_token")],
+        ),
       negatives: ["SLACK_TOKEN=xoxa-your-workspace-token-here"],
     },
   },
@@ -174,14 +199,17 @@ const slackRules: readonly Rule[] = [
     remediation: SLACK_WEBHOOK_REVOKE,
     docs: "https://api.slack.com/messaging/webhooks",
     examples: {
-      positives: (gen) => {
-        const a = `https://hooks.slack.com/services/T${gen.upperAlnum(10)}/B${gen.upperAlnum(10)}/${gen.alnum(24)}`;
-        const b = `https://hooks.slack.com/services/T${gen.upperAlnum(8)}/B${gen.upperAlnum(10)}/${gen.alnum(24)}`;
-        return [
-          line.env("SLACK_WEBHOOK_URL", a),
-          line.text(`curl -X POST -H 'Content-type: application/json' --data '{"text":"deployed"}' ${b}`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `https://hooks.slack.com/services/T${gen.upperAlnum(10)}/B${gen.upperAlnum(10)}/${gen.alnum(24)}`,
+            `https://hooks.slack.com/services/T${gen.upperAlnum(8)}/B${gen.upperAlnum(10)}/${gen.alnum(24)}`,
+          ],
+          [
+            line.env("SLACK_WEBHOOK_URL"),
+            (s) => `curl -X POST -H 'Content-type: application/json' --data '{"text":"deployed"}' ${s}`,
+          ],
+        ),
       negatives: [
         "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
         "Post to https://hooks.slack.com/services/<team>/<channel>/<token>",
@@ -202,11 +230,14 @@ const slackRules: readonly Rule[] = [
     remediation: SLACK_WEBHOOK_REVOKE,
     docs: "https://slack.com/help/articles/360041352714-Build-a-workflow--Create-a-workflow-that-starts-outside-of-Slack",
     examples: {
-      positives: (gen) => {
-        const a = `https://hooks.slack.com/workflows/T${gen.upperAlnum(10)}/A${gen.upperAlnum(10)}/${gen.digits(18)}/${gen.alnum(32)}`;
-        const b = `https://hooks.slack.com/triggers/T${gen.upperAlnum(10)}/${gen.digits(13)}/${gen.hex(32)}`;
-        return [line.yaml("webhook", a), line.js("TRIGGER_URL", b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `https://hooks.slack.com/workflows/T${gen.upperAlnum(10)}/A${gen.upperAlnum(10)}/${gen.digits(18)}/${gen.alnum(32)}`,
+            `https://hooks.slack.com/triggers/T${gen.upperAlnum(10)}/${gen.digits(13)}/${gen.hex(32)}`,
+          ],
+          [line.yaml("webhook"), line.js("TRIGGER_URL")],
+        ),
       negatives: [
         "https://hooks.slack.com/workflows/T00000000/A00000000/000000000000000000/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
       ],
@@ -222,11 +253,12 @@ const discordRules: readonly Rule[] = [
     provider: "Discord",
     description: "Discord bot token (three dot-separated parts) near the word discord.",
     keywords: ["discord"],
-    pattern: after(
-      DISCORD,
-      String.raw`[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}`,
-      200,
-    ),
+    pattern: near({
+      context: DISCORD,
+      value: String.raw`[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}`,
+      within: 200,
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -234,14 +266,17 @@ const discordRules: readonly Rule[] = [
       "Reset the token in the Discord Developer Portal (Applications > your app > Bot > Reset Token), which invalidates the old one, then store the new token in a vault.",
     docs: "https://discord.com/developers/docs/topics/oauth2#bots",
     examples: {
-      positives: (gen) => {
-        const a = `M${gen.alnum(25)}.${gen.base64url(6)}.${gen.alnum(38)}`;
-        const b = `N${gen.alnum(23)}.${gen.alnum(6)}.${gen.base64url(27)}`;
-        return [
-          line.env("DISCORD_BOT_TOKEN", a),
-          line.text(`import discord\nclient = discord.Client(intents=intents)\nclient.run("${b}")`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `M${gen.alnum(25)}.${gen.base64url(6)}.${gen.alnum(38)}`,
+            `N${gen.alnum(23)}.${gen.alnum(6)}.${gen.base64url(27)}`,
+          ],
+          [
+            line.env("DISCORD_BOT_TOKEN"),
+            (s) => `import discord\nclient = discord.Client(intents=intents)\nclient.run("${s}")`,
+          ],
+        ),
       negatives: [
         "DISCORD_BOT_TOKEN=your.discord.token",
         "discord: MTAxxxxxxxxxxxxxxxxxxxxx.xxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -263,11 +298,14 @@ const discordRules: readonly Rule[] = [
       "Delete the webhook in the channel's Settings > Integrations > Webhooks (or DELETE /webhooks/{id}/{token}), create a new one and store its URL in a vault.",
     docs: "https://discord.com/developers/docs/resources/webhook",
     examples: {
-      positives: (gen) => {
-        const a = `https://discord.com/api/webhooks/${gen.digits(19)}/${gen.base64url(68)}`;
-        const b = `https://discordapp.com/api/webhooks/${gen.digits(18)}/${gen.alnum(68)}`;
-        return [line.env("DISCORD_WEBHOOK", a), line.json("webhook_url", b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `https://discord.com/api/webhooks/${gen.digits(19)}/${gen.base64url(68)}`,
+            `https://discordapp.com/api/webhooks/${gen.digits(18)}/${gen.alnum(68)}`,
+          ],
+          [line.env("DISCORD_WEBHOOK"), line.json("webhook_url")],
+        ),
       negatives: ["https://discord.com/api/webhooks/{webhook.id}/{webhook.token}"],
     },
   },
@@ -276,7 +314,11 @@ const discordRules: readonly Rule[] = [
     provider: "Discord",
     description: "Discord OAuth2 client secret assigned to a Discord secret variable.",
     keywords: ["discord"],
-    pattern: assigned(`${DISCORD}[\\w.\\-]{0,20}${SECRET_WORD}`, "[A-Za-z0-9_-]{32}"),
+    pattern: assigned({
+      context: `${DISCORD}[\\w.-]{0,20}${SECRET_WORD}`,
+      value: "[A-Za-z0-9_-]{32}",
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -284,11 +326,11 @@ const discordRules: readonly Rule[] = [
       "Reset the client secret in the Discord Developer Portal (Applications > your app > OAuth2 > Reset Secret), then store the new one in a vault.",
     docs: "https://discord.com/developers/docs/topics/oauth2",
     examples: {
-      positives: (gen) => {
-        const a = gen.alnum(32);
-        const b = gen.base64url(32);
-        return [line.env("DISCORD_CLIENT_SECRET", a), line.js("discordClientSecret", b)];
-      },
+      positives: (gen) =>
+        place(
+          [gen.alnum(32), gen.base64url(32)],
+          [line.env("DISCORD_CLIENT_SECRET"), line.js("discordClientSecret")],
+        ),
       negatives: ["DISCORD_CLIENT_SECRET=<your client secret>"],
     },
   },
@@ -300,8 +342,9 @@ const otherChatRules: readonly Rule[] = [
     provider: "Telegram",
     description: "Telegram Bot API token (<bot id>:AA...) near the word telegram or bot.",
     keywords: ["telegram", "bot"],
-    pattern:
-      /(?:telegram|Telegram|TELEGRAM|bot|Bot|BOT)(?:[\s\S]{0,80}?\D|)(\d{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])/,
+    pattern: new RegExp(
+      String.raw`${anyCase("telegram", "bot")}(?:[\s\S]{0,80}?\D|)(\d{8,10}:AA[A-Za-z0-9_-]{33})${END_TOKEN}`,
+    ),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -309,14 +352,14 @@ const otherChatRules: readonly Rule[] = [
       "Send /revoke to @BotFather and pick the bot to invalidate the token and get a new one, then store it in a vault.",
     docs: "https://core.telegram.org/bots/features#botfather",
     examples: {
-      positives: (gen) => {
-        const a = `${gen.digits(10)}:AA${gen.base64url(33)}`;
-        const b = `${gen.digits(9)}:AA${gen.alnum(33)}`;
-        return [
-          line.env("TELEGRAM_BOT_TOKEN", a),
-          line.text(`requests.post(f"https://api.telegram.org/bot${b}/sendMessage", json=payload)`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [`${gen.digits(10)}:AA${gen.base64url(33)}`, `${gen.digits(9)}:AA${gen.alnum(33)}`],
+          [
+            line.env("TELEGRAM_BOT_TOKEN"),
+            (s) => `requests.post(f"https://api.telegram.org/bot${s}/sendMessage", json=payload)`,
+          ],
+        ),
       negatives: [
         "TELEGRAM_BOT_TOKEN=123456789:ABC-your-token-here",
         "https://api.telegram.org/bot<token>/getMe",
@@ -339,11 +382,14 @@ const otherChatRules: readonly Rule[] = [
       "Remove the Incoming Webhook connector (or workflow) from the Teams channel's Connectors settings, create a new one and store its URL in a vault.",
     docs: "https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/add-incoming-webhook",
     examples: {
-      positives: (gen) => {
-        const a = `https://contoso.webhook.office.com/webhookb2/${gen.uuid()}@${gen.uuid()}/IncomingWebhook/${gen.hex(32)}/${gen.uuid()}/V2${gen.base64url(44)}`;
-        const b = `https://outlook.office.com/webhook/${gen.uuid()}@${gen.uuid()}/IncomingWebhook/${gen.hex(32)}/${gen.uuid()}`;
-        return [line.env("TEAMS_WEBHOOK_URL", a), line.yaml("teams_webhook", b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `https://contoso.webhook.office.com/webhookb2/${gen.uuid()}@${gen.uuid()}/IncomingWebhook/${gen.hex(32)}/${gen.uuid()}/V2${gen.base64url(44)}`,
+            `https://outlook.office.com/webhook/${gen.uuid()}@${gen.uuid()}/IncomingWebhook/${gen.hex(32)}/${gen.uuid()}`,
+          ],
+          [line.env("TEAMS_WEBHOOK_URL"), line.yaml("teams_webhook")],
+        ),
       negatives: [
         "https://contoso.webhook.office.com/webhookb2/<group-id>@<tenant-id>/IncomingWebhook/<id>/<owner>",
       ],
@@ -354,7 +400,7 @@ const otherChatRules: readonly Rule[] = [
     provider: "Mattermost",
     description: "Mattermost personal access or bot token (26 characters) assigned to a Mattermost variable.",
     keywords: ["mattermost"],
-    pattern: assigned(anyCase("mattermost"), "[a-z0-9]{26}"),
+    pattern: assigned({ context: anyCase("mattermost"), value: "[a-z0-9]{26}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "high",
@@ -362,11 +408,8 @@ const otherChatRules: readonly Rule[] = [
       "Revoke the token in Profile > Security > Personal Access Tokens (or Integrations > Bot Accounts), or with DELETE /api/v4/users/tokens/revoke, create a new one and store it in a vault.",
     docs: "https://developers.mattermost.com/integrate/reference/personal-access-token/",
     examples: {
-      positives: (gen) => {
-        const a = gen.lowerAlnum(26);
-        const b = gen.lowerAlnum(26);
-        return [line.env("MATTERMOST_TOKEN", a), line.go("mattermostToken", b)];
-      },
+      positives: (gen) =>
+        place(() => gen.lowerAlnum(26), [line.env("MATTERMOST_TOKEN"), line.go("mattermostToken")]),
       negatives: ["MATTERMOST_TOKEN=your-personal-access-token"],
     },
   },
@@ -375,11 +418,12 @@ const otherChatRules: readonly Rule[] = [
     provider: "Mattermost",
     description: "Mattermost incoming webhook URL (<server>/hooks/<26 characters>) near the word mattermost.",
     keywords: ["mattermost"],
-    pattern: after(
-      anyCase("mattermost"),
-      String.raw`https?://[A-Za-z0-9.-]{1,100}(?::\d{2,5}|)/hooks/[a-z0-9]{26}`,
-      200,
-    ),
+    pattern: near({
+      context: anyCase("mattermost"),
+      value: String.raw`https?://[A-Za-z0-9.-]{1,100}(?::\d{2,5}|)/hooks/[a-z0-9]{26}`,
+      within: 200,
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 0,
     validate: lastSegmentEntropy(3),
@@ -388,14 +432,17 @@ const otherChatRules: readonly Rule[] = [
       "Delete the hook in Main Menu > Integrations > Incoming Webhooks, create a new one and store its URL in a vault.",
     docs: "https://developers.mattermost.com/integrate/webhooks/incoming/",
     examples: {
-      positives: (gen) => {
-        const a = `https://chat.example.com/hooks/${gen.lowerAlnum(26)}`;
-        const b = `https://mattermost.internal:8065/hooks/${gen.lowerAlnum(26)}`;
-        return [
-          line.env("MATTERMOST_WEBHOOK_URL", a),
-          line.text(`# notify mattermost\ncurl -X POST -d 'payload={"text":"ok"}' ${b}`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `https://chat.example.com/hooks/${gen.lowerAlnum(26)}`,
+            `https://mattermost.internal:8065/hooks/${gen.lowerAlnum(26)}`,
+          ],
+          [
+            line.env("MATTERMOST_WEBHOOK_URL"),
+            (s) => `# notify mattermost\ncurl -X POST -d 'payload={"text":"ok"}' ${s}`,
+          ],
+        ),
       negatives: ["MATTERMOST_WEBHOOK_URL=https://your-mattermost-server.com/hooks/xxx-generatedkey-xxx"],
     },
   },
@@ -404,8 +451,9 @@ const otherChatRules: readonly Rule[] = [
     provider: "Zulip",
     description: "Zulip API key in a Zulip variable or a zuliprc file.",
     keywords: ["zulip"],
-    pattern:
-      /(?:zulip|Zulip|ZULIP)[\s\S]{0,120}?(?:key|Key|KEY)[\w-]{0,10}['"]?[ \t]{0,3}[:=][ \t'"]{0,4}([A-Za-z0-9]{32})(?![A-Za-z0-9])/,
+    pattern: new RegExp(
+      String.raw`${anyCase("zulip")}[\s\S]{0,120}?${anyCase("key")}[\w-]{0,10}${ASSIGN}([A-Za-z0-9]{32})(?![A-Za-z0-9])`,
+    ),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -413,17 +461,15 @@ const otherChatRules: readonly Rule[] = [
       "Regenerate the API key in Zulip's Personal settings > Account & privacy > API key (or the bot's settings), which invalidates the old one, then store it in a vault.",
     docs: "https://zulip.com/api/api-keys",
     examples: {
-      positives: (gen) => {
-        const a = gen.alnum(32);
-        const b = gen.alnum(32);
-        return [
-          line.text(
-            `[api]\nemail=deploy-bot@example.zulipchat.com\nkey=${a}\nsite=https://example.zulipchat.com`,
-            a,
-          ),
-          line.env("ZULIP_API_KEY", b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => gen.alnum(32),
+          [
+            (s) =>
+              `[api]\nemail=deploy-bot@example.zulipchat.com\nkey=${s}\nsite=https://example.zulipchat.com`,
+            line.env("ZULIP_API_KEY"),
+          ],
+        ),
       negatives: ["ZULIP_API_KEY=<your-api-key>"],
     },
   },
@@ -443,11 +489,14 @@ const otherChatRules: readonly Rule[] = [
       "Remove the custom bot from the group chat's settings (Bots), add a new one with signature verification enabled and store its webhook URL in a vault.",
     docs: "https://open.larksuite.com/document/client-docs/bot-v3/add-custom-bot",
     examples: {
-      positives: (gen) => {
-        const a = `https://open.feishu.cn/open-apis/bot/v2/hook/${gen.uuid()}`;
-        const b = `https://open.larksuite.com/open-apis/bot/v2/hook/${gen.uuid()}`;
-        return [line.env("FEISHU_WEBHOOK", a), line.py("LARK_HOOK", b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `https://open.feishu.cn/open-apis/bot/v2/hook/${gen.uuid()}`,
+            `https://open.larksuite.com/open-apis/bot/v2/hook/${gen.uuid()}`,
+          ],
+          [line.env("FEISHU_WEBHOOK"), line.py("LARK_HOOK")],
+        ),
       negatives: ["https://open.feishu.cn/open-apis/bot/v2/hook/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"],
     },
   },
@@ -456,7 +505,11 @@ const otherChatRules: readonly Rule[] = [
     provider: "Lark / Feishu",
     description: "Lark or Feishu app secret assigned to a Lark/Feishu secret variable.",
     keywords: ["lark", "feishu"],
-    pattern: assigned(`${anyCase("lark", "feishu")}[\\w.\\-]{0,20}${SECRET_WORD}`, "[A-Za-z0-9]{32}"),
+    pattern: assigned({
+      context: `${anyCase("lark", "feishu")}[\\w.-]{0,20}${SECRET_WORD}`,
+      value: "[A-Za-z0-9]{32}",
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -464,11 +517,8 @@ const otherChatRules: readonly Rule[] = [
       "Reset the App Secret in the developer console (Credentials & Basic Info), update the app and store the new secret in a vault.",
     docs: "https://open.larksuite.com/document/server-docs/api-call-guide/terminology",
     examples: {
-      positives: (gen) => {
-        const a = gen.alnum(32);
-        const b = gen.alnum(32);
-        return [line.env("FEISHU_APP_SECRET", a), line.yaml("lark_app_secret", b)];
-      },
+      positives: (gen) =>
+        place(() => gen.alnum(32), [line.env("FEISHU_APP_SECRET"), line.yaml("lark_app_secret")]),
       negatives: ["LARK_APP_SECRET=${LARK_APP_SECRET}"],
     },
   },

@@ -1,12 +1,43 @@
 import type { Rule } from "../rule.ts";
-import { after, anyCase, assigned, END_BASE64, JWT, line, SECRET_WORD, UUID } from "./saas-shared.ts";
+import {
+  anyCase,
+  ASSIGN,
+  assigned,
+  END_BASE64,
+  END_TOKEN,
+  JWT,
+  line,
+  near,
+  place,
+  prefixedRule,
+  SECRET_WORD,
+  type TokenFamily,
+  UUID,
+} from "./shared.ts";
 
 const STRIPE_REMEDIATION =
   "Roll the key in the Stripe Dashboard (Developers > API keys > Roll key, with an expiry for the old one), or delete a restricted key, then store the new key in a vault.";
-const SHOPIFY_REMEDIATION =
-  "Uninstall and reinstall the app or rotate its credentials in the Shopify admin (Settings > Apps and sales channels > Develop apps > API credentials) or the Partner Dashboard, then store the new token in a vault.";
-const PADDLE_REMEDIATION =
-  "Revoke the key in Paddle (Developer tools > Authentication > API keys), create a new one with the least permissions needed and store it in a vault.";
+const STRIPE_DOCS = "https://docs.stripe.com/keys";
+
+const PADDLE: TokenFamily = {
+  provider: "Paddle",
+  body: "[A-Za-z0-9_]{40,80}",
+  example: (gen) => `${gen.lowerAlnum(26)}_${gen.alnum(22)}_${gen.alnum(3)}`,
+  entropy: 3.5,
+  remediation:
+    "Revoke the key in Paddle (Developer tools > Authentication > API keys), create a new one with the least permissions needed and store it in a vault.",
+  docs: "https://developer.paddle.com/api-reference/about/api-keys",
+};
+
+const FLUTTERWAVE: TokenFamily = {
+  provider: "Flutterwave",
+  body: "[a-fA-F0-9]{32}-X",
+  example: (gen) => `${gen.hex(32)}-X`,
+  entropy: 3,
+  docs: "https://developer.flutterwave.com/docs/api-keys",
+};
+
+const RAZORPAY_DOCS = "https://razorpay.com/docs/api/authentication/";
 
 const stripeRules: readonly Rule[] = [
   {
@@ -20,13 +51,13 @@ const stripeRules: readonly Rule[] = [
     entropy: 3.5,
     severity: "critical",
     remediation: STRIPE_REMEDIATION,
-    docs: "https://docs.stripe.com/keys",
+    docs: STRIPE_DOCS,
     examples: {
-      positives: (gen) => {
-        const a = `sk_live_51${gen.alnum(97)}`;
-        const b = `sk_live_${gen.alnum(24)}`;
-        return [line.env("STRIPE_SECRET_KEY", a), line.text(`Stripe.api_key = "${b}"`, b)];
-      },
+      positives: (gen) =>
+        place(
+          [`sk_live_51${gen.alnum(97)}`, `sk_live_${gen.alnum(24)}`],
+          [line.env("STRIPE_SECRET_KEY"), (s) => `Stripe.api_key = "${s}"`],
+        ),
       negatives: [
         "STRIPE_SECRET_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
         "STRIPE_SECRET_KEY=sk_live_...",
@@ -46,11 +77,11 @@ const stripeRules: readonly Rule[] = [
     remediation: STRIPE_REMEDIATION,
     docs: "https://docs.stripe.com/keys#limit-access",
     examples: {
-      positives: (gen) => {
-        const a = `rk_live_51${gen.alnum(97)}`;
-        const b = `rk_live_${gen.alnum(24)}`;
-        return [line.shell("STRIPE_RESTRICTED_KEY", a), line.yaml("stripe_key", b)];
-      },
+      positives: (gen) =>
+        place(
+          [`rk_live_51${gen.alnum(97)}`, `rk_live_${gen.alnum(24)}`],
+          [line.shell("STRIPE_RESTRICTED_KEY"), line.yaml("stripe_key")],
+        ),
       negatives: ["STRIPE_KEY=rk_live_<restricted-key>"],
     },
   },
@@ -66,13 +97,13 @@ const stripeRules: readonly Rule[] = [
     severity: "low",
     remediation:
       "Roll the test key in the Stripe Dashboard (test mode, Developers > API keys > Roll key) and keep test keys out of source control as well.",
-    docs: "https://docs.stripe.com/keys",
+    docs: STRIPE_DOCS,
     examples: {
-      positives: (gen) => {
-        const a = `sk_test_51${gen.alnum(97)}`;
-        const b = `rk_test_${gen.alnum(24)}`;
-        return [line.env("STRIPE_SECRET_KEY", a), line.js("stripeKey", b)];
-      },
+      positives: (gen) =>
+        place(
+          [`sk_test_51${gen.alnum(97)}`, `rk_test_${gen.alnum(24)}`],
+          [line.env("STRIPE_SECRET_KEY"), line.js("stripeKey")],
+        ),
       negatives: ["STRIPE_SECRET_KEY=sk_test_xxxxxxxxxxxxxxxxxxxxxxxx", "STRIPE_SECRET_KEY=sk_test_..."],
     },
   },
@@ -89,39 +120,38 @@ const stripeRules: readonly Rule[] = [
       "Roll the endpoint's signing secret in the Stripe Dashboard (Developers > Webhooks > endpoint > Roll secret), update the verifier and store the new secret in a vault.",
     docs: "https://docs.stripe.com/webhooks#roll-endpoint-secrets",
     examples: {
-      positives: (gen) => {
-        const a = `whsec_${gen.alnum(32)}`;
-        const b = `whsec_${gen.base64Bytes(24)}`;
-        return [line.env("STRIPE_WEBHOOK_SECRET", a), line.text(`endpoint_secret = '${b}'`, b)];
-      },
+      positives: (gen) =>
+        place(
+          [`whsec_${gen.alnum(32)}`, `whsec_${gen.base64Bytes(24)}`],
+          [line.env("STRIPE_WEBHOOK_SECRET"), (s) => `endpoint_secret = '${s}'`],
+        ),
       negatives: ["STRIPE_WEBHOOK_SECRET=whsec_..."],
     },
   },
 ];
 
-const shopifyRule = (id: string, prefix: string, what: string, docs: string): Rule => ({
-  id,
+const SHOPIFY: TokenFamily = {
   provider: "Shopify",
-  description: `Shopify ${what} (${prefix} + 32 hex).`,
-  keywords: [prefix],
-  pattern: new RegExp(String.raw`\b(${prefix}[a-fA-F0-9]{32})(?![A-Za-z0-9_-])`),
-  secretGroup: 1,
+  body: "[a-fA-F0-9]{32}",
+  example: (gen) => gen.hex(32),
   entropy: 3,
   severity: "critical",
-  remediation: SHOPIFY_REMEDIATION,
-  docs,
-  examples: {
-    positives: (gen) => {
-      const a = `${prefix}${gen.hex(32)}`;
-      const b = `${prefix}${gen.hex(32)}`;
-      return [line.env("SHOPIFY_ACCESS_TOKEN", a), line.text(`-H "X-Shopify-Access-Token: ${b}"`, b)];
-    },
+  remediation:
+    "Uninstall and reinstall the app or rotate its credentials in the Shopify admin (Settings > Apps and sales channels > Develop apps > API credentials) or the Partner Dashboard, then store the new token in a vault.",
+};
+
+const shopifyRule = (id: string, prefix: string, what: string, docs: string): Rule =>
+  prefixedRule(SHOPIFY, {
+    id,
+    prefix,
+    description: `Shopify ${what} (${prefix} + 32 hex).`,
+    docs,
+    lines: [line.env("SHOPIFY_ACCESS_TOKEN"), (s) => `-H "X-Shopify-Access-Token: ${s}"`],
     negatives: [
       `SHOPIFY_ACCESS_TOKEN=${prefix}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`,
       `SHOPIFY_ACCESS_TOKEN=${prefix}<token>`,
     ],
-  },
-});
+  });
 
 const SHOPIFY_TOKENS_DOCS =
   "https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/generate-app-access-tokens-admin";
@@ -162,11 +192,11 @@ const processorRules: readonly Rule[] = [
       "Revoke the token in the Square Developer Console (Credentials, or OAuth > Revoke) or with POST /oauth2/revoke, issue a new one and store it in a vault.",
     docs: "https://developer.squareup.com/docs/build-basics/access-tokens",
     examples: {
-      positives: (gen) => {
-        const a = `EAAA${gen.base64url(60)}`;
-        const b = `sq0atp-${gen.base64url(22)}`;
-        return [line.env("SQUARE_ACCESS_TOKEN", a), line.json("squareToken", b)];
-      },
+      positives: (gen) =>
+        place(
+          [`EAAA${gen.base64url(60)}`, `sq0atp-${gen.base64url(22)}`],
+          [line.env("SQUARE_ACCESS_TOKEN"), line.json("squareToken")],
+        ),
       negatives: [
         "SQUARE_ACCESS_TOKEN=EAAA<your-access-token>",
         "SQUARE_ACCESS_TOKEN=sq0atp-XXXXXXXXXXXXXXXXXXXXXX",
@@ -186,11 +216,11 @@ const processorRules: readonly Rule[] = [
       "Replace the application secret in the Square Developer Console (your app > OAuth > Replace secret) and store the new one in a vault.",
     docs: "https://developer.squareup.com/docs/oauth-api/best-practices",
     examples: {
-      positives: (gen) => {
-        const a = `sq0csp-${gen.base64url(43)}`;
-        const b = `sq0csp-${gen.base64url(43)}`;
-        return [line.env("SQUARE_APPLICATION_SECRET", a), line.py("client_secret", b)];
-      },
+      positives: (gen) =>
+        place(
+          () => `sq0csp-${gen.base64url(43)}`,
+          [line.env("SQUARE_APPLICATION_SECRET"), line.py("client_secret")],
+        ),
       negatives: ["SQUARE_APPLICATION_SECRET=sq0csp-..."],
     },
   },
@@ -207,14 +237,14 @@ const processorRules: readonly Rule[] = [
       "Revoke the token in the PayPal/Braintree control panel (API credentials), generate a new one and store it in a vault.",
     docs: "https://developer.paypal.com/braintree/articles/control-panel/important-gateway-credentials",
     examples: {
-      positives: (gen) => {
-        const a = `access_token$production$${gen.lowerAlnum(16)}$${gen.hex(32)}`;
-        const b = `access_token$production$${gen.lowerAlnum(16)}$${gen.hex(32)}`;
-        return [
-          line.env("BRAINTREE_ACCESS_TOKEN", a),
-          line.text(`gateway = braintree.BraintreeGateway(access_token="${b}")`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          () => `access_token$production$${gen.lowerAlnum(16)}$${gen.hex(32)}`,
+          [
+            line.env("BRAINTREE_ACCESS_TOKEN"),
+            (s) => `gateway = braintree.BraintreeGateway(access_token="${s}")`,
+          ],
+        ),
       negatives: ["BRAINTREE_ACCESS_TOKEN=access_token$production$<merchant>$<token>"],
     },
   },
@@ -223,7 +253,12 @@ const processorRules: readonly Rule[] = [
     provider: "Adyen",
     description: "Adyen API key (AQE...) near the word adyen.",
     keywords: ["adyen"],
-    pattern: after(anyCase("adyen"), "AQE[A-Za-z0-9+/=_-]{80,300}", 120, END_BASE64),
+    pattern: near({
+      context: anyCase("adyen"),
+      value: "AQE[A-Za-z0-9+/=_-]{80,300}",
+      end: END_BASE64,
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
@@ -231,14 +266,17 @@ const processorRules: readonly Rule[] = [
       "Generate a new key for the API credential in the Adyen Customer Area (Developers > API credentials), deploy it, then revoke the old key and store the new one in a vault.",
     docs: "https://docs.adyen.com/development-resources/api-credentials/",
     examples: {
-      positives: (gen) => {
-        const a = `AQE${gen.base64(64)}==-${gen.base64(43)}=-${gen.alnum(12)}`;
-        const b = `AQE${gen.base64(70)}==-${gen.base64(43)}=-${gen.alnum(12)}`;
-        return [
-          line.env("ADYEN_API_KEY", a),
-          line.text(`const adyenClient = new Client({ apiKey: "${b}", environment: "LIVE" });`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `AQE${gen.base64(64)}==-${gen.base64(43)}=-${gen.alnum(12)}`,
+            `AQE${gen.base64(70)}==-${gen.base64(43)}=-${gen.alnum(12)}`,
+          ],
+          [
+            line.env("ADYEN_API_KEY"),
+            (s) => `const adyenClient = new Client({ apiKey: "${s}", environment: "LIVE" });`,
+          ],
+        ),
       negatives: ["ADYEN_API_KEY=AQE...your-api-key"],
     },
   },
@@ -247,7 +285,7 @@ const processorRules: readonly Rule[] = [
     provider: "Plaid",
     description: "Plaid API secret (30 hex) in a Plaid variable.",
     keywords: ["plaid"],
-    pattern: assigned(anyCase("plaid"), "[a-f0-9]{30}"),
+    pattern: assigned({ context: anyCase("plaid"), value: "[a-f0-9]{30}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
@@ -255,11 +293,7 @@ const processorRules: readonly Rule[] = [
       "Rotate the secret in the Plaid Dashboard (Developers > Keys > Rotate secret), deploy the new one, delete the old one and store it in a vault.",
     docs: "https://plaid.com/docs/account/security/",
     examples: {
-      positives: (gen) => {
-        const a = gen.hex(30);
-        const b = gen.hex(30);
-        return [line.env("PLAID_SECRET", a), line.json("plaidSecret", b)];
-      },
+      positives: (gen) => place(() => gen.hex(30), [line.env("PLAID_SECRET"), line.json("plaidSecret")]),
       negatives: ["PLAID_SECRET=<your-plaid-secret>"],
     },
   },
@@ -276,11 +310,11 @@ const processorRules: readonly Rule[] = [
       "Rotate the access token with /item/access_token/invalidate (or remove the Item with /item/remove) and store the new token in a vault.",
     docs: "https://plaid.com/docs/api/items/#itemaccess_tokeninvalidate",
     examples: {
-      positives: (gen) => {
-        const a = `access-production-${gen.uuid()}`;
-        const b = `access-development-${gen.uuid()}`;
-        return [line.py("access_token", a), line.yaml("plaid_access_token", b)];
-      },
+      positives: (gen) =>
+        place(
+          [`access-production-${gen.uuid()}`, `access-development-${gen.uuid()}`],
+          [line.py("access_token"), line.yaml("plaid_access_token")],
+        ),
       negatives: ["access_token: access-sandbox-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"],
     },
   },
@@ -289,7 +323,11 @@ const processorRules: readonly Rule[] = [
     provider: "Coinbase",
     description: "Coinbase API secret or access token in a Coinbase variable.",
     keywords: ["coinbase"],
-    pattern: assigned(anyCase("coinbase", "CoinBase"), "[A-Za-z0-9_-]{64}|[A-Za-z0-9]{32}"),
+    pattern: assigned({
+      context: anyCase("coinbase", "CoinBase"),
+      value: "[A-Za-z0-9_-]{64}|[A-Za-z0-9]{32}",
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
@@ -297,11 +335,11 @@ const processorRules: readonly Rule[] = [
       "Delete the API key in the Coinbase Developer Platform (portal.cdp.coinbase.com > API keys) or Coinbase settings, create a new one with the least permissions and an IP allowlist, and store it in a vault.",
     docs: "https://docs.cdp.coinbase.com/get-started/docs/cdp-api-keys/",
     examples: {
-      positives: (gen) => {
-        const a = gen.alnum(32);
-        const b = gen.base64url(64);
-        return [line.env("COINBASE_API_SECRET", a), line.yaml("coinbase_access_token", b)];
-      },
+      positives: (gen) =>
+        place(
+          [gen.alnum(32), gen.base64url(64)],
+          [line.env("COINBASE_API_SECRET"), line.yaml("coinbase_access_token")],
+        ),
       negatives: ["COINBASE_API_SECRET=your-coinbase-api-secret"],
     },
   },
@@ -316,13 +354,10 @@ const processorRules: readonly Rule[] = [
     severity: "medium",
     remediation:
       "If the key secret leaked with it, regenerate the key in the Razorpay Dashboard (Account & Settings > API Keys > Regenerate) and store the new pair in a vault.",
-    docs: "https://razorpay.com/docs/api/authentication/",
+    docs: RAZORPAY_DOCS,
     examples: {
-      positives: (gen) => {
-        const a = `rzp_live_${gen.alnum(14)}`;
-        const b = `rzp_live_${gen.alnum(14)}`;
-        return [line.env("RAZORPAY_KEY_ID", a), line.js("key", b)];
-      },
+      positives: (gen) =>
+        place(() => `rzp_live_${gen.alnum(14)}`, [line.env("RAZORPAY_KEY_ID"), line.js("key")]),
       negatives: ["RAZORPAY_KEY_ID=rzp_live_XXXXXXXXXXXXXX"],
     },
   },
@@ -332,74 +367,52 @@ const processorRules: readonly Rule[] = [
     description: "Razorpay key secret (24 characters) in a Razorpay secret variable or next to a key id.",
     keywords: ["razorpay", "rzp_"],
     pattern: new RegExp(
-      String.raw`(?:${anyCase("razorpay", "rzp")}[\w.\-]{0,20}${SECRET_WORD}[\w.\-]{0,20}['"\]]{0,2}[ \t]{0,3}(?:=>|:=|[:=])[ \t]{0,3}['"\x60]{0,2}|\brzp_(?:live|test)_[A-Za-z0-9]{14}['"]?[ \t]{0,3},[ \t]{0,3}['"])([A-Za-z0-9]{24})(?![A-Za-z0-9_-])`,
+      String.raw`(?:${anyCase("razorpay", "rzp")}[\w.-]{0,20}${SECRET_WORD}[\w.-]{0,20}${ASSIGN}|\brzp_(?:live|test)_[A-Za-z0-9]{14}['"]?[ \t]{0,3},[ \t]{0,3}['"])([A-Za-z0-9]{24})${END_TOKEN}`,
     ),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
     remediation:
       "Regenerate the key in the Razorpay Dashboard (Account & Settings > API Keys > Regenerate key), update the app and store the new secret in a vault.",
-    docs: "https://razorpay.com/docs/api/authentication/",
+    docs: RAZORPAY_DOCS,
     examples: {
-      positives: (gen) => {
-        const a = gen.alnum(24);
-        const b = gen.alnum(24);
-        return [
-          line.env("RAZORPAY_KEY_SECRET", a),
-          line.text(`client = razorpay.Client(auth=("rzp_live_${gen.alnum(14)}", "${b}"))`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [gen.alnum(24), gen.alnum(24)],
+          [
+            line.env("RAZORPAY_KEY_SECRET"),
+            (s) => `client = razorpay.Client(auth=("rzp_live_${gen.alnum(14)}", "${s}"))`,
+          ],
+        ),
       negatives: ["RAZORPAY_KEY_SECRET=<your_key_secret>"],
     },
   },
-  {
+  prefixedRule(FLUTTERWAVE, {
     id: "flutterwave-secret-key",
-    provider: "Flutterwave",
+    prefix: "FLWSECK-",
     description: "Flutterwave live secret key (FLWSECK-...-X).",
-    keywords: ["flwseck-"],
-    pattern: /\b(FLWSECK-[a-fA-F0-9]{32}-X)(?![A-Za-z0-9_-])/,
-    secretGroup: 1,
-    entropy: 3,
     severity: "critical",
     remediation:
       "Generate new API keys in the Flutterwave Dashboard (Settings > API Keys), which invalidates the old ones, and store them in a vault.",
-    docs: "https://developer.flutterwave.com/docs/api-keys",
-    examples: {
-      positives: (gen) => {
-        const a = `FLWSECK-${gen.hex(32)}-X`;
-        const b = `FLWSECK-${gen.hex(32)}-X`;
-        return [line.env("FLW_SECRET_KEY", a), line.js("secretKey", b)];
-      },
-      negatives: ["FLW_SECRET_KEY=FLWSECK-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-X"],
-    },
-  },
-  {
+    lines: [line.env("FLW_SECRET_KEY"), line.js("secretKey")],
+    negatives: ["FLW_SECRET_KEY=FLWSECK-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-X"],
+  }),
+  prefixedRule(FLUTTERWAVE, {
     id: "flutterwave-test-secret-key",
-    provider: "Flutterwave",
+    prefix: "FLWSECK_TEST-",
     description: "Flutterwave test-mode secret key (FLWSECK_TEST-...-X).",
-    keywords: ["flwseck_test-"],
-    pattern: /\b(FLWSECK_TEST-[a-fA-F0-9]{32}-X)(?![A-Za-z0-9_-])/,
-    secretGroup: 1,
-    entropy: 3,
     severity: "low",
     remediation:
       "Regenerate the test keys in the Flutterwave Dashboard (Settings > API Keys, test mode) and keep them out of source control.",
-    docs: "https://developer.flutterwave.com/docs/api-keys",
-    examples: {
-      positives: (gen) => {
-        const a = `FLWSECK_TEST-${gen.hex(32)}-X`;
-        const b = `FLWSECK_TEST-${gen.hex(32)}-X`;
-        return [line.env("FLW_SECRET_KEY", a), line.yaml("flutterwave_secret", b)];
-      },
-      negatives: ["FLW_SECRET_KEY=FLWSECK_TEST-SANDBOXDEMOKEY-X"],
-    },
-  },
+    lines: [line.env("FLW_SECRET_KEY"), line.yaml("flutterwave_secret")],
+    negatives: ["FLW_SECRET_KEY=FLWSECK_TEST-SANDBOXDEMOKEY-X"],
+  }),
   {
     id: "paystack-secret-key",
     provider: "Paystack",
     description: "Paystack live secret key (sk_live_ + 40 hex) near the word paystack.",
     keywords: ["paystack"],
-    pattern: after(anyCase("paystack"), "sk_live_[a-f0-9]{40}"),
+    pattern: near({ context: anyCase("paystack"), value: "sk_live_[a-f0-9]{40}", flags: "" }),
     secretGroup: 1,
     entropy: 3,
     severity: "critical",
@@ -407,11 +420,11 @@ const processorRules: readonly Rule[] = [
       "Generate new secret keys in the Paystack Dashboard (Settings > API Keys & Webhooks), which invalidates the old ones, and store them in a vault.",
     docs: "https://paystack.com/docs/api/authentication/",
     examples: {
-      positives: (gen) => {
-        const a = `sk_live_${gen.hex(40)}`;
-        const b = `sk_live_${gen.hex(40)}`;
-        return [line.env("PAYSTACK_SECRET_KEY", a), line.text(`paystack = Paystack(secret_key="${b}")`, b)];
-      },
+      positives: (gen) =>
+        place(
+          () => `sk_live_${gen.hex(40)}`,
+          [line.env("PAYSTACK_SECRET_KEY"), (s) => `paystack = Paystack(secret_key="${s}")`],
+        ),
       negatives: ["PAYSTACK_SECRET_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
     },
   },
@@ -420,7 +433,11 @@ const processorRules: readonly Rule[] = [
     provider: "Mollie",
     description: "Mollie live API key (live_) or organization access token (access_) near the word mollie.",
     keywords: ["mollie"],
-    pattern: after(anyCase("mollie"), "live_[A-Za-z0-9]{30}|access_[A-Za-z0-9]{40}"),
+    pattern: near({
+      context: anyCase("mollie"),
+      value: "live_[A-Za-z0-9]{30}|access_[A-Za-z0-9]{40}",
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
@@ -428,11 +445,11 @@ const processorRules: readonly Rule[] = [
       "Reset the live API key in the Mollie Dashboard (Developers > API keys) or revoke the access token (Developers > Organization access tokens), then store the new one in a vault.",
     docs: "https://docs.mollie.com/reference/authentication",
     examples: {
-      positives: (gen) => {
-        const a = `live_${gen.alnum(30)}`;
-        const b = `access_${gen.alnum(40)}`;
-        return [line.env("MOLLIE_API_KEY", a), line.text(`$mollie->setAccessToken("${b}");`, b)];
-      },
+      positives: (gen) =>
+        place(
+          [`live_${gen.alnum(30)}`, `access_${gen.alnum(40)}`],
+          [line.env("MOLLIE_API_KEY"), (s) => `$mollie->setAccessToken("${s}");`],
+        ),
       negatives: ["MOLLIE_API_KEY=live_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
     },
   },
@@ -441,12 +458,12 @@ const processorRules: readonly Rule[] = [
     provider: "GoCardless",
     description: "GoCardless live access token (live_) near the word gocardless.",
     keywords: ["gocardless"],
-    pattern: after(
-      anyCase("gocardless", "GoCardless"),
-      "live_[A-Za-z0-9_=-]{40}",
-      120,
-      String.raw`(?![A-Za-z0-9_=-])`,
-    ),
+    pattern: near({
+      context: anyCase("gocardless", "GoCardless"),
+      value: "live_[A-Za-z0-9_=-]{40}",
+      end: String.raw`(?![A-Za-z0-9_=-])`,
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "critical",
@@ -454,14 +471,14 @@ const processorRules: readonly Rule[] = [
       "Revoke the token in the GoCardless Dashboard (Developers > Access tokens), create a new one with the least scope needed and store it in a vault.",
     docs: "https://developer.gocardless.com/getting-started/api/making-your-first-request",
     examples: {
-      positives: (gen) => {
-        const a = `live_${gen.base64url(40)}`;
-        const b = `live_${gen.alnum(40)}`;
-        return [
-          line.env("GOCARDLESS_ACCESS_TOKEN", a),
-          line.text(`client = gocardless_pro.Client(access_token="${b}", environment="live")`, b),
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [`live_${gen.base64url(40)}`, `live_${gen.alnum(40)}`],
+          [
+            line.env("GOCARDLESS_ACCESS_TOKEN"),
+            (s) => `client = gocardless_pro.Client(access_token="${s}", environment="live")`,
+          ],
+        ),
       negatives: ["GOCARDLESS_ACCESS_TOKEN=live_your_access_token"],
     },
   },
@@ -470,7 +487,11 @@ const processorRules: readonly Rule[] = [
     provider: "Lemon Squeezy",
     description: "Lemon Squeezy API key (a JWT) near the words lemon squeezy.",
     keywords: ["lemonsqueezy", "lemon_squeezy", "lemon-squeezy"],
-    pattern: after(anyCase("lemonsqueezy", "lemon_squeezy", "lemon-squeezy", "LemonSqueezy"), JWT),
+    pattern: near({
+      context: anyCase("lemonsqueezy", "lemon_squeezy", "lemon-squeezy", "LemonSqueezy"),
+      value: JWT,
+      flags: "",
+    }),
     secretGroup: 1,
     entropy: 3.5,
     severity: "high",
@@ -478,54 +499,33 @@ const processorRules: readonly Rule[] = [
       "Delete the key in Lemon Squeezy (Settings > API), create a new one and store it in a vault.",
     docs: "https://docs.lemonsqueezy.com/api/getting-started/requests",
     examples: {
-      positives: (gen) => {
-        const a = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ${gen.base64url(300)}.${gen.base64url(342)}`;
-        const b = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ${gen.base64url(280)}.${gen.base64url(342)}`;
-        return [line.env("LEMONSQUEEZY_API_KEY", a), line.js("lemonSqueezyApiKey", b)];
-      },
+      positives: (gen) =>
+        place(
+          [
+            `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ${gen.base64url(300)}.${gen.base64url(342)}`,
+            `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ${gen.base64url(280)}.${gen.base64url(342)}`,
+          ],
+          [line.env("LEMONSQUEEZY_API_KEY"), line.js("lemonSqueezyApiKey")],
+        ),
       negatives: ["LEMONSQUEEZY_API_KEY=your-api-key"],
     },
   },
-  {
+  prefixedRule(PADDLE, {
     id: "paddle-api-key",
-    provider: "Paddle",
+    prefix: "pdl_live_apikey_",
     description: "Paddle Billing live API key (pdl_live_apikey_).",
-    keywords: ["pdl_live_apikey_"],
-    pattern: /\b(pdl_live_apikey_[A-Za-z0-9_]{40,80})(?![A-Za-z0-9_-])/,
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "critical",
-    remediation: PADDLE_REMEDIATION,
-    docs: "https://developer.paddle.com/api-reference/about/api-keys",
-    examples: {
-      positives: (gen) => {
-        const a = `pdl_live_apikey_${gen.lowerAlnum(26)}_${gen.alnum(22)}_${gen.alnum(3)}`;
-        const b = `pdl_live_apikey_${gen.lowerAlnum(26)}_${gen.alnum(22)}_${gen.alnum(3)}`;
-        return [line.env("PADDLE_API_KEY", a), line.json("paddleApiKey", b)];
-      },
-      negatives: ["PADDLE_API_KEY=pdl_live_apikey_..."],
-    },
-  },
-  {
+    lines: [line.env("PADDLE_API_KEY"), line.json("paddleApiKey")],
+    negatives: ["PADDLE_API_KEY=pdl_live_apikey_..."],
+  }),
+  prefixedRule(PADDLE, {
     id: "paddle-sandbox-api-key",
-    provider: "Paddle",
+    prefix: "pdl_sdbx_apikey_",
     description: "Paddle Billing sandbox API key (pdl_sdbx_apikey_).",
-    keywords: ["pdl_sdbx_apikey_"],
-    pattern: /\b(pdl_sdbx_apikey_[A-Za-z0-9_]{40,80})(?![A-Za-z0-9_-])/,
-    secretGroup: 1,
-    entropy: 3.5,
     severity: "low",
-    remediation: PADDLE_REMEDIATION,
-    docs: "https://developer.paddle.com/api-reference/about/api-keys",
-    examples: {
-      positives: (gen) => {
-        const a = `pdl_sdbx_apikey_${gen.lowerAlnum(26)}_${gen.alnum(22)}_${gen.alnum(3)}`;
-        const b = `pdl_sdbx_apikey_${gen.lowerAlnum(26)}_${gen.alnum(22)}_${gen.alnum(3)}`;
-        return [line.env("PADDLE_API_KEY", a), line.yaml("paddle_api_key", b)];
-      },
-      negatives: ["PADDLE_API_KEY=pdl_sdbx_apikey_<key>"],
-    },
-  },
+    lines: [line.env("PADDLE_API_KEY"), line.yaml("paddle_api_key")],
+    negatives: ["PADDLE_API_KEY=pdl_sdbx_apikey_<key>"],
+  }),
 ];
 
 /** Stripe, Shopify and the other payment, commerce and banking-data providers. */

@@ -3,9 +3,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test, type TestContext } from "node:test";
+import { GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import {
   AwsKmsKeyProvider,
   CONTEXT_KEY,
+  encryptionContext,
   VERSION_KEY,
   type AwsKmsOptions,
 } from "../../../src/kms/aws-kms-provider.ts";
@@ -133,4 +135,23 @@ test("rotate creates a KMS key and records it (0600); another instance reads the
   const w2 = await b.wrap(randomBytes(32), utf8("c"));
   assert.equal(w2.kekVersion, 2);
   assert.equal(kms.calls.at(-1)?.body.KeyId, record.versions[1]?.keyId);
+});
+
+test("the local KMS server's GenerateDataKey interoperates: its blob unwraps through the provider", async (t) => {
+  const p = provider(t);
+  const client = new KMSClient({ region: kms.region, endpoint: kms.endpoint, credentials: kms.credentials });
+  t.after(() => {
+    client.destroy();
+  });
+  const context = utf8("sec_02|1|a/b/C");
+  const out = await client.send(
+    new GenerateDataKeyCommand({
+      KeyId: kms.keyId,
+      KeySpec: "AES_256",
+      EncryptionContext: encryptionContext(context, 1),
+    }),
+  );
+  assert.equal(out.Plaintext?.length, 32);
+  const unwrapped = await p.unwrap({ kekVersion: 1, blob: out.CiphertextBlob! }, context);
+  assert.deepEqual(Buffer.from(unwrapped), Buffer.from(out.Plaintext));
 });

@@ -1,0 +1,127 @@
+/**
+ * The composition root: opens storage (migrated), the configured key provider, and builds
+ * the services on them. The CLI and (later) the server call this; nothing else wires
+ * services together.
+ */
+import { join } from "node:path";
+import type { DeepReadonly } from "./config/load.ts";
+import type { Config } from "./config/schema.ts";
+import type { Clock } from "./core/clock.ts";
+import { isKeywardenError } from "./core/errors.ts";
+import type { Logger } from "./core/logger.ts";
+import { createKeyProvider, isSealed, unseal, type Passphrase } from "./kms/index.ts";
+import type { KeyProvider } from "./kms/key-provider.ts";
+import {
+  createAuditService,
+  type AuditService,
+  type RequestContext,
+} from "./services/audit/audit-service.ts";
+import { createKekService, type KekService } from "./services/vault/kek-service.ts";
+import { createVaultService, type Authorizer, type VaultService } from "./services/vault/vault-service.ts";
+import { openStorage, type Storage } from "./storage/database.ts";
+import { migrateToLatest } from "./storage/migrations.ts";
+
+/** The audit checkpoint file's name in home. */
+export const AUDIT_CHECKPOINT_FILE = "audit-checkpoint.json";
+
+export interface KeywardenDeps {
+  readonly config: DeepReadonly<Config>;
+  /** Keywarden's home folder, resolved by the caller. */
+  readonly home: string;
+  /** Environment for the env key provider (the CLI passes process.env). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly clock: Clock;
+  readonly logger?: Logger | undefined;
+  readonly authorize?: Authorizer | undefined;
+  /** An already-open key provider (tests, or a server holding one); otherwise the configured one is opened. */
+  readonly kms?: KeyProvider | undefined;
+}
+
+export interface Keywarden {
+  readonly storage: Storage;
+  readonly kms: KeyProvider;
+  readonly audit: AuditService;
+  readonly vault: VaultService;
+  /** KEK status and rotation (`keywarden kek`). */
+  readonly kek: KekService;
+  /** True while the key provider waits for a passphrase. */
+  sealed(): boolean;
+  /** Unseals a `local` provider (no-op for others), auditing the attempt either way. */
+  unseal(ctx: RequestContext, passphrase: Passphrase): Promise<void>;
+  /** Signs the audit head (if unsealed) and closes everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * @example
+ *   const kw = await createKeywarden({ config, home, env: process.env, clock: systemClock, logger });
+ *   await kw.unseal(ctx, passphrase);
+ *   await kw.vault.get(ctx, "payments/prod/STRIPE_KEY");
+ *   await kw.close();
+ */
+export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
+  const storage = await openStorage({ url: deps.config.storage.url, home: deps.home });
+  let kms: KeyProvider;
+  try {
+    await migrateToLatest(storage.db, storage.caps);
+    kms =
+      deps.kms ??
+      (await createKeyProvider(deps.config, { home: deps.home, env: deps.env, logger: deps.logger }));
+  } catch (e) {
+    await storage.close();
+    throw e;
+  }
+  const audit = createAuditService({
+    storage,
+    kms,
+    clock: deps.clock,
+    checkpointFile: join(deps.home, AUDIT_CHECKPOINT_FILE),
+  });
+  const vault = createVaultService({
+    storage,
+    kms,
+    audit,
+    clock: deps.clock,
+    logger: deps.logger,
+    authorize: deps.authorize,
+  });
+  const kek = createKekService({ storage, kms, audit, clock: deps.clock, logger: deps.logger });
+  return {
+    storage,
+    kms,
+    audit,
+    vault,
+    kek,
+    sealed: () => isSealed(kms),
+    async unseal(ctx, passphrase) {
+      if (!isSealed(kms)) return;
+      try {
+        await unseal(kms, passphrase);
+      } catch (e) {
+        const code = isKeywardenError(e) ? e.code : "KW_ERR_INTERNAL";
+        await audit.record(ctx, {
+          action: "vault.unseal",
+          result: code === "KW_ERR_KMS_WRONG_PASSPHRASE" ? "denied" : "failed",
+          detail: code,
+        });
+        throw e;
+      }
+      await audit.record(ctx, { action: "vault.unseal", result: "ok", detail: kms.kind });
+    },
+    async close() {
+      try {
+        if (!isSealed(kms)) await audit.checkpoint();
+      } catch (e) {
+        deps.logger?.warn(
+          { code: isKeywardenError(e) ? e.code : undefined },
+          "could not write the audit checkpoint",
+        );
+      } finally {
+        vault.close();
+        audit.close();
+        if (deps.kms === undefined) await kms.close();
+        await storage.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { Option, type Command } from "commander";
+import { EXIT, KeywardenError } from "../../core/errors.ts";
+import { Secret } from "../../core/secret.ts";
+import { parseEnvironmentPath, parseSecretPath } from "../../services/vault/secret-path.ts";
+import type { CliIO } from "../io.ts";
+import { withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
+import { runScan } from "./scan.ts";
+
+export const EXPORT_FORMATS = ["dotenv", "json", "yaml"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+function dotenvQuote(value: string): string {
+  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$/g, "\\$").replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
+}
+
+/**
+ * Renders name/value pairs as a .env file, JSON object or YAML mapping.
+ *
+ * @example
+ *   renderExport([{ name: "A", value: "x" }], "dotenv") // 'A="x"\n'
+ */
+export function renderExport(
+  entries: readonly { name: string; value: string }[],
+  format: ExportFormat,
+): string {
+  switch (format) {
+    case "dotenv":
+      return entries.map((e) => `${e.name}=${dotenvQuote(e.value)}\n`).join("");
+    case "json":
+      return JSON.stringify(Object.fromEntries(entries.map((e) => [e.name, e.value])), null, 2) + "\n";
+    case "yaml":
+      // A JSON string is a valid YAML double-quoted scalar.
+      return entries.map((e) => `${e.name}: ${JSON.stringify(e.value)}\n`).join("");
+  }
+}
+
+/**
+ * Parses a .env file: `NAME=value`, `export NAME=value`, single or double quotes (double
+ * quotes understand \n, \", \\ and \$), `#` comments. Throws KW_ERR_VAULT_INPUT with the line.
+ *
+ * @example
+ *   parseDotenv('A=1\nexport B="two words"\n') // [{ name: "A", value: "1" }, { name: "B", value: "two words" }]
+ */
+export function parseDotenv(text: string, file: string): { name: string; value: string; line: number }[] {
+  const out: { name: string; value: string; line: number }[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (m === null)
+      throw new KeywardenError("KW_ERR_VAULT_INPUT", {
+        what: `${file}:${i + 1}`,
+        reason: "expected NAME=value",
+      });
+    const raw = m[2]!;
+    let value: string;
+    if (raw.startsWith('"')) {
+      const end = /^"((?:[^"\\]|\\.)*)"\s*(#.*)?$/.exec(raw);
+      if (end === null)
+        throw new KeywardenError("KW_ERR_VAULT_INPUT", {
+          what: `${file}:${i + 1}`,
+          reason: "unterminated double quote",
+        });
+      value = end[1]!.replace(/\\(.)/g, (_, c: string) =>
+        c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c,
+      );
+    } else if (raw.startsWith("'")) {
+      const end = /^'([^']*)'\s*(#.*)?$/.exec(raw);
+      if (end === null)
+        throw new KeywardenError("KW_ERR_VAULT_INPUT", {
+          what: `${file}:${i + 1}`,
+          reason: "unterminated single quote",
+        });
+      value = end[1]!;
+    } else {
+      value = raw.replace(/\s+#.*$/, "").trim();
+    }
+    out.push({ name: m[1]!, value, line: i + 1 });
+  }
+  return out;
+}
+
+/** `keywarden export` and `keywarden import`. */
+export function registerExport(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  withPassphraseOption(
+    program
+      .command("export")
+      .description("print an environment's secrets as dotenv, JSON or YAML")
+      .argument("<environment>", "project/environment, like payments/prod")
+      .addOption(
+        new Option("--format <format>", "output format").choices([...EXPORT_FORMATS]).default("dotenv"),
+      )
+      .option("-o, --output <file>", "write to a file (created 0600) instead of stdout")
+      .addHelpText(
+        "after",
+        "\nExamples:\n  keywarden export payments/prod --format json\n  keywarden export app/dev -o .env.local",
+      ),
+  ).action(
+    async (
+      environment: string,
+      flags: VaultFlags & { format: ExportFormat; output?: string },
+      cmd: Command,
+    ) => {
+      const text = await withVault(io, cmd, flags, { unsealed: true }, async ({ kw, request }) => {
+        const secrets = await kw.vault.readEnvironment(request, environment, "export");
+        return renderExport(
+          secrets.map((s) => ({ name: s.name, value: s.value.reveal() })),
+          flags.format,
+        );
+      });
+      if (flags.output !== undefined) writeFileSync(resolve(io.cwd, flags.output), text, { mode: 0o600 });
+      else io.stdout.write(text);
+      setExit(EXIT.OK);
+    },
+  );
+
+  withPassphraseOption(
+    program
+      .command("import")
+      .description("store every NAME=value of a .env file in an environment, then check the file")
+      .argument("<file>", "a .env file")
+      .requiredOption("--to <environment>", "project/environment, like payments/prod")
+      .addHelpText("after", "\nExamples:\n  keywarden import .env --to app/dev && shred -u .env"),
+  ).action(async (file: string, flags: VaultFlags & { to: string }, cmd: Command) => {
+    const path = resolve(io.cwd, file);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new KeywardenError("KW_ERR_VAULT_INPUT", {
+        what: path,
+        reason: (e as NodeJS.ErrnoException).code ?? "error",
+      });
+    }
+    const entries = parseDotenv(text, file);
+    const environment = parseEnvironmentPath(flags.to).path;
+    // Check every name before writing anything, so a bad line leaves the vault unchanged.
+    for (const e of entries) parseSecretPath(`${environment}/${e.name}`);
+    const scanned = await withVault(io, cmd, flags, { unsealed: true }, async ({ kw, request, ctx }) => {
+      for (const e of entries) {
+        const r = await kw.vault.set(request, `${environment}/${e.name}`, new Secret(e.value));
+        io.stdout.write(
+          `stored ${r.path} version ${r.version}${r.provider === null ? "" : ` (${r.provider})`}\n`,
+        );
+      }
+      return runScan(ctx, [path], { all: true });
+    });
+    const findings = scanned.findings.length;
+    io.stdout.write(
+      `imported ${entries.length} secret${entries.length === 1 ? "" : "s"} into ${environment}\n`,
+    );
+    io.stderr.write(
+      `${basename(file)} still holds ${entries.length} secret${entries.length === 1 ? "" : "s"} in plaintext` +
+        ` (keywarden scan finds ${findings} leaked key${findings === 1 ? "" : "s"} in it): delete it now, for example \`shred -u ${file}\`,` +
+        ` and use \`keywarden run --env ${environment} -- CMD\` instead.\n`,
+    );
+    setExit(EXIT.OK);
+  });
+}

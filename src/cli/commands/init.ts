@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync } from "node:fs";
+import type { Command } from "commander";
+import { createKeywarden } from "../../app.ts";
+import { systemClock } from "../../core/clock.ts";
+import { EXIT, KeywardenError } from "../../core/errors.ts";
+import { initLocalKeyFile, localKeyFilePath } from "../../kms/index.ts";
+import { openStorage } from "../../storage/database.ts";
+import { migrateToLatest } from "../../storage/migrations.ts";
+import { commandContext } from "../context.ts";
+import { resolveHome } from "../home.ts";
+import type { CliIO } from "../io.ts";
+import {
+  cliRequestContext,
+  openVault,
+  passphraseFrom,
+  PASSPHRASE_ENV,
+  withPassphraseOption,
+  type VaultFlags,
+} from "../vault-context.ts";
+
+/** `keywarden init`, `keywarden unseal` and `keywarden migrate`. */
+export function registerInit(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  withPassphraseOption(
+    program
+      .command("init")
+      .description("create the vault: home folder, database and a passphrase-sealed key file")
+      .addHelpText(
+        "after",
+        `
+The passphrase comes from --passphrase-file, ${PASSPHRASE_ENV}, or a prompt on a terminal.
+Keep it and a backup of the key file: without them the secrets cannot be read.
+
+Examples:
+  keywarden init
+  KEYWARDEN_HOME=/srv/keywarden keywarden init --passphrase-file /run/secrets/kw-pass`,
+      ),
+  ).action(async (flags: VaultFlags, cmd: Command) => {
+    const cc = commandContext(io, cmd);
+    const { config } = cc.loaded;
+    const home = resolveHome(config.home, io.env, io.cwd);
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const lines = [`Initialised a Keywarden vault in ${home}`];
+    if (config.kms.provider === "local") {
+      const keyFile = localKeyFilePath(config, home);
+      if (existsSync(keyFile)) throw new KeywardenError("KW_ERR_KMS_KEY_FILE_EXISTS", { file: keyFile });
+      const passphrase = await passphraseFrom(io, flags, { confirm: true });
+      if (passphrase === undefined) {
+        throw new KeywardenError("KW_ERR_USAGE", {
+          reason: `init needs a passphrase: set ${PASSPHRASE_ENV}, pass --passphrase-file, or run it on a terminal`,
+        });
+      }
+      await initLocalKeyFile(keyFile, passphrase, config.kms.local.argon2);
+      lines.push(`  key file: ${keyFile} (sealed by your passphrase; back it up)`);
+    } else {
+      lines.push(`  key provider: ${config.kms.provider}`);
+    }
+    const kw = await createKeywarden({ config, home, env: io.env, clock: systemClock, logger: cc.logger });
+    try {
+      const request = cliRequestContext(io);
+      const passphrase = kw.sealed() ? await passphraseFrom(io, flags) : undefined;
+      if (passphrase !== undefined) await kw.unseal(request, passphrase);
+      await kw.audit.record(request, { action: "vault.init", result: "ok", detail: config.kms.provider });
+      lines.push(`  database: ${kw.storage.description}`);
+    } finally {
+      await kw.close();
+    }
+    lines.push("", 'Next: printf %s "$VALUE" | keywarden secrets set payments/prod/STRIPE_SECRET_KEY');
+    io.stdout.write(lines.join("\n") + "\n");
+    setExit(EXIT.OK);
+  });
+
+  withPassphraseOption(
+    program
+      .command("unseal")
+      .description("check the vault passphrase (each command unseals with it; the attempt is audited)")
+      .addHelpText("after", `\nExamples:\n  keywarden unseal\n  ${PASSPHRASE_ENV}=... keywarden unseal`),
+  ).action(async (flags: VaultFlags, cmd: Command) => {
+    const s = await openVault(io, cmd, flags, { unsealed: true });
+    try {
+      const status = await s.kw.kms.status();
+      io.stdout.write(`unsealed: ${status.description}, KEK version ${status.currentVersion}\n`);
+    } finally {
+      await s.kw.close();
+    }
+    setExit(EXIT.OK);
+  });
+
+  program
+    .command("migrate")
+    .description("bring the database schema up to date (also done by every vault command)")
+    .action(async (_flags: unknown, cmd: Command) => {
+      const cc = commandContext(io, cmd);
+      const home = resolveHome(cc.loaded.config.home, io.env, io.cwd);
+      const storage = await openStorage({ url: cc.loaded.config.storage.url, home });
+      try {
+        const r = await migrateToLatest(storage.db, storage.caps);
+        io.stdout.write(
+          `${storage.description}: ${r.applied.length === 0 ? "up to date" : `applied ${r.applied.join(", ")}`} (${r.current.length} migrations)\n`,
+        );
+      } finally {
+        await storage.close();
+      }
+      setExit(EXIT.OK);
+    });
+}

@@ -1,0 +1,84 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import type { Command } from "commander";
+import { KeywardenError } from "../../core/errors.ts";
+import type { CliIO } from "../io.ts";
+import { PASSPHRASE_ENV, withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
+
+const FORWARDED: readonly NodeJS.Signals[] = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGWINCH",
+];
+
+/** The child's environment: ours without the vault's own credentials, plus the secrets. */
+export function childEnv(
+  env: CliIO["env"],
+  secrets: readonly { name: string; value: string }[],
+  kekVariable: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const kekVars = new RegExp(`^${kekVariable}(_V\\d+)?$`);
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || k === PASSPHRASE_ENV || kekVars.test(k)) continue;
+    out[k] = v;
+  }
+  for (const s of secrets) out[s.name] = s.value;
+  return out;
+}
+
+/** `keywarden run --env project/environment -- CMD ARGS` */
+export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  withPassphraseOption(
+    program
+      .command("run")
+      .description("run a command with an environment's secrets as environment variables")
+      .requiredOption("--env <project/environment>", "whose secrets to inject, like payments/prod")
+      .argument("<command...>", "the command and its arguments, after --")
+      .addHelpText(
+        "after",
+        `
+The command's exit code is passed through (128+N when killed by signal N), and signals
+sent to keywarden are forwarded to it. The vault passphrase is not passed on.
+
+Examples:
+  keywarden run --env payments/prod -- node server.js
+  keywarden run --env app/dev -- sh -c 'echo $DATABASE_URL'`,
+      ),
+  ).action(async (command: string[], flags: VaultFlags & { env: string }, cmd: Command) => {
+    const { env } = await withVault(io, cmd, flags, { unsealed: true }, async ({ kw, request, ctx }) => {
+      const secrets = await kw.vault.readEnvironment(request, flags.env, "run");
+      return {
+        env: childEnv(
+          io.env,
+          secrets.map((s) => ({ name: s.name, value: s.value.reveal() })),
+          ctx.loaded.config.kms.env.variable,
+        ),
+      };
+    });
+    const [file, ...args] = command as [string, ...string[]];
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn(file, args, { stdio: "inherit", env, cwd: io.cwd });
+      const forward = (signal: NodeJS.Signals): void => {
+        child.kill(signal);
+      };
+      for (const s of FORWARDED) process.on(s, forward);
+      const cleanup = (): void => {
+        for (const s of FORWARDED) process.removeListener(s, forward);
+      };
+      child.on("error", (e: NodeJS.ErrnoException) => {
+        cleanup();
+        reject(new KeywardenError("KW_ERR_RUN_FAILED", { command: file, reason: e.code ?? e.message }));
+      });
+      child.on("exit", (exitCode, signal) => {
+        cleanup();
+        resolve(exitCode ?? 128 + (signal === null ? 0 : constants.signals[signal]));
+      });
+    });
+    setExit(code);
+  });
+}

@@ -1,0 +1,220 @@
+/**
+ * The audit log: every vault operation, unseal and KEK operation, successful or not,
+ * appended to a hash chain in the database, with a signed checkpoint of the head kept in a
+ * file apart from it. Entries never hold a secret value. See NOTES.md.
+ */
+import type { Clock } from "../../core/clock.ts";
+import { newId } from "../../core/ids.ts";
+import type { KeyProvider } from "../../kms/key-provider.ts";
+import type { Storage } from "../../storage/database.ts";
+import {
+  claimAuditSeqs,
+  insertAuditRows,
+  queryAudit,
+  readAuditHead,
+  setAuditHead,
+  type AuditQuery,
+  type AuditRow,
+} from "../../storage/repos/audit-repo.ts";
+import type { Executor } from "../../storage/repos/executor.ts";
+import { metaKey } from "../vault/meta-keys.ts";
+import { checkChain, entryHash, type ChainIssue } from "./audit-chain.ts";
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from "./checkpoint.ts";
+
+/** Who is acting, from where, in which request: attached to every entry. */
+export interface RequestContext {
+  /** `cli:<os user>`, or a principal id once the server authenticates. */
+  readonly actor: string;
+  /** `cli`, or `ip=... ua=...` for HTTP. */
+  readonly source: string;
+  readonly requestId: string;
+}
+
+export type AuditResult = "ok" | "denied" | "failed";
+
+/** What happened; never a secret value. */
+export interface AuditEvent {
+  /** `secret.read`, `secret.write`, `vault.unseal`, `kek.rotate`, ... */
+  readonly action: string;
+  readonly path?: string | undefined;
+  readonly version?: number | undefined;
+  readonly result: AuditResult;
+  /** An error code or a short note (`from v3`, `via run`). Never a value. */
+  readonly detail?: string | undefined;
+}
+
+/** One entry as read back. */
+export interface AuditEntry {
+  readonly seq: number;
+  readonly id: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly path: string | null;
+  readonly version: number | null;
+  readonly result: string;
+  readonly source: string;
+  readonly requestId: string;
+  readonly detail: string | null;
+  readonly hash: string;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly entries: number;
+  readonly head: { readonly seq: number; readonly hash: string };
+  /** The valid checkpoint used, if any. */
+  readonly checkpoint: Checkpoint | undefined;
+  /** Entries after the checkpoint: chained, but not yet covered by a signature. */
+  readonly unsignedTail: number;
+  readonly issues: readonly ChainIssue[];
+}
+
+export interface AuditDeps {
+  readonly storage: Storage;
+  readonly kms: KeyProvider;
+  readonly clock: Clock;
+  /** The checkpoint file, in home: `<home>/audit-checkpoint.json`. */
+  readonly checkpointFile: string;
+}
+
+function toEntry(r: AuditRow): AuditEntry {
+  return {
+    seq: r.seq,
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    path: r.path,
+    version: r.version,
+    result: r.result,
+    source: r.source,
+    requestId: r.request_id,
+    detail: r.detail,
+    hash: r.hash,
+  };
+}
+
+const PAGE = 5000;
+
+/**
+ * @example
+ *   const audit = createAuditService({ storage, kms, clock, checkpointFile: join(home, "audit-checkpoint.json") });
+ *   await audit.record(ctx, { action: "vault.unseal", result: "ok" });
+ */
+export function createAuditService(deps: AuditDeps) {
+  const { storage, kms, clock } = deps;
+  let checkpointKey: Uint8Array | undefined;
+
+  async function key(): Promise<Uint8Array> {
+    checkpointKey ??= await metaKey(storage.db, kms, clock, "audit-checkpoint-key");
+    return checkpointKey;
+  }
+
+  /**
+   * Appends inside the caller's transaction, so the entry commits with what it records.
+   * Concurrent appenders queue on the head row.
+   */
+  async function append(trx: Executor, ctx: RequestContext, event: AuditEvent): Promise<AuditEntry> {
+    return (await appendMany(trx, [{ ctx, event }]))[0]!;
+  }
+
+  /**
+   * Appends several entries, in order, inside the caller's transaction: one claim of the
+   * head, one multi-row insert, one head update (what a group commit needs).
+   */
+  async function appendMany(
+    trx: Executor,
+    items: readonly { readonly ctx: RequestContext; readonly event: AuditEvent }[],
+  ): Promise<AuditEntry[]> {
+    if (items.length === 0) return [];
+    const { first, prevHash } = await claimAuditSeqs(trx, items.length);
+    const rows: AuditRow[] = [];
+    let prev = prevHash;
+    for (const [i, { ctx, event }] of items.entries()) {
+      const fields = {
+        seq: first + i,
+        id: newId("audit", clock),
+        at: clock.now().toISOString(),
+        actor: ctx.actor,
+        action: event.action,
+        path: event.path ?? null,
+        version: event.version ?? null,
+        result: event.result,
+        source: ctx.source,
+        request_id: ctx.requestId,
+        detail: event.detail ?? null,
+        prev_hash: prev,
+      };
+      const row: AuditRow = { ...fields, hash: entryHash(fields) };
+      rows.push(row);
+      prev = row.hash;
+    }
+    await insertAuditRows(trx, rows);
+    await setAuditHead(trx, prev);
+    return rows.map(toEntry);
+  }
+
+  /** Appends in a transaction of its own. */
+  function record(ctx: RequestContext, event: AuditEvent): Promise<AuditEntry> {
+    return storage.db.transaction().execute((trx) => append(trx, ctx, event));
+  }
+
+  /** Entries matching the filters, oldest first. */
+  async function query(q: AuditQuery): Promise<AuditEntry[]> {
+    return (await queryAudit(storage.db, q)).map(toEntry);
+  }
+
+  /**
+   * Signs the current head into the checkpoint file (needs the key provider unsealed).
+   * Skips when the file already covers the head.
+   */
+  async function checkpoint(): Promise<Checkpoint> {
+    const k = await key();
+    const head = await readAuditHead(storage.db);
+    const existing = readCheckpoint(deps.checkpointFile, k);
+    if (existing.state === "valid" && existing.checkpoint.seq >= head.seq) return existing.checkpoint;
+    const c: Checkpoint = { seq: head.seq, hash: head.hash, at: clock.now().toISOString() };
+    writeCheckpoint(deps.checkpointFile, k, c);
+    return c;
+  }
+
+  /** Checks the whole chain, the head row and the checkpoint; says what is wrong and where. */
+  async function verify(): Promise<VerifyReport> {
+    const k = await key();
+    const rows: AuditRow[] = [];
+    for (;;) {
+      const page = await queryAudit(storage.db, { afterSeq: rows.at(-1)?.seq ?? 0, limit: PAGE });
+      rows.push(...page);
+      if (page.length < PAGE) break;
+    }
+    const head = await readAuditHead(storage.db);
+    const cp = readCheckpoint(deps.checkpointFile, k);
+    const checkpointHead = cp.state === "valid" ? cp.checkpoint : undefined;
+    const issues = checkChain(rows, head, checkpointHead);
+    if (cp.state === "invalid")
+      issues.unshift({
+        kind: "checkpoint",
+        seq: undefined,
+        message: `the checkpoint file ${deps.checkpointFile} is not valid: ${cp.reason}`,
+      });
+    const lastSeq = rows.at(-1)?.seq ?? 0;
+    return {
+      ok: issues.length === 0,
+      entries: rows.length,
+      head,
+      checkpoint: checkpointHead,
+      unsignedTail: Math.max(0, lastSeq - (checkpointHead?.seq ?? 0)),
+      issues,
+    };
+  }
+
+  function close(): void {
+    checkpointKey?.fill(0);
+    checkpointKey = undefined;
+  }
+
+  return { append, appendMany, record, query, checkpoint, verify, close };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

@@ -1,0 +1,71 @@
+/**
+ * Group commit: callers submit work that must be committed before they go on (a read's
+ * audit entry before its value is returned); work submitted while a transaction is running
+ * is committed together in the next one. When idle, a submission is committed at once, so
+ * a lone caller waits no longer than with its own transaction; under load, one commit (one
+ * fsync on SQLite, one round trip of COMMIT on PostgreSQL) serves many callers.
+ */
+import type { Kysely, Transaction } from "kysely";
+import type { Database } from "../../storage/schema.ts";
+
+/** How many jobs one transaction takes at most (keeps statements and lock times bounded). */
+export const DEFAULT_MAX_GROUP = 256;
+
+export interface GroupCommitter<J, R> {
+  /** Resolves with the group's result once the transaction holding `job` has committed. */
+  submit(job: J): Promise<R>;
+}
+
+interface Waiting<J, R> {
+  readonly job: J;
+  readonly resolve: (r: R) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * One transaction at a time runs `apply` over every job waiting. If the transaction fails,
+ * every job of that group is rejected with its error (nothing of it was committed).
+ *
+ * @example
+ *   const reads = groupCommitter(db, async (trx, jobs) => { await audit.appendMany(trx, jobs); });
+ *   await reads.submit({ ctx, event }); // committed
+ */
+export function groupCommitter<J, R>(
+  db: Kysely<Database>,
+  apply: (trx: Transaction<Database>, jobs: readonly J[]) => Promise<R>,
+  maxGroup: number = DEFAULT_MAX_GROUP,
+): GroupCommitter<J, R> {
+  const queue: Waiting<J, R>[] = [];
+  let running = false;
+
+  async function drain(): Promise<void> {
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const group = queue.splice(0, maxGroup);
+        try {
+          const r = await db.transaction().execute((trx) =>
+            apply(
+              trx,
+              group.map((w) => w.job),
+            ),
+          );
+          for (const w of group) w.resolve(r);
+        } catch (e) {
+          for (const w of group) w.reject(e);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    submit(job) {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ job, resolve, reject });
+        if (!running) void drain();
+      });
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Secret paths: `project/environment/NAME`. NAME is a valid environment variable name, so
+ * that `keywarden run` and `export` can use it as one.
+ */
+import { KeywardenError } from "../../core/errors.ts";
+
+export interface SecretPath {
+  readonly project: string;
+  readonly environment: string;
+  readonly name: string;
+  /** The canonical `project/environment/NAME`. */
+  readonly path: string;
+}
+
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** A path as it may appear in an error: printable and short. */
+export function displayPath(raw: string): string {
+  const printable = raw.replace(/[^\x20-\x7e]/g, "?");
+  return printable.length > 200 ? `${printable.slice(0, 200)}...` : printable;
+}
+
+/**
+ * Parses and checks a secret path.
+ *
+ * @example
+ *   parseSecretPath("payments/prod/STRIPE_SECRET_KEY").name // "STRIPE_SECRET_KEY"
+ */
+export function parseSecretPath(raw: string): SecretPath {
+  const parts = raw.split("/");
+  const invalid = (reason: string): KeywardenError =>
+    new KeywardenError("KW_ERR_VAULT_PATH_INVALID", { path: displayPath(raw), reason });
+  if (parts.length !== 3) throw invalid("it must have three parts, project/environment/NAME");
+  const [project, environment, name] = parts as [string, string, string];
+  if (!SEGMENT.test(project)) throw invalid("the project must be 1-64 letters, digits, '.', '_' or '-'");
+  if (!SEGMENT.test(environment))
+    throw invalid("the environment must be 1-64 letters, digits, '.', '_' or '-'");
+  if (!NAME.test(name))
+    throw invalid(
+      "NAME must be an environment variable name (letters, digits, '_'; not starting with a digit)",
+    );
+  return { project, environment, name, path: raw };
+}
+
+/**
+ * Parses `project/environment` (the argument of run, export and import).
+ *
+ * @example
+ *   parseEnvironmentPath("payments/prod") // { project: "payments", environment: "prod" }
+ */
+export function parseEnvironmentPath(raw: string): { project: string; environment: string; path: string } {
+  const trimmed = raw.replace(/\/+$/, "");
+  const parts = trimmed.split("/");
+  if (parts.length !== 2 || !SEGMENT.test(parts[0]!) || !SEGMENT.test(parts[1]!)) {
+    throw new KeywardenError("KW_ERR_VAULT_PATH_INVALID", {
+      path: displayPath(raw),
+      reason: "an environment is project/environment, for example payments/prod",
+    });
+  }
+  return { project: parts[0]!, environment: parts[1]!, path: trimmed };
+}

@@ -1,0 +1,758 @@
+/**
+ * The vault: secrets at `project/environment/NAME`, each write a new immutable version
+ * under envelope encryption (a fresh data key per version, sealed with AES-256-GCM bound
+ * to the secret id, version and path; the data key wrapped by the KEK under the same
+ * binding). Every operation, allowed, denied or failed, is audited; a read returns only
+ * after its audit entry is committed. Invariants: NOTES.md beside this file.
+ */
+import type { Clock } from "../../core/clock.ts";
+import { isKeywardenError, KeywardenError, type ErrorCode } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
+import type { Logger } from "../../core/logger.ts";
+import { Secret } from "../../core/secret.ts";
+import { openBytes, randomKey, sealBytes } from "../../crypto/aead.ts";
+import { hmacSha256 } from "../../crypto/kdf.ts";
+import { builtinCatalogue } from "../../detect/catalogue.ts";
+import { scanText, type Catalogue } from "../../detect/engine.ts";
+import type { KeyProvider } from "../../kms/key-provider.ts";
+import type { Storage } from "../../storage/database.ts";
+import {
+  advanceSecretVersion,
+  findSecretByPath,
+  insertSecretIfAbsent,
+  listEnvironment,
+  listSecrets,
+  touchSecrets,
+  updateSecret,
+  type SecretPatch,
+  type SecretRow,
+} from "../../storage/repos/secret-repo.ts";
+import {
+  destroyVersion,
+  findByFingerprints,
+  findVersion,
+  insertVersion,
+  listVersions,
+  type FingerprintHit,
+} from "../../storage/repos/secret-version-repo.ts";
+import type { AuditEvent, AuditResult, AuditService, RequestContext } from "../audit/audit-service.ts";
+import { groupCommitter } from "../audit/group-commit.ts";
+import { metaKey } from "./meta-keys.ts";
+import { displayPath, parseEnvironmentPath, parseSecretPath, type SecretPath } from "./secret-path.ts";
+
+/** The largest value the vault stores, in bytes of UTF-8. */
+export const MAX_VALUE_BYTES = 64 * 1024;
+/** Writes without --cas retry this many times when another writer gets there first. */
+const WRITE_ATTEMPTS = 8;
+
+export type VaultPermission = "read" | "write" | "delete" | "destroy" | "list";
+
+/** Decides whether `ctx` may do `permission` on `path`; the access service plugs in here. */
+export type Authorizer = (
+  ctx: RequestContext,
+  permission: VaultPermission,
+  path: string,
+) => boolean | Promise<boolean>;
+
+export interface VaultDeps {
+  readonly storage: Storage;
+  readonly kms: KeyProvider;
+  readonly audit: AuditService;
+  readonly clock: Clock;
+  readonly logger?: Logger | undefined;
+  /** Defaults to allowing everything (the CLI's user owns the local vault). */
+  readonly authorize?: Authorizer | undefined;
+  /** The detection catalogue used to name a value's provider and kind. */
+  readonly catalogue?: Catalogue | undefined;
+}
+
+/** Metadata a caller may set; `undefined` leaves a field as it is, `null` clears it. */
+export interface MetadataPatch {
+  readonly owner?: string | null;
+  readonly consumers?: readonly string[];
+  readonly tags?: readonly string[];
+  /** ISO-8601 time after which the secret counts as expired. */
+  readonly expiresAt?: string | null;
+  /** Rotation policy: the value should be replaced within this many seconds of being written. */
+  readonly maxAgeSeconds?: number | null;
+}
+
+export interface SecretMetadata {
+  readonly id: string;
+  readonly path: string;
+  readonly currentVersion: number;
+  readonly provider: string | null;
+  readonly kind: string | null;
+  readonly owner: string | null;
+  readonly consumers: readonly string[];
+  readonly tags: readonly string[];
+  readonly expiresAt: string | null;
+  readonly maxAgeSeconds: number | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly lastReadAt: string | null;
+  readonly deletedAt: string | null;
+}
+
+export interface SecretSummary extends SecretMetadata {
+  /** When the current value was written. */
+  readonly valueCreatedAt: string | null;
+  /** Seconds since the current value was written. */
+  readonly ageSeconds: number | null;
+  /** Past its maximum age: due for rotation. */
+  readonly stale: boolean;
+  /** Past its expiry time. */
+  readonly expired: boolean;
+}
+
+export interface SecretValue {
+  readonly path: string;
+  readonly version: number;
+  readonly value: Secret;
+  readonly metadata: SecretMetadata;
+}
+
+export interface VersionInfo {
+  readonly version: number;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly restoredFrom: number | null;
+  readonly destroyedAt: string | null;
+  readonly current: boolean;
+}
+
+export interface WriteOptions {
+  /** Check-and-set: the write happens only if the secret is at this version (0: does not exist yet). */
+  readonly cas?: number | undefined;
+  readonly metadata?: MetadataPatch | undefined;
+}
+
+export interface WriteResult {
+  readonly path: string;
+  readonly version: number;
+  readonly provider: string | null;
+  readonly kind: string | null;
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The AAD of a version's ciphertext, and the context its data key is wrapped under. */
+export function versionBinding(secretId: string, version: number, path: string): Uint8Array {
+  return utf8.encode(JSON.stringify(["keywarden-secret-v1", secretId, version, path]));
+}
+
+function parseJsonList(text: string): string[] {
+  const v = JSON.parse(text) as unknown;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+}
+
+function metadataOf(row: SecretRow): SecretMetadata {
+  return {
+    id: row.id,
+    path: row.path,
+    currentVersion: row.current_version,
+    provider: row.provider,
+    kind: row.kind,
+    owner: row.owner,
+    consumers: parseJsonList(row.consumers),
+    tags: parseJsonList(row.tags),
+    expiresAt: row.expires_at,
+    maxAgeSeconds: row.max_age_seconds,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastReadAt: row.last_read_at,
+    deletedAt: row.deleted_at,
+  };
+}
+
+function patchColumns(patch: MetadataPatch | undefined): SecretPatch {
+  if (patch === undefined) return {};
+  const out: SecretPatch = {};
+  if (patch.owner !== undefined) out.owner = patch.owner;
+  if (patch.consumers !== undefined) out.consumers = JSON.stringify([...patch.consumers]);
+  if (patch.tags !== undefined) out.tags = JSON.stringify([...patch.tags]);
+  if (patch.expiresAt !== undefined) {
+    if (patch.expiresAt !== null && Number.isNaN(Date.parse(patch.expiresAt))) {
+      throw new KeywardenError("KW_ERR_USAGE", { reason: `expiry ${patch.expiresAt} is not a date` });
+    }
+    out.expires_at = patch.expiresAt === null ? null : new Date(patch.expiresAt).toISOString();
+  }
+  if (patch.maxAgeSeconds !== undefined) {
+    if (
+      patch.maxAgeSeconds !== null &&
+      !(Number.isSafeInteger(patch.maxAgeSeconds) && patch.maxAgeSeconds > 0)
+    ) {
+      throw new KeywardenError("KW_ERR_USAGE", {
+        reason: "the maximum age must be a positive number of seconds",
+      });
+    }
+    out.max_age_seconds = patch.maxAgeSeconds;
+  }
+  return out;
+}
+
+/** One audited read waiting for its group commit. */
+interface ReadJob {
+  readonly secretId: string;
+  readonly ctx: RequestContext;
+  readonly event: AuditEvent;
+}
+
+/** Thrown inside a write transaction to roll it back when another writer won. */
+class WriteConflict extends Error {}
+
+const DENIED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "KW_ERR_VAULT_DENIED",
+  "KW_ERR_KMS_SEALED",
+  "KW_ERR_KMS_AUTH_FAILED",
+]);
+
+/**
+ * @example
+ *   const vault = createVaultService({ storage, kms, audit, clock });
+ *   await vault.set(ctx, "payments/prod/STRIPE_KEY", new Secret(value));
+ *   const { value } = await vault.get(ctx, "payments/prod/STRIPE_KEY");
+ */
+export function createVaultService(deps: VaultDeps) {
+  const { storage, kms, audit, clock } = deps;
+  const db = storage.db;
+  const catalogue = deps.catalogue ?? builtinCatalogue();
+  let fingerprintKey: Uint8Array | undefined;
+
+  /**
+   * Audited reads go through one group committer: each read's entry (and last_read_at) is
+   * committed before its value is returned, many reads to a transaction under load.
+   */
+  const reads = groupCommitter(db, async (trx, jobs: readonly ReadJob[]): Promise<string> => {
+    const now = clock.now().toISOString();
+    await touchSecrets(
+      trx,
+      jobs.map((j) => j.secretId),
+      now,
+    );
+    await audit.appendMany(trx, jobs);
+    return now;
+  });
+
+  async function fpKey(): Promise<Uint8Array> {
+    fingerprintKey ??= await metaKey(db, kms, clock, "fingerprint-key");
+    return fingerprintKey;
+  }
+
+  async function fingerprintOf(value: string): Promise<string> {
+    return Buffer.from(hmacSha256(await fpKey(), utf8.encode(value))).toString("hex");
+  }
+
+  function detect(value: string): { provider: string | null; kind: string | null } {
+    const matches = scanText(value, catalogue);
+    if (matches.length === 0) return { provider: null, kind: null };
+    const best = [...matches].sort((a, b) => b.secret.length - a.secret.length)[0]!;
+    return { provider: best.rule.provider, kind: best.rule.id };
+  }
+
+  /**
+   * Runs an operation; on failure appends a denied or failed entry naming the error code
+   * (never its message, which could echo input), then rethrows.
+   */
+  async function audited<T>(
+    ctx: RequestContext,
+    action: string,
+    path: string,
+    fn: () => Promise<T>,
+    version?: number,
+  ): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const code = isKeywardenError(e) ? e.code : "KW_ERR_INTERNAL";
+      const result: AuditResult = DENIED_CODES.has(code) ? "denied" : "failed";
+      try {
+        await audit.record(ctx, { action, path: displayPath(path), version, result, detail: code });
+      } catch (auditError) {
+        deps.logger?.error(
+          { err: auditError, action },
+          "could not record a failed operation in the audit log",
+        );
+      }
+      throw e;
+    }
+  }
+
+  async function authorize(
+    ctx: RequestContext,
+    permission: VaultPermission,
+    path: string,
+    action: string,
+  ): Promise<void> {
+    const allowed = deps.authorize === undefined ? true : await deps.authorize(ctx, permission, path);
+    if (!allowed)
+      throw new KeywardenError("KW_ERR_VAULT_DENIED", { actor: ctx.actor, action, path: displayPath(path) });
+  }
+
+  async function requireSecret(p: SecretPath, options: { allowDeleted?: boolean } = {}): Promise<SecretRow> {
+    const row = await findSecretByPath(db, p.path);
+    if (row === undefined || row.current_version === 0)
+      throw new KeywardenError("KW_ERR_VAULT_NOT_FOUND", { path: p.path });
+    if (row.deleted_at !== null && options.allowDeleted !== true)
+      throw new KeywardenError("KW_ERR_VAULT_DELETED", { path: p.path });
+    return row;
+  }
+
+  function checkValue(path: string, value: string): Uint8Array {
+    if (value.length === 0)
+      throw new KeywardenError("KW_ERR_VAULT_VALUE_INVALID", { path, reason: "it is empty" });
+    const bytes = utf8.encode(value);
+    if (bytes.length > MAX_VALUE_BYTES) {
+      throw new KeywardenError("KW_ERR_VAULT_VALUE_INVALID", {
+        path,
+        reason: `it is ${bytes.length} bytes, more than ${MAX_VALUE_BYTES}`,
+      });
+    }
+    return bytes;
+  }
+
+  /** Decrypts one version; any integrity failure names the secret and version. */
+  async function decrypt(row: SecretRow, version: number): Promise<string> {
+    const v = await findVersion(db, row.id, version);
+    if (v === undefined)
+      throw new KeywardenError("KW_ERR_VAULT_VERSION_NOT_FOUND", { path: row.path, version });
+    if (v.destroyed_at !== null)
+      throw new KeywardenError("KW_ERR_VAULT_VERSION_DESTROYED", { path: row.path, version });
+    const tampered = (reason: string): KeywardenError =>
+      new KeywardenError("KW_ERR_VAULT_TAMPERED", { path: row.path, version, reason });
+    if (v.ciphertext === null || v.dataKey === undefined)
+      throw tampered("its ciphertext or data key is missing");
+    const binding = versionBinding(row.id, version, row.path);
+    let dataKey: Uint8Array;
+    try {
+      dataKey = await kms.unwrap({ kekVersion: v.dataKey.kekVersion, blob: v.dataKey.wrapped }, binding);
+    } catch (e) {
+      if (isKeywardenError(e, "KW_ERR_KMS_UNWRAP") || isKeywardenError(e, "KW_ERR_CRYPTO_DECRYPT")) {
+        throw tampered("its data key does not unwrap for this secret and version");
+      }
+      throw e;
+    }
+    try {
+      return fromUtf8.decode(openBytes(dataKey, v.ciphertext, binding));
+    } catch (e) {
+      if (isKeywardenError(e, "KW_ERR_CRYPTO_DECRYPT") || e instanceof TypeError) {
+        throw tampered("its ciphertext does not open with its data key and binding");
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The one write path (set and restore): seal outside the transaction, then check-and-set
+   * the version, insert it and its audit entry in one transaction.
+   */
+  async function write(
+    ctx: RequestContext,
+    p: SecretPath,
+    value: string,
+    options: WriteOptions & { restoredFrom?: number; action: string; detail?: string },
+  ): Promise<WriteResult> {
+    const bytes = checkValue(p.path, value);
+    const metadata = patchColumns(options.metadata);
+    const detected = detect(value);
+    const fingerprint = await fingerprintOf(value);
+    for (let attempt = 1; ; attempt++) {
+      const existing = await findSecretByPath(db, p.path);
+      const expected = existing?.current_version ?? 0;
+      if (options.cas !== undefined && options.cas !== expected) {
+        throw new KeywardenError("KW_ERR_VAULT_CAS_CONFLICT", {
+          path: p.path,
+          expected: options.cas,
+          actual: expected,
+        });
+      }
+      const id = existing?.id ?? newId("secret", clock);
+      const version = expected + 1;
+      const binding = versionBinding(id, version, p.path);
+      const dataKey = randomKey();
+      let ciphertext: Uint8Array;
+      let wrapped;
+      try {
+        ciphertext = sealBytes(dataKey, bytes, binding);
+        wrapped = await kms.wrap(dataKey, binding);
+      } finally {
+        dataKey.fill(0);
+      }
+      const now = clock.now().toISOString();
+      try {
+        await db.transaction().execute(async (trx) => {
+          if (existing === undefined) {
+            const created = await insertSecretIfAbsent(trx, {
+              id,
+              path: p.path,
+              project: p.project,
+              environment: p.environment,
+              name: p.name,
+              current_version: 0,
+              deleted_at: null,
+              provider: null,
+              kind: null,
+              owner: null,
+              consumers: "[]",
+              tags: "[]",
+              expires_at: null,
+              max_age_seconds: null,
+              created_at: now,
+              updated_at: now,
+              last_read_at: null,
+            });
+            if (!created) throw new WriteConflict();
+          }
+          const advanced = await advanceSecretVersion(trx, id, expected, version, {
+            ...metadata,
+            provider: detected.provider,
+            kind: detected.kind,
+            deleted_at: null,
+            updated_at: now,
+          });
+          if (!advanced) throw new WriteConflict();
+          const versionId = newId("version", clock);
+          await insertVersion(
+            trx,
+            {
+              id: versionId,
+              secret_id: id,
+              version,
+              ciphertext,
+              fingerprint,
+              created_at: now,
+              created_by: ctx.actor,
+              restored_from: options.restoredFrom ?? null,
+              destroyed_at: null,
+            },
+            { version_id: versionId, kek_version: wrapped.kekVersion, wrapped: wrapped.blob },
+          );
+          await audit.append(trx, ctx, {
+            action: options.action,
+            path: p.path,
+            version,
+            result: "ok",
+            detail: options.detail,
+          });
+        });
+      } catch (e) {
+        if (!(e instanceof WriteConflict)) throw e;
+        if (options.cas !== undefined || attempt >= WRITE_ATTEMPTS) {
+          const actual = (await findSecretByPath(db, p.path))?.current_version ?? 0;
+          throw new KeywardenError("KW_ERR_VAULT_CAS_CONFLICT", {
+            path: p.path,
+            expected: options.cas ?? expected,
+            actual,
+          });
+        }
+        continue;
+      }
+      deps.logger?.debug({ path: p.path, version }, "secret written");
+      return { path: p.path, version, ...detected };
+    }
+  }
+
+  /** Writes a new version of the secret at `path` (creating it, or undeleting it). */
+  function set(
+    ctx: RequestContext,
+    path: string,
+    value: Secret,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    return audited(ctx, "secret.write", path, async () => {
+      const p = parseSecretPath(path);
+      await authorize(ctx, "write", p.path, "write");
+      return write(ctx, p, value.reveal(), { ...options, action: "secret.write" });
+    });
+  }
+
+  /** Reads the current version, or `version`. Returns only after the read is audited. */
+  function get(
+    ctx: RequestContext,
+    path: string,
+    options: { version?: number | undefined; via?: string } = {},
+  ): Promise<SecretValue> {
+    return audited(
+      ctx,
+      "secret.read",
+      path,
+      async () => {
+        const p = parseSecretPath(path);
+        await authorize(ctx, "read", p.path, "read");
+        const row = await requireSecret(p);
+        const version = options.version ?? row.current_version;
+        const value = await decrypt(row, version);
+        const now = await reads.submit({
+          secretId: row.id,
+          ctx,
+          event: { action: "secret.read", path: p.path, version, result: "ok", detail: options.via },
+        });
+        return {
+          path: p.path,
+          version,
+          value: new Secret(value),
+          metadata: { ...metadataOf(row), lastReadAt: now },
+        };
+      },
+      options.version,
+    );
+  }
+
+  /** Metadata of one secret (no value; audited as a metadata read). */
+  function describe(ctx: RequestContext, path: string): Promise<SecretMetadata> {
+    return audited(ctx, "secret.describe", path, async () => {
+      const p = parseSecretPath(path);
+      await authorize(ctx, "list", p.path, "describe");
+      const row = await requireSecret(p, { allowDeleted: true });
+      await audit.record(ctx, { action: "secret.describe", path: p.path, result: "ok" });
+      return metadataOf(row);
+    });
+  }
+
+  /** Secrets under a prefix with their age and whether they are stale or expired. */
+  function list(
+    ctx: RequestContext,
+    prefix = "",
+    options: { includeDeleted?: boolean } = {},
+  ): Promise<SecretSummary[]> {
+    return audited(ctx, "secret.list", prefix, async () => {
+      await authorize(ctx, "list", prefix, "list");
+      const rows = await listSecrets(db, { prefix, includeDeleted: options.includeDeleted === true });
+      await audit.record(ctx, {
+        action: "secret.list",
+        path: prefix === "" ? undefined : displayPath(prefix),
+        result: "ok",
+      });
+      const now = clock.now().getTime();
+      return rows
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+        .map((row) => {
+          const written = row.value_created_at === null ? undefined : Date.parse(row.value_created_at);
+          const ageSeconds = written === undefined ? null : Math.max(0, Math.floor((now - written) / 1000));
+          return {
+            ...metadataOf(row),
+            valueCreatedAt: row.value_created_at,
+            ageSeconds,
+            stale: row.max_age_seconds !== null && ageSeconds !== null && ageSeconds > row.max_age_seconds,
+            expired: row.expires_at !== null && Date.parse(row.expires_at) <= now,
+          };
+        });
+    });
+  }
+
+  /** Every version of a secret, oldest first. */
+  function history(ctx: RequestContext, path: string): Promise<VersionInfo[]> {
+    return audited(ctx, "secret.history", path, async () => {
+      const p = parseSecretPath(path);
+      await authorize(ctx, "list", p.path, "list the history of");
+      const row = await requireSecret(p, { allowDeleted: true });
+      const versions = await listVersions(db, row.id);
+      await audit.record(ctx, { action: "secret.history", path: p.path, result: "ok" });
+      return versions.map((v) => ({
+        version: v.version,
+        createdAt: v.created_at,
+        createdBy: v.created_by,
+        restoredFrom: v.restored_from,
+        destroyedAt: v.destroyed_at,
+        current: v.version === row.current_version,
+      }));
+    });
+  }
+
+  /** Soft delete: hidden from reads and lists until undeleted; versions are kept. */
+  function remove(ctx: RequestContext, path: string): Promise<void> {
+    return audited(ctx, "secret.delete", path, async () => {
+      const p = parseSecretPath(path);
+      await authorize(ctx, "delete", p.path, "delete");
+      const row = await requireSecret(p);
+      await db.transaction().execute(async (trx) => {
+        const now = clock.now().toISOString();
+        await updateSecret(trx, row.id, { deleted_at: now, updated_at: now });
+        await audit.append(trx, ctx, {
+          action: "secret.delete",
+          path: p.path,
+          version: row.current_version,
+          result: "ok",
+        });
+      });
+    });
+  }
+
+  /** Undoes a soft delete. */
+  function undelete(ctx: RequestContext, path: string): Promise<void> {
+    return audited(ctx, "secret.undelete", path, async () => {
+      const p = parseSecretPath(path);
+      await authorize(ctx, "delete", p.path, "undelete");
+      const row = await requireSecret(p, { allowDeleted: true });
+      await db.transaction().execute(async (trx) => {
+        await updateSecret(trx, row.id, { deleted_at: null, updated_at: clock.now().toISOString() });
+        await audit.append(trx, ctx, {
+          action: "secret.undelete",
+          path: p.path,
+          version: row.current_version,
+          result: "ok",
+        });
+      });
+    });
+  }
+
+  /** Makes an old version's value current again, as a new version (undeleting the secret). */
+  function restore(
+    ctx: RequestContext,
+    path: string,
+    version: number,
+    options: { cas?: number | undefined } = {},
+  ): Promise<WriteResult> {
+    return audited(
+      ctx,
+      "secret.restore",
+      path,
+      async () => {
+        const p = parseSecretPath(path);
+        await authorize(ctx, "write", p.path, "restore");
+        const row = await requireSecret(p, { allowDeleted: true });
+        const value = await decrypt(row, version);
+        return write(ctx, p, value, {
+          cas: options.cas,
+          restoredFrom: version,
+          action: "secret.restore",
+          detail: `from v${version}`,
+        });
+      },
+      version,
+    );
+  }
+
+  /**
+   * Destroys one version for good: its wrapped data key and ciphertext are deleted and the
+   * database scrubbed, so not even the KEK can bring it back. Its fingerprint stays, so a
+   * leak of the old value is still recognised.
+   */
+  function destroy(ctx: RequestContext, path: string, version: number): Promise<void> {
+    return audited(
+      ctx,
+      "secret.destroy",
+      path,
+      async () => {
+        const p = parseSecretPath(path);
+        await authorize(ctx, "destroy", p.path, "destroy");
+        const row = await requireSecret(p, { allowDeleted: true });
+        const v = await findVersion(db, row.id, version);
+        if (v === undefined)
+          throw new KeywardenError("KW_ERR_VAULT_VERSION_NOT_FOUND", { path: p.path, version });
+        if (v.destroyed_at !== null)
+          throw new KeywardenError("KW_ERR_VAULT_VERSION_DESTROYED", { path: p.path, version });
+        await db.transaction().execute(async (trx) => {
+          await destroyVersion(trx, v.id, clock.now().toISOString());
+          await audit.append(trx, ctx, { action: "secret.destroy", path: p.path, version, result: "ok" });
+        });
+        await storage.caps.scrub(db, ["data_keys", "secret_versions"]);
+      },
+      version,
+    );
+  }
+
+  /** Changes metadata without writing a new value. */
+  function updateMetadata(ctx: RequestContext, path: string, patch: MetadataPatch): Promise<SecretMetadata> {
+    return audited(ctx, "secret.metadata", path, async () => {
+      const p = parseSecretPath(path);
+      await authorize(ctx, "write", p.path, "change");
+      const row = await requireSecret(p, { allowDeleted: true });
+      const columns = { ...patchColumns(patch), updated_at: clock.now().toISOString() };
+      await db.transaction().execute(async (trx) => {
+        await updateSecret(trx, row.id, columns);
+        await audit.append(trx, ctx, { action: "secret.metadata", path: p.path, result: "ok" });
+      });
+      return metadataOf({ ...row, ...columns });
+    });
+  }
+
+  /**
+   * Every live secret of `project/environment`, decrypted, for `run` and `export`. Each
+   * read is audited (with `via`) before anything is returned.
+   */
+  function readEnvironment(
+    ctx: RequestContext,
+    environment: string,
+    via: string,
+  ): Promise<{ name: string; version: number; value: Secret }[]> {
+    return audited(ctx, "secret.read", environment, async () => {
+      const env = parseEnvironmentPath(environment);
+      const rows = await listEnvironment(db, env.project, env.environment);
+      const out: { name: string; version: number; value: Secret; path: string; id: string }[] = [];
+      for (const row of rows) {
+        await authorize(ctx, "read", row.path, "read");
+        out.push({
+          name: row.name,
+          version: row.current_version,
+          value: new Secret(await decrypt(row, row.current_version)),
+          path: row.path,
+          id: row.id,
+        });
+      }
+      await db.transaction().execute(async (trx) => {
+        await touchSecrets(
+          trx,
+          out.map((s) => s.id),
+          clock.now().toISOString(),
+        );
+        await audit.appendMany(
+          trx,
+          out.map((s) => ({
+            ctx,
+            event: { action: "secret.read", path: s.path, version: s.version, result: "ok", detail: via },
+          })),
+        );
+      });
+      return out.map(({ name, version, value }) => ({ name, version, value }));
+    });
+  }
+
+  /**
+   * Which of `values` are (or were) vault secrets, by keyed fingerprint: nothing is
+   * decrypted. Maps each matching value to its paths and versions.
+   */
+  async function matchValues(
+    ctx: RequestContext,
+    values: readonly string[],
+  ): Promise<Map<string, FingerprintHit[]>> {
+    const byFingerprint = new Map<string, string>();
+    for (const v of values) byFingerprint.set(await fingerprintOf(v), v);
+    const hits = await findByFingerprints(db, [...byFingerprint.keys()]);
+    const out = new Map<string, FingerprintHit[]>();
+    for (const h of hits) {
+      const value = byFingerprint.get(h.fingerprint)!;
+      out.set(value, [...(out.get(value) ?? []), h]);
+    }
+    await audit.record(ctx, {
+      action: "vault.match",
+      result: "ok",
+      detail: `${values.length} values, ${out.size} matched`,
+    });
+    return out;
+  }
+
+  function close(): void {
+    fingerprintKey?.fill(0);
+    fingerprintKey = undefined;
+  }
+
+  return {
+    set,
+    get,
+    describe,
+    list,
+    history,
+    remove,
+    undelete,
+    restore,
+    destroy,
+    updateMetadata,
+    readEnvironment,
+    matchValues,
+    close,
+  };
+}
+
+export type VaultService = ReturnType<typeof createVaultService>;

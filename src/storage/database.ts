@@ -1,0 +1,134 @@
+/**
+ * Opens the configured database: the embedded SQLite file (`<home>/keywarden.db`) by
+ * default, PostgreSQL when the URL says postgres://. Returns Kysely with the dialect's
+ * capabilities; migrations are run by the caller (`migrateToLatest`).
+ */
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import { KeywardenError } from "../core/errors.ts";
+import { redactUrl } from "../core/redact.ts";
+import type { StorageCapabilities } from "./capabilities.ts";
+import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
+import type { Database } from "./schema.ts";
+
+/** The embedded database's file name inside home. */
+export const SQLITE_FILE_NAME = "keywarden.db";
+
+export interface Storage {
+  readonly db: Kysely<Database>;
+  readonly caps: StorageCapabilities;
+  /** The database as shown to people: a file path or a URL without its password. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export interface OpenStorageOptions {
+  /** `storage.url`: empty for SQLite in home, `postgres://` or `postgresql://` for PostgreSQL, or `sqlite:PATH`. */
+  readonly url: string;
+  /** Keywarden's home folder (created 0700 if missing) for the embedded database. */
+  readonly home: string;
+  /** SQLite only: FULL (default) survives power loss on every commit; NORMAL only process crashes. */
+  readonly synchronous?: "FULL" | "NORMAL";
+}
+
+/** True when the URL names PostgreSQL. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/**
+ * The SQLite file a storage URL names: `sqlite:PATH`, or `<home>/keywarden.db` when empty.
+ *
+ * @example
+ *   sqliteFileFor("", "/home/me/.local/share/keywarden") // ".../keywarden/keywarden.db"
+ */
+export function sqliteFileFor(url: string, home: string): string {
+  if (url === "") return join(home, SQLITE_FILE_NAME);
+  if (url.startsWith("sqlite:")) return url.slice("sqlite:".length);
+  throw new KeywardenError("KW_ERR_STORAGE_OPEN", {
+    database: redactUrl(url),
+    reason: "storage.url must be empty, sqlite:PATH or postgres://...",
+  });
+}
+
+function sqliteCaps(): StorageCapabilities {
+  return {
+    engine: "sqlite",
+    bytesType: "blob",
+    schema: undefined,
+    versionFunction: "sqlite_version()",
+    async scrub(db) {
+      await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+    },
+  };
+}
+
+function postgresCaps(schema: string): StorageCapabilities {
+  return {
+    engine: "postgres",
+    bytesType: "bytea",
+    schema,
+    versionFunction: "version()",
+    async scrub(db, tables) {
+      for (const t of tables) await sql`VACUUM ${sql.table(t)}`.execute(db);
+    },
+  };
+}
+
+/** Creates the file 0600 first, so that SQLite (which gives -wal and -shm the database's mode) never makes a readable file. */
+function touchPrivate(file: string): void {
+  closeSync(openSync(file, "a", 0o600));
+}
+
+async function openSqlite(file: string, options: OpenStorageOptions): Promise<Storage> {
+  try {
+    if (file !== ":memory:") touchPrivate(file);
+    const db = new Kysely<Database>({
+      dialect: new NodeSqliteDialect({ file, synchronous: options.synchronous ?? "FULL" }),
+    });
+    await sql`select 1`.execute(db);
+    return { db, caps: sqliteCaps(), description: file, close: () => db.destroy() };
+  } catch (e) {
+    if (e instanceof KeywardenError) throw e;
+    throw new KeywardenError(
+      "KW_ERR_STORAGE_OPEN",
+      { database: file, reason: (e as Error).message },
+      { cause: e },
+    );
+  }
+}
+
+async function openPostgres(url: string): Promise<Storage> {
+  const description = redactUrl(url);
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    const r = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    const schema = r.rows[0]?.schema ?? null;
+    if (schema === null) throw new Error("no current schema (does the schema in search_path exist?)");
+    return { db, caps: postgresCaps(schema), description, close: () => db.destroy() };
+  } catch (e) {
+    await db.destroy();
+    throw new KeywardenError(
+      "KW_ERR_STORAGE_OPEN",
+      { database: description, reason: (e as Error).message },
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Opens storage for `storage.url`. The home folder is created 0700, the SQLite file 0600.
+ *
+ * @example
+ *   const storage = await openStorage({ url: config.storage.url, home });
+ *   await migrateToLatest(storage.db, storage.caps);
+ */
+export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
+  if (isPostgresUrl(options.url)) return openPostgres(options.url);
+  const file = sqliteFileFor(options.url, options.home);
+  if (options.url === "") mkdirSync(options.home, { recursive: true, mode: 0o700 });
+  return openSqlite(file, options);
+}

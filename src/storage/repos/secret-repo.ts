@@ -1,0 +1,125 @@
+/**
+ * Rows of `secrets`: a path and its metadata. Versions are in secret-version-repo.ts.
+ */
+import { sql, type Selectable, type Updateable } from "kysely";
+import type { SecretsTable } from "../schema.ts";
+import type { Executor } from "./executor.ts";
+
+export type SecretRow = Selectable<SecretsTable>;
+export type SecretPatch = Updateable<SecretsTable>;
+
+/**
+ * @example
+ *   const row = await findSecretByPath(db, "payments/prod/STRIPE_KEY");
+ */
+export async function findSecretByPath(db: Executor, path: string): Promise<SecretRow | undefined> {
+  return db.selectFrom("secrets").selectAll().where("path", "=", path).executeTakeFirst();
+}
+
+/**
+ * Inserts a new secret unless its path exists; true when this call created it.
+ *
+ * @example
+ *   if (!(await insertSecretIfAbsent(db, row))) retry();
+ */
+export async function insertSecretIfAbsent(db: Executor, row: SecretRow): Promise<boolean> {
+  const r = await db
+    .insertInto("secrets")
+    .values(row)
+    .onConflict((oc) => oc.column("path").doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+/**
+ * Moves `current_version` from `expected` to `next` only if nobody else moved it: the
+ * check-and-set every write goes through. False on a conflict.
+ *
+ * @example
+ *   if (!(await advanceSecretVersion(db, id, 3, 4, { updated_at }))) throw conflict;
+ */
+export async function advanceSecretVersion(
+  db: Executor,
+  id: string,
+  expected: number,
+  next: number,
+  patch: SecretPatch,
+): Promise<boolean> {
+  const r = await db
+    .updateTable("secrets")
+    .set({ ...patch, current_version: next })
+    .where("id", "=", id)
+    .where("current_version", "=", expected)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** @example await updateSecret(db, id, { owner: "team-payments", updated_at }); */
+export async function updateSecret(db: Executor, id: string, patch: SecretPatch): Promise<void> {
+  await db.updateTable("secrets").set(patch).where("id", "=", id).execute();
+}
+
+/**
+ * Sets `last_read_at` of several secrets at once (a group of audited reads).
+ *
+ * @example
+ *   await touchSecrets(trx, ["sec_01...", "sec_02..."], now);
+ */
+export async function touchSecrets(db: Executor, ids: readonly string[], at: string): Promise<void> {
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 500) {
+    await db
+      .updateTable("secrets")
+      .set({ last_read_at: at })
+      .where("id", "in", unique.slice(i, i + 500))
+      .execute();
+  }
+}
+
+/**
+ * Secrets whose path starts with `prefix`, in path order.
+ *
+ * @example
+ *   await listSecrets(db, { prefix: "payments/", includeDeleted: false });
+ */
+export async function listSecrets(
+  db: Executor,
+  options: { prefix?: string; includeDeleted?: boolean },
+): Promise<(SecretRow & { value_created_at: string | null })[]> {
+  let q = db
+    .selectFrom("secrets")
+    .leftJoin("secret_versions as v", (j) =>
+      j.onRef("v.secret_id", "=", "secrets.id").onRef("v.version", "=", "secrets.current_version"),
+    )
+    .selectAll("secrets")
+    .select("v.created_at as value_created_at")
+    .where("current_version", ">", 0);
+  const prefix = options.prefix ?? "";
+  // substr rather than LIKE: no wildcard escaping, whose default differs between engines.
+  if (prefix !== "")
+    q = q.where(sql<boolean>`substr(secrets.path, 1, ${Array.from(prefix).length}) = ${prefix}`);
+  if (options.includeDeleted !== true) q = q.where("secrets.deleted_at", "is", null);
+  return (await q.orderBy("secrets.path").execute()).filter((r) => r.path.startsWith(prefix));
+}
+
+/**
+ * The live secrets of one environment (`project/environment`), in name order.
+ *
+ * @example
+ *   await listEnvironment(db, "payments", "prod");
+ */
+export async function listEnvironment(
+  db: Executor,
+  project: string,
+  environment: string,
+): Promise<SecretRow[]> {
+  return db
+    .selectFrom("secrets")
+    .selectAll()
+    .where("project", "=", project)
+    .where("environment", "=", environment)
+    .where("deleted_at", "is", null)
+    .where("current_version", ">", 0)
+    .orderBy("name")
+    .execute();
+}

@@ -1,0 +1,216 @@
+/**
+ * Rows of `secret_versions` and `data_keys`: each version's ciphertext, fingerprint and
+ * wrapped data key. A version is never updated except to destroy it.
+ */
+import type { Selectable } from "kysely";
+import type { DataKeysTable, SecretVersionsTable } from "../schema.ts";
+import { toBytes, type Executor } from "./executor.ts";
+
+export type VersionRow = Selectable<SecretVersionsTable>;
+export type DataKeyRow = Selectable<DataKeysTable>;
+
+/** A version with its wrapped data key (absent once destroyed). */
+export interface VersionWithKey extends VersionRow {
+  readonly dataKey: { readonly kekVersion: number; readonly wrapped: Uint8Array } | undefined;
+}
+
+/**
+ * Inserts a version and its wrapped data key.
+ *
+ * @example
+ *   await insertVersion(trx, versionRow, { version_id: versionRow.id, kek_version: 1, wrapped });
+ */
+export async function insertVersion(db: Executor, version: VersionRow, dataKey: DataKeyRow): Promise<void> {
+  await db.insertInto("secret_versions").values(version).execute();
+  await db.insertInto("data_keys").values(dataKey).execute();
+}
+
+/**
+ * One version of a secret with its data key, or undefined.
+ *
+ * @example
+ *   const v = await findVersion(db, secretId, 3);
+ */
+export async function findVersion(
+  db: Executor,
+  secretId: string,
+  version: number,
+): Promise<VersionWithKey | undefined> {
+  const row = await db
+    .selectFrom("secret_versions as v")
+    .leftJoin("data_keys as k", "k.version_id", "v.id")
+    .selectAll("v")
+    .select(["k.kek_version", "k.wrapped"])
+    .where("v.secret_id", "=", secretId)
+    .where("v.version", "=", version)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const { kek_version, wrapped, ...rest } = row;
+  return {
+    ...rest,
+    ciphertext: rest.ciphertext === null ? null : toBytes(rest.ciphertext),
+    dataKey:
+      kek_version === null || wrapped === null
+        ? undefined
+        : { kekVersion: kek_version, wrapped: toBytes(wrapped) },
+  };
+}
+
+/**
+ * Every version of a secret, oldest first, without ciphertexts.
+ *
+ * @example
+ *   const versions = await listVersions(db, secretId);
+ */
+export async function listVersions(
+  db: Executor,
+  secretId: string,
+): Promise<Omit<VersionRow, "ciphertext">[]> {
+  return db
+    .selectFrom("secret_versions")
+    .select([
+      "id",
+      "secret_id",
+      "version",
+      "fingerprint",
+      "created_at",
+      "created_by",
+      "restored_from",
+      "destroyed_at",
+    ])
+    .where("secret_id", "=", secretId)
+    .orderBy("version")
+    .execute();
+}
+
+/**
+ * Destroys a version: deletes its wrapped data key and clears its ciphertext. False if it
+ * was already destroyed.
+ *
+ * @example
+ *   await destroyVersion(trx, versionId, clock.now().toISOString());
+ */
+export async function destroyVersion(db: Executor, versionId: string, at: string): Promise<boolean> {
+  await db.deleteFrom("data_keys").where("version_id", "=", versionId).execute();
+  const r = await db
+    .updateTable("secret_versions")
+    .set({ ciphertext: null, destroyed_at: at })
+    .where("id", "=", versionId)
+    .where("destroyed_at", "is", null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** A vault secret version whose value has a given fingerprint. */
+export interface FingerprintHit {
+  readonly fingerprint: string;
+  readonly path: string;
+  readonly version: number;
+}
+
+/**
+ * The versions whose fingerprint is one of `fingerprints` (deleted and destroyed included:
+ * a leaked old value is still the vault's).
+ *
+ * @example
+ *   const hits = await findByFingerprints(db, ["9f86d0...", ...]);
+ */
+export async function findByFingerprints(
+  db: Executor,
+  fingerprints: readonly string[],
+): Promise<FingerprintHit[]> {
+  const out: FingerprintHit[] = [];
+  const unique = [...new Set(fingerprints)];
+  // Batches keep the parameter count under every engine's limit.
+  for (let i = 0; i < unique.length; i += 500) {
+    const batch = unique.slice(i, i + 500);
+    const rows = await db
+      .selectFrom("secret_versions as v")
+      .innerJoin("secrets as s", "s.id", "v.secret_id")
+      .select(["v.fingerprint", "s.path", "v.version"])
+      .where("v.fingerprint", "in", batch)
+      .execute();
+    out.push(...rows);
+  }
+  return out.sort((a, b) => (a.path === b.path ? a.version - b.version : a.path < b.path ? -1 : 1));
+}
+
+/**
+ * How many data keys each KEK version wraps (for `keywarden kek status` and rotation).
+ *
+ * @example
+ *   await countDataKeysByKekVersion(db) // Map { 1 => 42 }
+ */
+export async function countDataKeysByKekVersion(db: Executor): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom("data_keys")
+    .select(["kek_version", db.fn.countAll<string | number>().as("n")])
+    .groupBy("kek_version")
+    .execute();
+  return new Map(rows.map((r) => [r.kek_version, Number(r.n)]));
+}
+
+/** A wrapped data key with what its binding is made of (for re-wrapping under a new KEK). */
+export interface DataKeyToRewrap {
+  readonly versionId: string;
+  readonly kekVersion: number;
+  readonly wrapped: Uint8Array;
+  readonly secretId: string;
+  readonly version: number;
+  readonly path: string;
+}
+
+/**
+ * Up to `limit` data keys wrapped by a KEK version below `kekVersion`, in version id order
+ * after `afterVersionId` (keyset paging: each key is visited once per pass).
+ *
+ * @example
+ *   const batch = await listDataKeysBelow(db, 2, "", 500);
+ */
+export async function listDataKeysBelow(
+  db: Executor,
+  kekVersion: number,
+  afterVersionId: string,
+  limit: number,
+): Promise<DataKeyToRewrap[]> {
+  const rows = await db
+    .selectFrom("data_keys as k")
+    .innerJoin("secret_versions as v", "v.id", "k.version_id")
+    .innerJoin("secrets as s", "s.id", "v.secret_id")
+    .select(["k.version_id", "k.kek_version", "k.wrapped", "v.secret_id", "v.version", "s.path"])
+    .where("k.kek_version", "<", kekVersion)
+    .where("k.version_id", ">", afterVersionId)
+    .orderBy("k.version_id")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    versionId: r.version_id,
+    kekVersion: r.kek_version,
+    wrapped: toBytes(r.wrapped),
+    secretId: r.secret_id,
+    version: r.version,
+    path: r.path,
+  }));
+}
+
+/**
+ * Replaces a data key's wrapping, only if it is still wrapped by `fromKekVersion` (a
+ * concurrent rotation or destroy wins). True when the row was updated.
+ *
+ * @example
+ *   await rewrapDataKey(trx, versionId, 1, { kek_version: 2, wrapped });
+ */
+export async function rewrapDataKey(
+  db: Executor,
+  versionId: string,
+  fromKekVersion: number,
+  to: { readonly kek_version: number; readonly wrapped: Uint8Array },
+): Promise<boolean> {
+  const r = await db
+    .updateTable("data_keys")
+    .set({ kek_version: to.kek_version, wrapped: to.wrapped })
+    .where("version_id", "=", versionId)
+    .where("kek_version", "=", fromKekVersion)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}

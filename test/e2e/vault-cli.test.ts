@@ -1,0 +1,252 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { test, type TestContext } from "node:test";
+import { formatToken } from "../../src/core/token-format.ts";
+import { BIN, runCli, type CliRun } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const PASSPHRASE = "e2e passphrase, not a real one";
+const CHEAP = {
+  KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
+  KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
+  KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
+};
+
+interface Vault {
+  readonly dir: string;
+  readonly home: string;
+  kw(args: string[], options?: { input?: string; env?: Record<string, string> }): CliRun;
+}
+
+function vault(t: TestContext): Vault {
+  const dir = tempDir(t);
+  const home = join(dir, "home");
+  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP };
+  const v: Vault = {
+    dir,
+    home,
+    kw: (args, options = {}) =>
+      runCli(args, { cwd: dir, input: options.input ?? "", env: { ...env, ...options.env } }),
+  };
+  const init = v.kw(["init"]);
+  assert.equal(init.code, 0, init.stderr);
+  return v;
+}
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+test("init, set, get, list, history, rm, restore, destroy through the built CLI", (t) => {
+  const v = vault(t);
+  assert.equal(statSync(v.home).mode & 0o777, 0o700);
+  for (const f of allFiles(v.home)) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+  const again = v.kw(["init"]);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /KW_ERR_KMS_KEY_FILE_EXISTS/);
+
+  const token = formatToken("svc");
+  const set = v.kw(["secrets", "set", "payments/prod/API_TOKEN", "--owner", "team-pay", "--max-age", "90d"], {
+    input: `${token}\n`,
+  });
+  assert.equal(set.code, 0, set.stderr);
+  assert.equal(set.stdout, "stored payments/prod/API_TOKEN version 1 (Keywarden, keywarden-api-token)\n");
+  assert.equal(v.kw(["secrets", "get", "payments/prod/API_TOKEN"]).stdout, token);
+
+  const refused = v.kw(["secrets", "set", "payments/prod/ARGV", "from-argv-value"]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /refusing a value on the command line/);
+  assert.ok(!refused.stderr.includes("from-argv-value"));
+  assert.equal(
+    v.kw(["secrets", "set", "payments/prod/ARGV", "from-argv-value", "--value-from-argv"]).code,
+    0,
+  );
+
+  writeFileSync(join(v.dir, "cert.pem"), "line one\nline two\n");
+  assert.equal(v.kw(["secrets", "set", "payments/prod/CERT", "--from-file", "cert.pem"]).code, 0);
+  assert.equal(v.kw(["secrets", "get", "payments/prod/CERT"]).stdout, "line one\nline two\n");
+  assert.equal(v.kw(["secrets", "set", "payments/prod/CERT", "--cas", "0"], { input: "x" }).code, 1);
+  assert.equal(v.kw(["secrets", "set", "payments/prod/CERT", "--cas", "1"], { input: "second" }).code, 0);
+  assert.equal(v.kw(["secrets", "get", "payments/prod/CERT", "1"]).stdout, "line one\nline two\n");
+  assert.equal(
+    v.kw(["secrets", "set", "payments/prod/OLD", "--expires", "2020-01-01"], { input: "old value" }).code,
+    0,
+  );
+
+  const list = v.kw(["secrets", "list", "payments/"]);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /payments\/prod\/API_TOKEN\s+v1\s+\d+s\s+Keywarden\s+team-pay/);
+  assert.match(list.stdout, /payments\/prod\/OLD .*EXPIRED/);
+  assert.ok(!list.stdout.includes(token));
+  const history = JSON.parse(
+    v.kw(["secrets", "history", "payments/prod/CERT", "--format", "json"]).stdout,
+  ) as { version: number }[];
+  assert.deepEqual(
+    history.map((h) => h.version),
+    [1, 2],
+  );
+
+  assert.equal(v.kw(["secrets", "rm", "payments/prod/CERT"]).code, 0);
+  const gone = v.kw(["secrets", "get", "payments/prod/CERT"]);
+  assert.equal(gone.code, 2);
+  assert.match(gone.stderr, /KW_ERR_VAULT_DELETED/);
+  assert.equal(v.kw(["secrets", "restore", "payments/prod/CERT"]).code, 0);
+  assert.equal(
+    v.kw(["secrets", "restore", "payments/prod/CERT", "1"]).stdout,
+    "restored payments/prod/CERT version 1 as version 3\n",
+  );
+  assert.equal(v.kw(["secrets", "destroy", "payments/prod/CERT", "2"]).code, 0);
+  assert.match(v.kw(["secrets", "get", "payments/prod/CERT", "2"]).stderr, /KW_ERR_VAULT_VERSION_DESTROYED/);
+
+  const wrong = v.kw(["secrets", "get", "payments/prod/API_TOKEN"], {
+    env: { KEYWARDEN_PASSPHRASE: "wrong" },
+  });
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /KW_ERR_KMS_WRONG_PASSPHRASE/);
+  assert.equal(wrong.stdout, "");
+  const sealed = v.kw(["secrets", "get", "payments/prod/API_TOKEN"], { env: { KEYWARDEN_PASSPHRASE: "" } });
+  assert.match(sealed.stderr, /KW_ERR_KMS_SEALED/);
+  writeFileSync(join(v.dir, "pass.txt"), `${PASSPHRASE}\n`);
+  const fromFile = v.kw(["secrets", "get", "payments/prod/API_TOKEN", "--passphrase-file", "pass.txt"], {
+    env: { KEYWARDEN_PASSPHRASE: "" },
+  });
+  assert.equal(fromFile.stdout, token);
+  const log = v.kw(["audit", "log", "--action", "vault.unseal", "--format", "json"]);
+  const results = log.stdout
+    .trim()
+    .split("\n")
+    .map((l) => (JSON.parse(l) as { result: string }).result);
+  assert.ok(results.includes("denied"));
+
+  const verify = v.kw(["audit", "verify"]);
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  assert.match(verify.stdout, /^audit log intact: \d+ entries/);
+  const db = new DatabaseSync(join(v.home, "keywarden.db"));
+  db.prepare("update audit_log set actor = 'cli:mallory' where seq = 5").run();
+  db.close();
+  const tampered = v.kw(["audit", "verify"]);
+  assert.equal(tampered.code, 1);
+  assert.match(tampered.stdout, /modified: entry 5 was modified/);
+});
+
+test("run injects an environment, keeps the passphrase out and passes the exit code; export and import round-trip", (t) => {
+  const v = vault(t);
+  const tricky = 'a "quoted" $HOME \\ value\nwith a second line';
+  assert.equal(v.kw(["secrets", "set", "app/dev/TRICKY"], { input: `${tricky}\n` }).code, 0);
+  assert.equal(v.kw(["secrets", "set", "app/dev/PLAIN"], { input: "plain" }).code, 0);
+  const run = v.kw([
+    "run",
+    "--env",
+    "app/dev",
+    "--",
+    "sh",
+    "-c",
+    'printf "%s|%s|%s" "$PLAIN" "$KEYWARDEN_PASSPHRASE" "$TRICKY"; exit 7',
+  ]);
+  assert.equal(run.code, 7, run.stderr);
+  assert.equal(run.stdout, `plain||${tricky}`);
+  const missing = v.kw(["run", "--env", "app/dev", "--", "no-such-command-here"]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /KW_ERR_RUN_FAILED/);
+
+  const json = JSON.parse(v.kw(["export", "app/dev", "--format", "json"]).stdout) as Record<string, string>;
+  assert.deepEqual(json, { PLAIN: "plain", TRICKY: tricky });
+  assert.equal(
+    v.kw(["export", "app/dev", "--format", "yaml"]).stdout,
+    `PLAIN: "plain"\nTRICKY: ${JSON.stringify(tricky)}\n`,
+  );
+  const dotenv = v.kw(["export", "app/dev", "--format", "dotenv"]).stdout;
+  const token = formatToken("usr");
+  writeFileSync(join(v.dir, "app.env"), `${dotenv}# comment\nexport API_TOKEN='${token}'\n`);
+  const imported = v.kw(["import", "app.env", "--to", "app/staging"]);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /imported 3 secrets into app\/staging/);
+  assert.match(
+    imported.stderr,
+    /app\.env still holds 3 secrets in plaintext \(keywarden scan finds 1 leaked key in it\): delete it now/,
+  );
+  assert.deepEqual(JSON.parse(v.kw(["export", "app/staging", "--format", "json"]).stdout), {
+    API_TOKEN: token,
+    PLAIN: "plain",
+    TRICKY: tricky,
+  });
+
+  writeFileSync(join(v.dir, "leak.txt"), `deploy with ${token}\n`);
+  const scan = v.kw(["scan", "--vault", "--format", "json", "leak.txt"]);
+  assert.equal(scan.code, 1, scan.stderr);
+  const report = JSON.parse(scan.stdout) as { findings: { vault?: { path: string; version: number }[] }[] };
+  assert.deepEqual(report.findings[0]?.vault, [{ path: "app/staging/API_TOKEN", version: 1 }]);
+});
+
+test("run forwards a signal to the command and returns its exit code", async (t) => {
+  const v = vault(t);
+  assert.equal(v.kw(["secrets", "set", "app/dev/X"], { input: "x" }).code, 0);
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      "run",
+      "--env",
+      "app/dev",
+      "--",
+      "sh",
+      "-c",
+      'trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done',
+    ],
+    {
+      cwd: v.dir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: v.dir,
+        KEYWARDEN_HOME: v.home,
+        KEYWARDEN_PASSPHRASE: PASSPHRASE,
+        ...CHEAP,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  await new Promise<void>((resolve) => {
+    child.stdout.on("data", (d: Buffer) => {
+      if (d.toString().includes("ready")) resolve();
+    });
+  });
+  child.kill("SIGTERM");
+  const code = await new Promise<number | null>((resolve) =>
+    child.on("exit", (c) => {
+      resolve(c);
+    }),
+  );
+  assert.equal(code, 42);
+});
+
+test("no secret value is stored in plaintext under home, and scanning home finds nothing", (t) => {
+  const v = vault(t);
+  const values = [formatToken("svc"), formatToken("usr"), `password-${"x".repeat(8)}-unique-marker`];
+  values.forEach((value, i) => {
+    assert.equal(v.kw(["secrets", "set", `app/prod/S${i}`], { input: value }).code, 0);
+    assert.equal(v.kw(["secrets", "get", `app/prod/S${i}`]).stdout, value);
+  });
+  assert.equal(v.kw(["run", "--env", "app/prod", "--", "true"]).code, 0);
+  assert.equal(v.kw(["secrets", "destroy", "app/prod/S0", "1"]).code, 0);
+  const files = allFiles(v.home);
+  assert.ok(files.length >= 3);
+  for (const f of files) {
+    const bytes = readFileSync(f);
+    for (const value of values) {
+      for (const form of [
+        Buffer.from(value),
+        Buffer.from(value, "utf16le"),
+        Buffer.from(Buffer.from(value).toString("base64")),
+      ]) {
+        assert.ok(!bytes.includes(form), `${f} holds a secret value`);
+      }
+    }
+  }
+  const scan = runCli(["scan", "--no-gitignore", v.home], { cwd: v.dir });
+  assert.equal(scan.code, 0, scan.stdout);
+});
