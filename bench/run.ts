@@ -4,8 +4,9 @@
  */
 import type { BenchPart } from "./bench-part.ts";
 import { scanBench } from "./scan-bench.ts";
+import { vaultBench } from "./vault-bench.ts";
 
-const PARTS: readonly BenchPart[] = [scanBench];
+const PARTS: readonly BenchPart[] = [scanBench, vaultBench];
 
 function usage(): string {
   const lines = ["usage: npm run bench [-- PART ...]", "", "parts (all when none is named):"];

@@ -13,7 +13,7 @@ export function renderErrorsDoc(): string {
     "# Error codes",
     "",
     "Generated from src/core/errors.ts by `npm run docs`; do not edit by hand.",
-    "Every expected failure carries one of these codes, in CLI messages (`error KW_ERR_...: ...`) and in HTTP error bodies (`{ \"error\": { \"code\", \"message\", \"requestId\" } }`).",
+    'Every expected failure carries one of these codes, in CLI messages (`error KW_ERR_...: ...`) and in HTTP error bodies (`{ "error": { "code", "message", "requestId" } }`).',
     "",
     "| code | message | HTTP | exit | what to do |",
     "| --- | --- | --- | --- | --- |",

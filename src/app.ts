@@ -35,6 +35,8 @@ export interface KeywardenDeps {
   readonly authorize?: Authorizer | undefined;
   /** An already-open key provider (tests, or a server holding one); otherwise the configured one is opened. */
   readonly kms?: KeyProvider | undefined;
+  /** An already-open database (the bench, to choose SQLite's sync mode); migrated here, never closed here. */
+  readonly storage?: Storage | undefined;
 }
 
 export interface Keywarden {
@@ -60,7 +62,7 @@ export interface Keywarden {
  *   await kw.close();
  */
 export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
-  const storage = await openStorage({ url: deps.config.storage.url, home: deps.home });
+  const storage = deps.storage ?? (await openStorage({ url: deps.config.storage.url, home: deps.home }));
   let kms: KeyProvider;
   try {
     await migrateToLatest(storage.db, storage.caps);
@@ -68,7 +70,7 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
       deps.kms ??
       (await createKeyProvider(deps.config, { home: deps.home, env: deps.env, logger: deps.logger }));
   } catch (e) {
-    await storage.close();
+    if (deps.storage === undefined) await storage.close();
     throw e;
   }
   const audit = createAuditService({
@@ -120,7 +122,7 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
         vault.close();
         audit.close();
         if (deps.kms === undefined) await kms.close();
-        await storage.close();
+        if (deps.storage === undefined) await storage.close();
       }
     },
   };

@@ -56,7 +56,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   registerKek(program, io, setExit);
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined });
-    for (const leaf of sub.commands) leaf.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined });
+    for (const leaf of sub.commands)
+      leaf.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined });
   }
   return program;
 }

@@ -53,7 +53,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function envName(key: string): string {
-  return ENV_PREFIX + key.replace(/\./g, "_").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+  return (
+    ENV_PREFIX +
+    key
+      .replace(/\./g, "_")
+      .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+      .toUpperCase()
+  );
 }
 
 /**
@@ -117,7 +123,8 @@ export function locateKey(text: string, path: readonly (string | number)[]): num
       } else {
         table = parts;
       }
-      if (target.join(".").startsWith(table.join(".")) && best === 0 && table.length === target.length) best = i + 1;
+      if (target.join(".").startsWith(table.join(".")) && best === 0 && table.length === target.length)
+        best = i + 1;
       continue;
     }
     const kv = KEY_LINE.exec(line);
@@ -199,7 +206,12 @@ function describeSource(source: ValueSource | undefined): string {
   }
 }
 
-function checkUnknownKeys(value: unknown, node: SchemaNode, path: string[], report: (path: string[]) => void): void {
+function checkUnknownKeys(
+  value: unknown,
+  node: SchemaNode,
+  path: string[],
+  report: (path: string[]) => void,
+): void {
   if (node.type === "object" && node.properties !== undefined && isPlainObject(value)) {
     for (const [k, v] of Object.entries(value)) {
       const child = node.properties[k];
@@ -244,7 +256,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   let merged = Value.Default(ConfigSchema, {}) as Record<string, unknown>;
   for (const o of leaves) sources.set(o.key, { kind: "default" });
 
-  const file = options.configFile !== undefined ? resolve(options.cwd, options.configFile) : findConfigFile(options.cwd);
+  const file =
+    options.configFile !== undefined ? resolve(options.cwd, options.configFile) : findConfigFile(options.cwd);
   if (options.configFile !== undefined && (file === undefined || !existsSync(file))) {
     throw new KeywardenError("KW_ERR_CONFIG_NOT_FOUND", { file: options.configFile });
   }
@@ -288,7 +301,13 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     const o = leaves.find((l) => l.key === key);
     if (o === undefined) throw new Error(`flag maps to unknown config key ${key}`);
     setAt(merged, key.split("."), typeof value === "string" ? coerce(value, o.schema) : value);
-    sources.set(key, { kind: "flag", name: `--${key.split(".").pop()!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
+    sources.set(key, {
+      kind: "flag",
+      name: `--${key
+        .split(".")
+        .pop()!
+        .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+    });
   }
 
   // Fill defaults inside array items (user rules) after the layers are merged.
@@ -296,10 +315,14 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const first = Value.Errors(ConfigSchema, merged).find((e) => e.keyword !== "boolean");
   if (first !== undefined) {
     const path = first.instancePath.split("/").filter((p) => p !== "");
-    const leafKey = leaves.map((l) => l.key).find((k) => path.join(".") === k || path.join(".").startsWith(k + "."));
+    const leafKey = leaves
+      .map((l) => l.key)
+      .find((k) => path.join(".") === k || path.join(".").startsWith(k + "."));
     const source = leafKey === undefined ? undefined : sources.get(leafKey);
     const where =
-      source?.kind === "file" ? `${source.file}:${locateKey(text, path) || source.line}` : describeSource(source);
+      source?.kind === "file"
+        ? `${source.file}:${locateKey(text, path) || source.line}`
+        : describeSource(source);
     throw new KeywardenError("KW_ERR_CONFIG_INVALID", {
       key: path.join(".") || "(root)",
       where,

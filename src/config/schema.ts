@@ -15,10 +15,15 @@ export const UserRuleSchema = Type.Object(
     entropy: Type.Number({ minimum: 0, maximum: 8, default: 0 }),
     keywords: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     path: Type.Optional(Type.String()),
-    severity: Type.Union([Type.Literal("critical"), Type.Literal("high"), Type.Literal("medium"), Type.Literal("low")], {
-      default: "high",
+    severity: Type.Union(
+      [Type.Literal("critical"), Type.Literal("high"), Type.Literal("medium"), Type.Literal("low")],
+      {
+        default: "high",
+      },
+    ),
+    remediation: Type.String({
+      default: "Revoke the credential at its issuer, issue a new one and store it in a vault.",
     }),
-    remediation: Type.String({ default: "Revoke the credential at its issuer, issue a new one and store it in a vault." }),
     tags: Type.Array(Type.String(), { default: [] }),
   },
   { additionalProperties: false },
@@ -37,7 +42,8 @@ export const ConfigSchema = Type.Object(
   {
     home: Type.String({
       default: "",
-      description: "Keywarden's data folder; empty means $XDG_DATA_HOME/keywarden or ~/.local/share/keywarden.",
+      description:
+        "Keywarden's data folder; empty means $XDG_DATA_HOME/keywarden or ~/.local/share/keywarden.",
     }),
     log: Type.Object(
       {
@@ -64,7 +70,10 @@ export const ConfigSchema = Type.Object(
           [Type.Literal("text"), Type.Literal("json"), Type.Literal("sarif"), Type.Literal("csv")],
           { default: "text", description: "Report format." },
         ),
-        gitignore: Type.Boolean({ default: true, description: "Honour .gitignore files while walking folders." }),
+        gitignore: Type.Boolean({
+          default: true,
+          description: "Honour .gitignore files while walking folders.",
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -76,12 +85,24 @@ export const ConfigSchema = Type.Object(
           default: 0.5,
           description: "Findings below this confidence are dropped unless --all is given.",
         }),
-        disabledRules: Type.Array(Type.String(), { default: [], description: "Built-in rule ids to turn off." }),
-        rules: Type.Array(UserRuleSchema, { default: [], description: "User-defined rules ([[detect.rules]])." }),
+        disabledRules: Type.Array(Type.String(), {
+          default: [],
+          description: "Built-in rule ids to turn off.",
+        }),
+        rules: Type.Array(UserRuleSchema, {
+          default: [],
+          description: "User-defined rules ([[detect.rules]]).",
+        }),
         allowlist: Type.Object(
           {
-            paths: Type.Array(Type.String(), { default: [], description: "Regexes of file paths whose findings are dropped." }),
-            regexes: Type.Array(Type.String(), { default: [], description: "Regexes of secret values that are dropped." }),
+            paths: Type.Array(Type.String(), {
+              default: [],
+              description: "Regexes of file paths whose findings are dropped.",
+            }),
+            regexes: Type.Array(Type.String(), {
+              default: [],
+              description: "Regexes of secret values that are dropped.",
+            }),
             stopwords: Type.Array(Type.String(), {
               default: [],
               description: "A finding whose secret contains one of these words is dropped.",
@@ -114,17 +135,31 @@ export const ConfigSchema = Type.Object(
         ),
         local: Type.Object(
           {
-            keyFile: Type.String({ default: "", description: "The sealed key file; empty means master.key in Keywarden's home." }),
+            keyFile: Type.String({
+              default: "",
+              description: "The sealed key file; empty means master.key in Keywarden's home.",
+            }),
             argon2: Type.Object(
               {
                 memoryKiB: Type.Integer({
                   minimum: 8,
                   maximum: 4 * 1024 * 1024,
                   default: 65536,
-                  description: "Argon2id memory cost in KiB used when a key file is created (RFC 9106: 64 MiB).",
+                  description:
+                    "Argon2id memory cost in KiB used when a key file is created (RFC 9106: 64 MiB).",
                 }),
-                iterations: Type.Integer({ minimum: 1, maximum: 64, default: 3, description: "Argon2id passes." }),
-                parallelism: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: "Argon2id lanes." }),
+                iterations: Type.Integer({
+                  minimum: 1,
+                  maximum: 64,
+                  default: 3,
+                  description: "Argon2id passes.",
+                }),
+                parallelism: Type.Integer({
+                  minimum: 1,
+                  maximum: 64,
+                  default: 4,
+                  description: "Argon2id lanes.",
+                }),
               },
               { default: {}, additionalProperties: false },
             ),
@@ -137,15 +172,22 @@ export const ConfigSchema = Type.Object(
               minLength: 1,
               pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
               default: "KEYWARDEN_MASTER_KEY",
-              description: "Variable holding the base64 KEK (version 1); the same name with _V2, _V3... appended holds later versions.",
+              description:
+                "Variable holding the base64 KEK (version 1); the same name with _V2, _V3... appended holds later versions.",
             }),
           },
           { default: {}, additionalProperties: false },
         ),
         pkcs11: Type.Object(
           {
-            module: Type.String({ default: "/usr/lib/softhsm/libsofthsm2.so", description: "The PKCS#11 library." }),
-            tokenLabel: Type.String({ default: "keywarden", description: "Label of the token holding the KEK." }),
+            module: Type.String({
+              default: "/usr/lib/softhsm/libsofthsm2.so",
+              description: "The PKCS#11 library.",
+            }),
+            tokenLabel: Type.String({
+              default: "keywarden",
+              description: "Label of the token holding the KEK.",
+            }),
             pin: Type.String({ default: "", secret: true, description: "User PIN of the token." }),
             keyLabel: Type.String({
               minLength: 1,
@@ -158,7 +200,10 @@ export const ConfigSchema = Type.Object(
         awsKms: Type.Object(
           {
             keyId: Type.String({ default: "", description: "KMS key id, ARN or alias of KEK version 1." }),
-            region: Type.String({ default: "", description: "AWS region; empty means the SDK's default (AWS_REGION)." }),
+            region: Type.String({
+              default: "",
+              description: "AWS region; empty means the SDK's default (AWS_REGION).",
+            }),
             endpoint: Type.String({ default: "", description: "KMS endpoint URL; empty means AWS's own." }),
           },
           { default: {}, additionalProperties: false },

@@ -56,7 +56,12 @@ export const ERRORS = Object.freeze({
     "Fix the rule in keywarden.toml; patterns must compile and be bounded (no unbounded repetition of a group).",
   ),
   KW_ERR_SCAN_PATH_NOT_FOUND: spec("path not found: {path}", 404, 2, "Check the path you asked to scan."),
-  KW_ERR_SCAN_OUTPUT: spec("cannot write report to {file}: {reason}", 500, 2, "Check that the folder exists and is writable."),
+  KW_ERR_SCAN_OUTPUT: spec(
+    "cannot write report to {file}: {reason}",
+    500,
+    2,
+    "Check that the folder exists and is writable.",
+  ),
   KW_ERR_BASELINE_INVALID: spec(
     "invalid baseline file {file}: {reason}",
     500,
@@ -69,7 +74,12 @@ export const ERRORS = Object.freeze({
     2,
     "Check that the path is a git repository and that git is installed (`git --version`).",
   ),
-  KW_ERR_INPUT_TOO_LARGE: spec("input too large: {what} exceeds {limit}", 413, 2, "Raise the limit in config or split the input."),
+  KW_ERR_INPUT_TOO_LARGE: spec(
+    "input too large: {what} exceeds {limit}",
+    413,
+    2,
+    "Raise the limit in config or split the input.",
+  ),
   // --- crypto and kms (src/crypto, src/kms) ---
   KW_ERR_CRYPTO_DECRYPT: spec(
     "cannot decrypt: {reason}",
@@ -89,14 +99,24 @@ export const ERRORS = Object.freeze({
     2,
     "Try the passphrase again; nothing was changed.",
   ),
-  KW_ERR_KMS_KEY_FILE_NOT_FOUND: spec("key file not found: {file}", 500, 2, "Run `keywarden init` to create it, or set kms.local.keyFile."),
+  KW_ERR_KMS_KEY_FILE_NOT_FOUND: spec(
+    "key file not found: {file}",
+    500,
+    2,
+    "Run `keywarden init` to create it, or set kms.local.keyFile.",
+  ),
   KW_ERR_KMS_KEY_FILE_EXISTS: spec(
     "key file already exists: {file}",
     409,
     2,
     "Keep the existing file, or move it away first if you really mean to start a new vault.",
   ),
-  KW_ERR_KMS_KEY_FILE_INVALID: spec("invalid key file {file}: {reason}", 500, 2, "Restore the key file from a backup."),
+  KW_ERR_KMS_KEY_FILE_INVALID: spec(
+    "invalid key file {file}: {reason}",
+    500,
+    2,
+    "Restore the key file from a backup.",
+  ),
   KW_ERR_KMS_KEY_FILE_WRITE: spec(
     "cannot write key file {file}: {reason}",
     500,
@@ -177,8 +197,18 @@ export const ERRORS = Object.freeze({
     2,
     "Use project/environment/NAME: letters, digits, '.', '_' and '-', for example payments/prod/STRIPE_SECRET_KEY.",
   ),
-  KW_ERR_VAULT_VALUE_INVALID: spec("invalid value for secret {path}: {reason}", 400, 2, "Give a non-empty value of at most 64 KiB."),
-  KW_ERR_VAULT_NOT_FOUND: spec("no secret at {path}", 404, 2, "Check the path; `keywarden secrets list` shows what exists."),
+  KW_ERR_VAULT_VALUE_INVALID: spec(
+    "invalid value for secret {path}: {reason}",
+    400,
+    2,
+    "Give a non-empty value of at most 64 KiB.",
+  ),
+  KW_ERR_VAULT_NOT_FOUND: spec(
+    "no secret at {path}",
+    404,
+    2,
+    "Check the path; `keywarden secrets list` shows what exists.",
+  ),
   KW_ERR_VAULT_VERSION_NOT_FOUND: spec(
     "secret {path} has no version {version}",
     404,
@@ -221,14 +251,24 @@ export const ERRORS = Object.freeze({
     2,
     "Run `keywarden init` (or pass --home / set KEYWARDEN_HOME to the vault's folder).",
   ),
-  KW_ERR_VAULT_INPUT: spec("cannot read {what}: {reason}", 400, 2, "Check the file, or pipe the value on stdin."),
+  KW_ERR_VAULT_INPUT: spec(
+    "cannot read {what}: {reason}",
+    400,
+    2,
+    "Check the file, or pipe the value on stdin.",
+  ),
   KW_ERR_AUDIT_CHECKPOINT: spec(
     "cannot {operation} the audit checkpoint {file}: {reason}",
     500,
     2,
     "Check that the home folder is writable; the audit log itself is unchanged.",
   ),
-  KW_ERR_RUN_FAILED: spec("cannot run {command}: {reason}", 500, 2, "Check the command name and that it is on PATH."),
+  KW_ERR_RUN_FAILED: spec(
+    "cannot run {command}: {reason}",
+    500,
+    2,
+    "Check the command name and that it is on PATH.",
+  ),
   // --- end storage, vault and audit ---
 } satisfies Record<string, ErrorSpec>);
 

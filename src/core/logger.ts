@@ -40,7 +40,12 @@ export function createLogger(options: LoggerOptions): Logger {
   const stream = options.stream ?? process.stderr;
   const usePretty = options.format === "pretty" || (options.format === "auto" && stream.isTTY === true);
   const destination: DestinationStream = usePretty
-    ? loadPretty()({ destination: stream, colorize: stream.isTTY === true, sync: true, ignore: "pid,hostname" })
+    ? loadPretty()({
+        destination: stream,
+        colorize: stream.isTTY === true,
+        sync: true,
+        ignore: "pid,hostname",
+      })
     : stream;
   return pino(
     {

@@ -4,7 +4,8 @@
  * @example
  *   const r = parsePort("80"); if (!r.ok) return r; use(r.value);
  */
-export type Result<T, E = Error> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+export type Result<T, E = Error> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 
 /** @example ok(42) */
 export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });

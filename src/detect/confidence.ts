@@ -1,6 +1,7 @@
 import type { Match } from "./engine.ts";
 
-const PLACEHOLDER_WORDS = /example|sample|dummy|placeholder|changeme|fake|redacted|xxxx|0000|1234|abcd|test|demo/i;
+const PLACEHOLDER_WORDS =
+  /example|sample|dummy|placeholder|changeme|fake|redacted|xxxx|0000|1234|abcd|test|demo/i;
 
 /**
  * A heuristic probability that a match is a real, live secret: provider rules with a

@@ -97,7 +97,15 @@ export function compileCatalogue(rules: readonly Rule[]): Catalogue {
 /** Characters a token is made of: a window never starts or ends inside a run of them. */
 function isTokenChar(c: number): boolean {
   return (
-    (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 43 || c === 47 || c === 61 || c === 46
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 95 ||
+    c === 45 ||
+    c === 43 ||
+    c === 47 ||
+    c === 61 ||
+    c === 46
   );
 }
 
@@ -152,7 +160,8 @@ export function scanText(text: string, catalogue: Catalogue): Match[] {
     const group = catalogue.groups[gi]!;
     const windows = groupWindows(text, group, hits);
     for (const cr of group.rules) {
-      for (let w = 0; w < windows.length; w += 2) collectRuleMatches(text, windows[w]!, windows[w + 1]!, cr, matches);
+      for (let w = 0; w < windows.length; w += 2)
+        collectRuleMatches(text, windows[w]!, windows[w + 1]!, cr, matches);
     }
   }
   return dedupe(matches);

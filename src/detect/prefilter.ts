@@ -23,7 +23,8 @@ export interface KeywordAutomaton {
 export function buildAutomaton(keywords: readonly string[]): KeywordAutomaton {
   const lowered = keywords.map((k) => k.toLowerCase());
   for (const k of lowered) {
-    if (k.length === 0 || !/^[\x20-\x7e]+$/.test(k)) throw new Error(`keyword must be printable ASCII: ${JSON.stringify(k)}`);
+    if (k.length === 0 || !/^[\x20-\x7e]+$/.test(k))
+      throw new Error(`keyword must be printable ASCII: ${JSON.stringify(k)}`);
   }
   // Trie as growable arrays first.
   const children: Map<number, number>[] = [new Map<number, number>()];

@@ -23,20 +23,30 @@ export function compileUserRule(u: UserRule): Rule {
   try {
     pattern = new RegExp(source, flags);
   } catch (e) {
-    throw new KeywardenError("KW_ERR_RULE_INVALID", { rule: u.id, reason: `regex does not compile: ${(e as Error).message}` });
+    throw new KeywardenError("KW_ERR_RULE_INVALID", {
+      rule: u.id,
+      reason: `regex does not compile: ${(e as Error).message}`,
+    });
   }
   const problem = checkBoundedPattern(source);
   if (problem !== undefined) {
-    throw new KeywardenError("KW_ERR_RULE_INVALID", { rule: u.id, reason: `regex is not bounded: ${problem}; use {m,n} instead of * and +` });
+    throw new KeywardenError("KW_ERR_RULE_INVALID", {
+      rule: u.id,
+      reason: `regex is not bounded: ${problem}; use {m,n} instead of * and +`,
+    });
   }
   const groups = new RegExp(`${source}|`, flags).exec("")!.length - 1;
   if (u.secretGroup > groups) {
-    throw new KeywardenError("KW_ERR_RULE_INVALID", { rule: u.id, reason: `secretGroup ${u.secretGroup} but the regex has ${groups} groups` });
+    throw new KeywardenError("KW_ERR_RULE_INVALID", {
+      rule: u.id,
+      reason: `secretGroup ${u.secretGroup} but the regex has ${groups} groups`,
+    });
   }
   if (u.keywords.length === 0) {
     throw new KeywardenError("KW_ERR_RULE_INVALID", {
       rule: u.id,
-      reason: "keywords is empty; give at least one literal that occurs in every match (the prefilter needs it)",
+      reason:
+        "keywords is empty; give at least one literal that occurs in every match (the prefilter needs it)",
     });
   }
   return {

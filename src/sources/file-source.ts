@@ -1,4 +1,14 @@
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import type { Source, SourceItem, TextChunk } from "./source.ts";
@@ -119,9 +129,15 @@ function* walk(rootPath: string, options: FileSourceOptions): Generator<SourceIt
       if (e.isSymbolicLink()) {
         const target = resolveLink(abs);
         if (target === undefined) {
-          yield { kind: "skipped", skipped: { path: display(abs, options.cwd), reason: "broken symbolic link" } };
+          yield {
+            kind: "skipped",
+            skipped: { path: display(abs, options.cwd), reason: "broken symbolic link" },
+          };
         } else if (target !== rootReal && !target.startsWith(rootReal + sep)) {
-          yield { kind: "skipped", skipped: { path: display(abs, options.cwd), reason: "symbolic link out of the scanned tree" } };
+          yield {
+            kind: "skipped",
+            skipped: { path: display(abs, options.cwd), reason: "symbolic link out of the scanned tree" },
+          };
         } else if (statSync(abs).isFile()) {
           files.push(abs);
         }
@@ -171,7 +187,10 @@ function* readFile(abs: string, path: string, options: FileSourceOptions): Gener
       return;
     }
     if (st.size > options.maxFileSize) {
-      yield { kind: "skipped", skipped: { path, reason: `larger than scan.maxFileSize (${st.size} > ${options.maxFileSize} bytes)` } };
+      yield {
+        kind: "skipped",
+        skipped: { path, reason: `larger than scan.maxFileSize (${st.size} > ${options.maxFileSize} bytes)` },
+      };
       return;
     }
     fd = openSync(abs, "r");
@@ -189,7 +208,12 @@ function* readFile(abs: string, path: string, options: FileSourceOptions): Gener
   }
 }
 
-function* readOpenFile(fd: number, path: string, size: number, options: FileSourceOptions): Generator<SourceItem> {
+function* readOpenFile(
+  fd: number,
+  path: string,
+  size: number,
+  options: FileSourceOptions,
+): Generator<SourceItem> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   // One byte more than the size seen, so a file that grew since is noticed and streamed.
   let block = Buffer.allocUnsafe(Math.min(chunkSize, size + 1));

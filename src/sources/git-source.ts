@@ -23,7 +23,6 @@ const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const ZERO_OID = /^0+$/;
 const BINARY_SNIFF = 8000;
 
-
 function git(repo: string, args: readonly string[], input?: string): string {
   const r = spawnSync("git", ["-C", repo, ...args], {
     input,
@@ -31,7 +30,10 @@ function git(repo: string, args: readonly string[], input?: string): string {
     maxBuffer: 1024 * 1024 * 1024,
   });
   if (r.error !== undefined) throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: r.error.message });
-  if (r.status !== 0) throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: `${args[0] ?? ""}: ${r.stderr.trim().split("\n")[0] ?? ""}` });
+  if (r.status !== 0)
+    throw new KeywardenError("KW_ERR_GIT_FAILED", {
+      reason: `${args[0] ?? ""}: ${r.stderr.trim().split("\n")[0] ?? ""}`,
+    });
   return r.stdout;
 }
 
@@ -53,7 +55,11 @@ interface BlobRef {
  * Reads commit metadata and the blobs each commit added or changed, oldest commit first, so
  * each distinct blob is attributed to the first commit (and path) that introduced it.
  */
-function collect(o: GitSourceOptions): { commits: CommitInfo[]; messages: Map<string, string>; blobs: Map<string, BlobRef> } {
+function collect(o: GitSourceOptions): {
+  commits: CommitInfo[];
+  messages: Map<string, string>;
+  blobs: Map<string, BlobRef>;
+} {
   const rev = revisionArgs(o);
   // %x1f separates fields; -z separates records, so messages may hold any newline.
   const log = git(o.repo, ["log", "--reverse", "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%B", "-z", ...rev, "--"]);
@@ -109,13 +115,18 @@ export function gitSource(o: GitSourceOptions): Source {
   return {
     async *items(): AsyncIterable<SourceItem> {
       if (git(o.repo, ["rev-parse", "--is-shallow-repository"]).trim() === "true") {
-        o.onWarning?.("shallow clone: commits before the shallow boundary are not scanned (git fetch --unshallow to include them)");
+        o.onWarning?.(
+          "shallow clone: commits before the shallow boundary are not scanned (git fetch --unshallow to include them)",
+        );
       }
       const { commits, messages, blobs } = collect(o);
       for (const c of commits) {
         const text = messages.get(c.commit) ?? "";
         if (text.trim() === "") continue;
-        yield { kind: "chunk", chunk: chunkOf(`${c.commit.slice(0, 12)}:(commit message)`, text, Buffer.byteLength(text), c) };
+        yield {
+          kind: "chunk",
+          chunk: chunkOf(`${c.commit.slice(0, 12)}:(commit message)`, text, Buffer.byteLength(text), c),
+        };
       }
       yield* readBlobs(o, blobs);
     },
@@ -135,7 +146,11 @@ async function* readBlobs(o: GitSourceOptions, blobs: Map<string, BlobRef>): Asy
   const ids = [...blobs.keys()];
   child.stdin.on("error", () => undefined);
   child.stdin.end(ids.join("\n") + "\n");
-  const exited = new Promise<number>((resolve) => child.on("close", (code) => { resolve(code ?? 0); }));
+  const exited = new Promise<number>((resolve) =>
+    child.on("close", (code) => {
+      resolve(code ?? 0);
+    }),
+  );
   let buf: Buffer = Buffer.alloc(0);
   let index = 0;
   // State: waiting for a header, or collecting `need` bytes of the current blob.
@@ -155,7 +170,10 @@ async function* readBlobs(o: GitSourceOptions, blobs: Map<string, BlobRef>): Asy
         const m = /^(\S+) (\S+) (\d+)$/.exec(header);
         if (m === null) {
           index++;
-          yield { kind: "skipped", skipped: { path: `${ref.commit.commit.slice(0, 12)}:${ref.path}`, reason: "missing object" } };
+          yield {
+            kind: "skipped",
+            skipped: { path: `${ref.commit.commit.slice(0, 12)}:${ref.path}`, reason: "missing object" },
+          };
           continue;
         }
         need = Number(m[3]) + 1; // content and a trailing newline
@@ -185,7 +203,13 @@ function blobItem(ref: BlobRef, content: Buffer, maxFileSize: number): SourceIte
   const path = ref.path;
   if (content.length === 0) return undefined;
   if (content.length > maxFileSize) {
-    return { kind: "skipped", skipped: { path: `${ref.commit.commit.slice(0, 12)}:${path}`, reason: `larger than scan.maxFileSize (${content.length} bytes)` } };
+    return {
+      kind: "skipped",
+      skipped: {
+        path: `${ref.commit.commit.slice(0, 12)}:${path}`,
+        reason: `larger than scan.maxFileSize (${content.length} bytes)`,
+      },
+    };
   }
   if (content.subarray(0, BINARY_SNIFF).includes(0)) return undefined;
   let text: string;
@@ -209,7 +233,17 @@ export function stagedSource(o: { repo: string }): Source {
   return {
     // eslint-disable-next-line @typescript-eslint/require-await
     async *items(): AsyncIterable<SourceItem> {
-      const diff = git(o.repo, ["diff", "--cached", "-U0", "--no-color", "--no-ext-diff", "--no-renames", "--diff-filter=ACMRT", "--src-prefix=a/", "--dst-prefix=b/"]);
+      const diff = git(o.repo, [
+        "diff",
+        "--cached",
+        "-U0",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-renames",
+        "--diff-filter=ACMRT",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+      ]);
       let path = "";
       let line = 0;
       let added: string[] = [];
@@ -217,7 +251,10 @@ export function stagedSource(o: { repo: string }): Source {
       const flush = function* (): Generator<SourceItem> {
         if (added.length === 0 || path === "") return;
         const text = added.join("\n") + "\n";
-        yield { kind: "chunk", chunk: { path, text, line, column: 1, ownedTo: text.length, bytes: Buffer.byteLength(text), first } };
+        yield {
+          kind: "chunk",
+          chunk: { path, text, line, column: 1, ownedTo: text.length, bytes: Buffer.byteLength(text), first },
+        };
         first = false;
         added = [];
       };
@@ -256,7 +293,8 @@ function unquote(p: string): string {
     if (/[0-7]/.test(next)) {
       bytes.push(parseInt(body.slice(i, i + 3), 8));
       i += 2;
-    } else bytes.push(({ n: 10, t: 9, '"': 34, "\\": 92 } as Record<string, number>)[next] ?? next.charCodeAt(0));
+    } else
+      bytes.push(({ n: 10, t: 9, '"': 34, "\\": 92 } as Record<string, number>)[next] ?? next.charCodeAt(0));
   }
   return Buffer.from(bytes).toString("utf8");
 }

@@ -32,7 +32,8 @@ export function streamSource(stream: Readable, path: string, overlap: number): S
       if (size > 0) yield { kind: "chunk", chunk: chunker.push(Buffer.concat(pending)) };
       const last = chunker.end();
       if (last !== undefined) yield { kind: "chunk", chunk: last };
-      if (sawNul) yield { kind: "skipped", skipped: { path, reason: "NUL bytes in input: scanned as text anyway" } };
+      if (sawNul)
+        yield { kind: "skipped", skipped: { path, reason: "NUL bytes in input: scanned as text anyway" } };
     },
   };
 }

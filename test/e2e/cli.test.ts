@@ -9,7 +9,8 @@ import { tempDir } from "../helpers/tmp.ts";
 test("--help lists every command with a description and examples", () => {
   const r = runCli(["--help"]);
   assert.equal(r.code, 0);
-  for (const cmd of ["scan", "baseline", "rules", "config"]) assert.match(r.stdout, new RegExp(`\\n  ${cmd}\\b.*\\S`));
+  for (const cmd of ["scan", "baseline", "rules", "config"])
+    assert.match(r.stdout, new RegExp(`\\n  ${cmd}\\b.*\\S`));
   assert.match(r.stdout, /Examples:/);
 });
 
@@ -36,7 +37,10 @@ test("scan exits 1 on a finding, masks it, and 0 on a clean tree", (t) => {
   const r = runCli(["scan", "--format", "json", "."], { cwd: dir });
   assert.equal(r.code, 1, r.stderr);
   assert.ok(!r.stdout.includes(token), "the secret must be masked");
-  const report = JSON.parse(r.stdout) as { version: number; findings: { rule: string; file: string; line: number; column: number; secret: string }[] };
+  const report = JSON.parse(r.stdout) as {
+    version: number;
+    findings: { rule: string; file: string; line: number; column: number; secret: string }[];
+  };
   assert.equal(report.version, 1);
   assert.deepEqual(
     report.findings.map((f) => [f.rule, f.file, f.line, f.column, f.secret]),
@@ -53,7 +57,9 @@ test("scan exits 1 on a finding, masks it, and 0 on a clean tree", (t) => {
 
 test("scan - reads stdin", () => {
   const token = formatToken("usr");
-  const r = runCli(["scan", "-", "--format", "csv"], { input: `chat message: use ${token} for the deploy\n` });
+  const r = runCli(["scan", "-", "--format", "csv"], {
+    input: `chat message: use ${token} for the deploy\n`,
+  });
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^rule,provider,severity,file,line/);
   assert.match(r.stdout, /keywarden-api-token,Keywarden,critical,-,1,19,/);
@@ -63,7 +69,9 @@ test("scan of a missing path reports it as skipped, and a bad config is exit 2 w
   const dir = tempDir(t);
   const r = runCli(["scan", "--format", "json", "missing-folder"], { cwd: dir });
   assert.equal(r.code, 0);
-  assert.deepEqual((JSON.parse(r.stdout) as { skipped: unknown[] }).skipped, [{ path: "missing-folder", reason: "not found" }]);
+  assert.deepEqual((JSON.parse(r.stdout) as { skipped: unknown[] }).skipped, [
+    { path: "missing-folder", reason: "not found" },
+  ]);
   writeFileSync(join(dir, "keywarden.toml"), "[scan]\nmaxFileSize = -5\n");
   const bad = runCli(["scan"], { cwd: dir });
   assert.equal(bad.code, 2);
@@ -82,13 +90,19 @@ test("baseline create then scan --baseline reports only new findings", (t) => {
   writeFileSync(join(dir, "b.env"), `TOKEN=${formatToken("svc")}\n`);
   const r = runCli(["scan", "--format", "json", "--baseline", ".keywarden-baseline.json"], { cwd: dir });
   assert.equal(r.code, 1);
-  assert.deepEqual((JSON.parse(r.stdout) as { findings: { file: string }[] }).findings.map((f) => f.file), ["b.env"]);
+  assert.deepEqual(
+    (JSON.parse(r.stdout) as { findings: { file: string }[] }).findings.map((f) => f.file),
+    ["b.env"],
+  );
 });
 
 test("config show prints each value with its source and masks secrets", (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, "keywarden.toml"), '[log]\nlevel = "info"\n');
-  const r = runCli(["config", "show"], { cwd: dir, env: { KEYWARDEN_STORAGE_URL: "postgres://u:pw-very-secret@h/db" } });
+  const r = runCli(["config", "show"], {
+    cwd: dir,
+    env: { KEYWARDEN_STORAGE_URL: "postgres://u:pw-very-secret@h/db" },
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /log\.level = "info" +# .*keywarden\.toml:2/);
   assert.match(r.stdout, /storage\.url = "postgres:\/\/u:\*\*\*\*@h\/db" +# env KEYWARDEN_STORAGE_URL/);

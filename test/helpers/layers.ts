@@ -19,7 +19,8 @@ export function layerOf(path: string): number | undefined {
   return LAYERS.find(([prefix]) => path === prefix || path.startsWith(prefix))?.[1];
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 /**
  * Lists "from (Ln) imports to (Lm)" for every relative import that points to a higher layer.

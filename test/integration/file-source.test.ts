@@ -53,7 +53,10 @@ test("binaries, oversized files, broken links and links out of the tree are skip
   const dir = tempDir(t);
   const outside = tempDir(t);
   writeFileSync(join(outside, "secret.env"), `TOKEN=${formatToken("svc")}\n`);
-  writeFileSync(join(dir, "image.bin"), Buffer.concat([Buffer.from(`TOKEN=${formatToken("svc")}`), Buffer.from([0, 1, 2, 0])]));
+  writeFileSync(
+    join(dir, "image.bin"),
+    Buffer.concat([Buffer.from(`TOKEN=${formatToken("svc")}`), Buffer.from([0, 1, 2, 0])]),
+  );
   writeFileSync(join(dir, "big.txt"), "x".repeat(2048));
   symlinkSync(join(dir, "nowhere"), join(dir, "broken"));
   symlinkSync(join(outside, "secret.env"), join(dir, "escape.env"));
@@ -66,18 +69,25 @@ test("binaries, oversized files, broken links and links out of the tree are skip
   assert.equal(reasons["escape.env"], "symbolic link out of the scanned tree");
 });
 
-test("unreadable files are skipped, not fatal", { skip: process.getuid?.() === 0 ? "root reads everything" : false }, async (t) => {
-  const dir = tempDir(t);
-  writeFileSync(join(dir, "locked.env"), "x");
-  chmodSync(join(dir, "locked.env"), 0);
-  const r = await scanDir(dir);
-  assert.deepEqual(r.skipped, [{ path: "locked.env", reason: "permission denied" }]);
-});
+test(
+  "unreadable files are skipped, not fatal",
+  { skip: process.getuid?.() === 0 ? "root reads everything" : false },
+  async (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, "locked.env"), "x");
+    chmodSync(join(dir, "locked.env"), 0);
+    const r = await scanDir(dir);
+    assert.deepEqual(r.skipped, [{ path: "locked.env", reason: "permission denied" }]);
+  },
+);
 
 test("invalid UTF-8 is scanned as Latin-1 and reported", async (t) => {
   const dir = tempDir(t);
   const token = formatToken("svc");
-  writeFileSync(join(dir, "latin.txt"), Buffer.concat([Buffer.from([0xe9, 0xff, 0x0a]), Buffer.from(`k=${token}\n`)]));
+  writeFileSync(
+    join(dir, "latin.txt"),
+    Buffer.concat([Buffer.from([0xe9, 0xff, 0x0a]), Buffer.from(`k=${token}\n`)]),
+  );
   const r = await scanDir(dir);
   assert.equal(r.findings.length, 1);
   assert.equal(r.findings[0]!.line, 2);

@@ -19,7 +19,11 @@ interface JsonFinding {
 
 function scanJson(args: string[], cwd: string): { code: number; findings: JsonFinding[]; stderr: string } {
   const r = runCli(["scan", "--format", "json", "--show-secrets", ...args], { cwd });
-  return { code: r.code, findings: r.stdout === "" ? [] : (JSON.parse(r.stdout) as { findings: JsonFinding[] }).findings, stderr: r.stderr };
+  return {
+    code: r.code,
+    findings: r.stdout === "" ? [] : (JSON.parse(r.stdout) as { findings: JsonFinding[] }).findings,
+    stderr: r.stderr,
+  };
 }
 
 test("scan --git finds a key that was committed and then deleted, with its commit, author and path", (t) => {
@@ -62,9 +66,15 @@ test("scan --git finds a key that was committed and then deleted, with its commi
   assert.equal(message.line, 3);
 
   // Narrowing: only main, or only commits after the leak, or only the newest commit.
-  assert.deepEqual(scanJson(["--git", "--branch", "main", "."], dir).findings.map((f) => f.file), ["config.env"]);
+  assert.deepEqual(
+    scanJson(["--git", "--branch", "main", "."], dir).findings.map((f) => f.file),
+    ["config.env"],
+  );
   // After the leak, the modified blob still holds the secret: it is found with that commit.
-  assert.deepEqual(scanJson(["--git", "--branch", "main", "--since", leakCommit, "."], dir).findings.map((f) => f.commit), [debugCommit]);
+  assert.deepEqual(
+    scanJson(["--git", "--branch", "main", "--since", leakCommit, "."], dir).findings.map((f) => f.commit),
+    [debugCommit],
+  );
   assert.equal(scanJson(["--git", "--branch", "main", "--since", debugCommit, "."], dir).code, 0);
   assert.equal(scanJson(["--git", "--branch", "main", "--max-commits", "1", "."], dir).code, 0);
 });
@@ -89,5 +99,8 @@ test("scan --staged sees only lines added in the index, at their line numbers", 
   gitIn(dir, ["add", "app.py"]);
   const r = scanJson(["--staged", "."], dir);
   assert.equal(r.code, 1, r.stderr);
-  assert.deepEqual(r.findings.map((f) => [f.file, f.line, f.secret]), [["app.py", 4, fresh]]);
+  assert.deepEqual(
+    r.findings.map((f) => [f.file, f.line, f.secret]),
+    [["app.py", 4, fresh]],
+  );
 });

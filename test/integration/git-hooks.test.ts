@@ -12,7 +12,14 @@ function tryCommit(dir: string, message: string): { code: number; stderr: string
   const r = spawnSync("git", ["commit", "-qm", message], {
     cwd: dir,
     encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", HOME: dir, GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@example.test", GIT_COMMITTER_NAME: "A", GIT_COMMITTER_EMAIL: "a@example.test" },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: dir,
+      GIT_AUTHOR_NAME: "A",
+      GIT_AUTHOR_EMAIL: "a@example.test",
+      GIT_COMMITTER_NAME: "A",
+      GIT_COMMITTER_EMAIL: "a@example.test",
+    },
   });
   return { code: r.status ?? -1, stderr: r.stdout + r.stderr };
 }
@@ -21,7 +28,10 @@ test("the installed pre-commit hook refuses a commit adding a key, passes a clea
   const dir = tempDir(t);
   initRepo(dir);
   const hooks = join(dir, ".git", "hooks");
-  writeFileSync(join(hooks, "pre-commit"), `#!/bin/sh\necho ran-old-hook >> "${join(dir, ".git", "old-hook.log")}"\n`);
+  writeFileSync(
+    join(hooks, "pre-commit"),
+    `#!/bin/sh\necho ran-old-hook >> "${join(dir, ".git", "old-hook.log")}"\n`,
+  );
   chmodSync(join(hooks, "pre-commit"), 0o755);
   const installed = runCli(["hook", "install"], { cwd: dir });
   assert.equal(installed.code, 0, installed.stderr);
@@ -40,10 +50,16 @@ test("the installed pre-commit hook refuses a commit adding a key, passes a clea
   assert.match(refused.stderr, /fix:.*[Rr]evoke/);
   assert.match(refused.stderr, /commit refused/);
 
-  writeFileSync(join(dir, "deploy.sh"), `echo start\nexport KEYWARDEN_TOKEN=${formatToken("svc")} # keywarden:allow\n`);
+  writeFileSync(
+    join(dir, "deploy.sh"),
+    `echo start\nexport KEYWARDEN_TOKEN=${formatToken("svc")} # keywarden:allow\n`,
+  );
   gitIn(dir, ["add", "deploy.sh"]);
   assert.equal(tryCommit(dir, "allowed").code, 0);
-  assert.equal(readFileSync(join(dir, ".git", "old-hook.log"), "utf8"), "ran-old-hook\nran-old-hook\nran-old-hook\n");
+  assert.equal(
+    readFileSync(join(dir, ".git", "old-hook.log"), "utf8"),
+    "ran-old-hook\nran-old-hook\nran-old-hook\n",
+  );
 });
 
 test("a pre-receive hook refuses a push that brings a key, and accepts a clean one", (t) => {
@@ -67,7 +83,11 @@ test("a pre-receive hook refuses a push that brings a key, and accepts a clean o
   gitIn(work, ["commit", "-qm", "add settings"]);
   writeFileSync(join(work, "settings.py"), "API_TOKEN = os.environ['API_TOKEN']\n");
   gitIn(work, ["commit", "-qam", "fix: read from env"]);
-  const push = spawnSync("git", ["push", "origin", "HEAD:main"], { cwd: work, encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: work } });
+  const push = spawnSync("git", ["push", "origin", "HEAD:main"], {
+    cwd: work,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", HOME: work },
+  });
   assert.notEqual(push.status, 0, "the push must be refused: the key is in the history being pushed");
   assert.match(push.stderr, /settings\.py/);
   assert.match(push.stderr, /pre-receive hook declined/);
@@ -77,6 +97,10 @@ test("a pre-receive hook refuses a push that brings a key, and accepts a clean o
   writeFileSync(join(work, "settings.py"), "API_TOKEN = os.environ['API_TOKEN']\n");
   gitIn(work, ["add", "."]);
   gitIn(work, ["commit", "-qm", "settings from env"]);
-  const ok = spawnSync("git", ["push", "origin", "HEAD:main"], { cwd: work, encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: work } });
+  const ok = spawnSync("git", ["push", "origin", "HEAD:main"], {
+    cwd: work,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", HOME: work },
+  });
   assert.equal(ok.status, 0, ok.stderr);
 });

@@ -135,10 +135,14 @@ test("scan of a realistic folder finds every generated key on its exact line and
   const planted = buildFolder(dir);
   const r = runCli(["scan", "--format", "json", "--show-secrets", "."], { cwd: dir });
   assert.equal(r.code, 1, r.stderr);
-  const report = JSON.parse(r.stdout) as { findings: { file: string; line: number; secret: string; rule: string }[] };
+  const report = JSON.parse(r.stdout) as {
+    findings: { file: string; line: number; secret: string; rule: string }[];
+  };
   const found = report.findings.map((f) => `${f.file}:${f.line}:${f.secret}`).sort();
   const expected = planted.map((p) => `${p.file}:${p.line}:${p.secret}`).sort();
   const missing = expected.filter((e) => !found.includes(e));
-  const extra = report.findings.filter((f) => !expected.includes(`${f.file}:${f.line}:${f.secret}`)).map((f) => `${f.file}:${f.line} ${f.rule}`);
+  const extra = report.findings
+    .filter((f) => !expected.includes(`${f.file}:${f.line}:${f.secret}`))
+    .map((f) => `${f.file}:${f.line} ${f.rule}`);
   assert.deepEqual({ missing, extra }, { missing: [], extra: [] });
 });

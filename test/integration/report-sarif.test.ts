@@ -24,20 +24,42 @@ test("SARIF output validates against the official 2.1.0 schema and carries rules
   const scanner = createScanService({ config, clock: systemClock });
   const tokens = [formatToken("svc"), formatToken("cld")];
   const input = `first ${tokens[0]!}\nsecond line: "${tokens[1]!}"\n`;
-  const result = await scanner.scan({ sources: [streamSource(Readable.from([Buffer.from(input)]), "chat/export.json", scanner.catalogue.maxWindow)] });
+  const result = await scanner.scan({
+    sources: [
+      streamSource(Readable.from([Buffer.from(input)]), "chat/export.json", scanner.catalogue.maxWindow),
+    ],
+  });
   assert.equal(result.findings.length, 2);
-  const text = renderReport(result, { format: "sarif", showSecrets: false, color: false, toolVersion: "0.1.0" });
+  const text = renderReport(result, {
+    format: "sarif",
+    showSecrets: false,
+    color: false,
+    toolVersion: "0.1.0",
+  });
   for (const t of tokens) assert.ok(!text.includes(t));
   const sarif = JSON.parse(text) as {
-    runs: { tool: { driver: { rules: { id: string; helpUri: string }[] } }; results: { ruleId: string; partialFingerprints: Record<string, string>; locations: { physicalLocation: { region: { startLine: number } } }[] }[] }[];
+    runs: {
+      tool: { driver: { rules: { id: string; helpUri: string }[] } };
+      results: {
+        ruleId: string;
+        partialFingerprints: Record<string, string>;
+        locations: { physicalLocation: { region: { startLine: number } } }[];
+      }[];
+    }[];
   };
   const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
   addFormats(ajv);
   const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, "utf8")) as object);
   assert.ok(validate(sarif), JSON.stringify(validate.errors, null, 2));
   const run = sarif.runs[0]!;
-  assert.deepEqual(run.tool.driver.rules.map((r) => r.id), ["keywarden-api-token"]);
-  assert.deepEqual(run.results.map((r) => r.locations[0]!.physicalLocation.region.startLine), [1, 2]);
+  assert.deepEqual(
+    run.tool.driver.rules.map((r) => r.id),
+    ["keywarden-api-token"],
+  );
+  assert.deepEqual(
+    run.results.map((r) => r.locations[0]!.physicalLocation.region.startLine),
+    [1, 2],
+  );
   assert.match(run.results[0]!.partialFingerprints["keywarden/v1"]!, /^[0-9a-f]{32}$/);
 
   // A broken document must fail validation: the check can fail.

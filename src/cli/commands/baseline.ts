@@ -8,13 +8,18 @@ import { runScan } from "./scan.ts";
 
 /** `keywarden baseline create [PATH]` */
 export function registerBaseline(program: Command, io: CliIO, setExit: (code: number) => void): void {
-  const baseline = program.command("baseline").description("record current findings so that later scans report only new ones");
+  const baseline = program
+    .command("baseline")
+    .description("record current findings so that later scans report only new ones");
   baseline
     .command("create")
     .description(`scan PATH and write its findings' fingerprints to ${BASELINE_FILE}`)
     .argument("[path]", "folder to scan", ".")
     .option("-o, --output <file>", "where to write the baseline", BASELINE_FILE)
-    .addHelpText("after", `\nExample:\n  keywarden baseline create && keywarden scan --baseline ${BASELINE_FILE}`)
+    .addHelpText(
+      "after",
+      `\nExample:\n  keywarden baseline create && keywarden scan --baseline ${BASELINE_FILE}`,
+    )
     .action(async (path: string, flags: { output: string }, cmd: Command) => {
       const ctx = commandContext(io, cmd);
       const result = await runScan(ctx, [path], { all: true });

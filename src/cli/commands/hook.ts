@@ -12,7 +12,9 @@ const MARKER = "# keywarden pre-commit hook";
 function gitPath(cwd: string, args: string[]): string {
   const r = spawnSync("git", ["-C", cwd, ...args], { encoding: "utf8" });
   if (r.error !== undefined || r.status !== 0) {
-    throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: (r.stderr || r.error?.message || "not a git repository").trim().split("\n")[0]! });
+    throw new KeywardenError("KW_ERR_GIT_FAILED", {
+      reason: (r.stderr || r.error?.message || "not a git repository").trim().split("\n")[0]!,
+    });
   }
   return r.stdout.trim();
 }
@@ -46,9 +48,14 @@ export function registerHook(program: Command, io: CliIO, setExit: (code: number
   const hook = program.command("hook").description("git hooks that stop a secret before it is committed");
   hook
     .command("install")
-    .description("install a pre-commit hook running `keywarden scan --staged` (an existing hook is kept and runs first)")
+    .description(
+      "install a pre-commit hook running `keywarden scan --staged` (an existing hook is kept and runs first)",
+    )
     .argument("[repo]", "the repository", ".")
-    .addHelpText("after", "\nExample:\n  keywarden hook install && git commit   # a commit adding a key is refused")
+    .addHelpText(
+      "after",
+      "\nExample:\n  keywarden hook install && git commit   # a commit adding a key is refused",
+    )
     .action((repo: string, _flags: unknown, cmd: Command) => {
       commandContext(io, cmd);
       const root = resolve(io.cwd, repo);

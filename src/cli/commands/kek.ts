@@ -13,7 +13,7 @@ const versionList = (vs: readonly number[]): string => vs.map((v) => `v${v}`).jo
 
 function statusText(s: KekStatus): string {
   const lines = [
-    `key provider: ${s.kind} (${s.description})`,
+    `key provider: ${s.kind}, ${s.description}`,
     `current KEK version: v${s.currentVersion}`,
     "",
     "version  data keys  vault keys  state",

@@ -16,10 +16,19 @@ export function registerRules(program: Command, io: CliIO, setExit: (code: numbe
       const ctx = commandContext(io, cmd);
       const list = catalogueFor(ctx.loaded.config).rules;
       if (flags.json === true) {
-        const rows = list.map((r) => ({ id: r.id, provider: r.provider, severity: r.severity, description: r.description, docs: r.docs }));
+        const rows = list.map((r) => ({
+          id: r.id,
+          provider: r.provider,
+          severity: r.severity,
+          description: r.description,
+          docs: r.docs,
+        }));
         io.stdout.write(JSON.stringify(rows, null, 2) + "\n");
       } else {
-        for (const r of list) io.stdout.write(`${r.id.padEnd(40)} ${r.provider.padEnd(22)} ${r.severity.padEnd(8)} ${r.description}\n`);
+        for (const r of list)
+          io.stdout.write(
+            `${r.id.padEnd(40)} ${r.provider.padEnd(22)} ${r.severity.padEnd(8)} ${r.description}\n`,
+          );
         io.stdout.write(`${list.length} rules, ${new Set(list.map((r) => r.provider)).size} providers\n`);
       }
       setExit(EXIT.OK);

@@ -64,7 +64,9 @@ export async function runScan(
         maxCommits: history.maxCommits,
         revisions: history.revisions,
         maxFileSize: config.scan.maxFileSize,
-        onWarning: (message) => { ctx.logger.warn(message); },
+        onWarning: (message) => {
+          ctx.logger.warn(message);
+        },
       });
     }
     if (history?.mode === "staged") return stagedSource({ repo });
@@ -80,7 +82,12 @@ export async function runScan(
   });
   const progress = createProgress(ctx.io);
   try {
-    return await scanner.scan({ sources, all: options.all, baseline: options.baseline, onProgress: progress.update });
+    return await scanner.scan({
+      sources,
+      all: options.all,
+      baseline: options.baseline,
+      onProgress: progress.update,
+    });
   } finally {
     progress.done();
   }
@@ -141,9 +148,18 @@ export function registerScan(program: Command, io: CliIO, setExit: (code: number
     .option("--branch <ref>", "with --git: only commits reachable from this branch")
     .option("--max-commits <n>", "with --git: at most this many commits")
     .option("--staged", "scan only the lines added in the git index (for a pre-commit hook)")
-    .option("--pre-receive", "with --git: read pre-receive hook lines (old new ref) on stdin and scan only the pushed commits")
-    .option("--vault", "mark findings whose value is a secret in the vault (keyed fingerprints; needs the passphrase)")
-    .option("--passphrase-file <file>", "with --vault: read the vault passphrase from a file (or set KEYWARDEN_PASSPHRASE)")
+    .option(
+      "--pre-receive",
+      "with --git: read pre-receive hook lines (old new ref) on stdin and scan only the pushed commits",
+    )
+    .option(
+      "--vault",
+      "mark findings whose value is a secret in the vault (keyed fingerprints; needs the passphrase)",
+    )
+    .option(
+      "--passphrase-file <file>",
+      "with --vault: read the vault passphrase from a file (or set KEYWARDEN_PASSPHRASE)",
+    )
     .addHelpText(
       "after",
       `
@@ -192,16 +208,23 @@ Exit codes: 0 no findings, 1 findings, 2 usage or fatal error.`,
       const rendered = renderReport(result, {
         format,
         showSecrets: flags.showSecrets === true,
-        color: flags.output === undefined && format === "text" && useColor(io.stdout, io.env, ctx.globals.color),
+        color:
+          flags.output === undefined && format === "text" && useColor(io.stdout, io.env, ctx.globals.color),
         toolVersion: packageVersion(),
       });
-      const { report, notes } = hits === undefined ? { report: rendered, notes: "" } : annotateWithVault(rendered, format, result, hits);
+      const { report, notes } =
+        hits === undefined
+          ? { report: rendered, notes: "" }
+          : annotateWithVault(rendered, format, result, hits);
       if (notes !== "") io.stderr.write(notes);
       if (flags.output !== undefined) {
         try {
           writeFileSync(flags.output, report);
         } catch (e) {
-          throw new KeywardenError("KW_ERR_SCAN_OUTPUT", { file: flags.output, reason: (e as NodeJS.ErrnoException).code ?? "error" });
+          throw new KeywardenError("KW_ERR_SCAN_OUTPUT", {
+            file: flags.output,
+            reason: (e as NodeJS.ErrnoException).code ?? "error",
+          });
         }
       } else io.stdout.write(report);
       setExit(result.findings.length > 0 ? EXIT.FINDINGS : EXIT.OK);

@@ -19,7 +19,16 @@ const KEY_QUALIFIERS = [
 ] as const;
 
 /** Credential words a name may end with, besides `<qualifier>key` and a `pass` segment. */
-const CREDENTIAL_WORDS = ["secret", "token", "password", "passwd", "passphrase", "pwd", "credentials", "auth"];
+const CREDENTIAL_WORDS = [
+  "secret",
+  "token",
+  "password",
+  "passwd",
+  "passphrase",
+  "pwd",
+  "credentials",
+  "auth",
+];
 
 /** What may follow the credential word: `_base`, `_prod`, `2`, `_v1`. */
 const SUFFIX_WORDS = ["base", "value", "prod", "production", "dev", "staging", "live", "local", "b64"];
@@ -39,7 +48,7 @@ const NAME_PREFIX = 60;
 const longest = (words: readonly string[]): number => Math.max(...words.map((w) => w.length));
 
 /**
- * The longest name SECRET_NAME accepts: the prefix, the longest credential word (a
+ * The longest name secretName accepts: the prefix, the longest credential word (a
  * qualified key or a plain one, or `_pass`) and the longest suffix.
  */
 const NAME_MAX =
@@ -93,6 +102,31 @@ function nameWindow(beforeName: number, afterName: number): { before: number; af
 /** Assignment operators of the languages and formats covered: `=`, `:=`, `=>`, `:`, typed declarations. */
 const OPERATOR = String.raw`(?:={1,3}|:=|=>|\?\?=|\|\|=|\?=|<-|:[ \t]{0,3}(?:&'static str|&str|str|string)[ \t]{0,3}=|[ \t]{1,3}string[ \t]{0,3}=|:)`;
 
+/**
+ * The env rule and the two XML rules share one window, the widest they need, so that the
+ * engine computes their windows once (each window group costs a pass over the hits); the XML
+ * patterns start with `<` or `key=`, which the regex engine skips to quickly, so the extra
+ * text costs them little.
+ */
+const ENV_XML_WINDOW = (() => {
+  const needed = [
+    // env: from the line start (blanks, `//registry/path:`) to the line end (a `# comment`).
+    nameWindow(40 + 2 + 200 + 1, 3 + 2 + 3 + 200 + 5 + 1 + 200 + 1),
+    // `<prefix:NAME attributes> value </`
+    nameWindow(1 + 31, 1 + 200 + 1 + 3 + 200 + 3 + 2),
+    // `key = "NAME" value = "value"` or `key="NAME" ...>value<`
+    nameWindow(4 + 2 + 1 + 2 + 1, 1 + 100 + 1 + 200 + 1),
+  ];
+  return {
+    before: Math.max(...needed.map((w) => w.before)),
+    after: Math.max(...needed.map((w) => w.after)),
+  };
+})();
+
+/** The characters that end a line for `^` and `$` in a RegExp with the `m` flag. */
+const LINE_BREAK = String.raw`[\n\r\u2028\u2029]`;
+const NOT_LINE_BREAK = String.raw`[^\n\r\u2028\u2029]`;
+
 /** The longest text OPERATOR matches: `: &'static str =` with the most blanks. */
 const OPERATOR_MAX = 1 + 3 + "&'static str".length + 3 + 1;
 
@@ -127,7 +161,9 @@ export const assignmentRules: readonly Rule[] = [
     pattern: new RegExp(
       // A comma separates name and value only as the first two arguments of a call:
       // `os.Setenv("API_KEY", "...")`, `props.put("password", "...")`; not in lists.
-      String.raw`(?:(?:^|[^\w.-])${secretName(String.raw`[\s'"\]]{0,3}${OPERATOR}${VALUE_OPEN}${VALUE_HEAD}`)}[\s'"\]]{0,3}${OPERATOR}|\([ \t]{0,2}["']${secretName(String.raw`["'][ \t]{0,2},${VALUE_OPEN}${VALUE_HEAD}`)}["'][ \t]{0,2},)${VALUE_OPEN}([^\s'"\x60\\]{8,200})["'\x60]`,
+      // The call comes first only because the regex engine is faster that way; where one
+      // matches the other cannot (after `(` comes a name character or a blank or quote).
+      String.raw`(?:\([ \t]{0,2}["']${secretName(String.raw`["'][ \t]{0,2},${VALUE_OPEN}${VALUE_HEAD}`)}["'][ \t]{0,2},|(?:^|[^\w.-])${secretName(String.raw`[\s'"\]]{0,3}${OPERATOR}${VALUE_OPEN}${VALUE_HEAD}`)}[\s'"\]]{0,3}${OPERATOR})${VALUE_OPEN}([^\s'"\x60\\]{8,200})["'\x60]`,
       "i",
     ),
     secretGroup: 1,
@@ -169,11 +205,13 @@ export const assignmentRules: readonly Rule[] = [
     description:
       "Unquoted value of a secret-named key on its own line: .env, shell export, Dockerfile ENV, Java .properties, INI, YAML, .npmrc, HTTP headers.",
     keywords: SECRET_NAME_KEYWORDS,
-    // From the line start (blanks and `//registry/:`) to the line end (a `# comment`).
-    window: nameWindow(40 + 2 + 200 + 1, 3 + 2 + 3 + 200 + 5 + 1 + 200 + 1),
+    window: ENV_XML_WINDOW,
+    // A line from its start to its end, as `^...$` with the `m` flag would match it, except
+    // that the match takes the line break before it: the regex engine then only tries lines
+    // instead of testing `^` at every position.
     pattern: new RegExp(
-      String.raw`^[ \t]{0,40}(?![ \t])(?:-[ \t]{1,3}|export[ \t]{1,3}|set[ \t]{1,3}|env[ \t]{1,3}|arg[ \t]{1,3}|declare[ \t]{1,3}-x[ \t]{1,3}|\/\/[^\s=]{1,200}:|)${secretName(String.raw`[ \t]{0,3}(?:=|:|:=|\?=|\+=)[ \t]{0,3}[^\s'"\x60;,]{8}`)}[ \t]{0,3}(?:=|:|:=|\?=|\+=)[ \t]{0,3}([^\s'"\x60;,]{8,200})(?:[ \t]{1,5}#[^\r\n]{0,200}|[ \t]{0,5})\r?$`,
-      "im",
+      String.raw`(?:^|${LINE_BREAK})[ \t]{0,40}(?![ \t])(?:-[ \t]{1,3}|export[ \t]{1,3}|set[ \t]{1,3}|env[ \t]{1,3}|arg[ \t]{1,3}|declare[ \t]{1,3}-x[ \t]{1,3}|\/\/[^\s=]{1,200}:|)${secretName(String.raw`[ \t]{0,3}(?:=|:|:=|\?=|\+=)[ \t]{0,3}[^\s'"\x60;,]{8}`)}[ \t]{0,3}(?:=|:|:=|\?=|\+=)[ \t]{0,3}([^\s'"\x60;,]{8,200})(?:[ \t]{1,5}#[^\r\n]{0,200}|[ \t]{0,5})\r?(?!${NOT_LINE_BREAK})`,
+      "i",
     ),
     secretGroup: 1,
     entropy: 3,
@@ -212,7 +250,7 @@ export const assignmentRules: readonly Rule[] = [
     description:
       "Secret in an XML element named like a credential (<password>, <apiKey>, <clientSecret>), e.g. Maven settings.xml.",
     keywords: SECRET_NAME_KEYWORDS,
-    window: nameWindow(1 + 31, 1 + 200 + 1 + 3 + 200 + 3 + 2),
+    window: ENV_XML_WINDOW,
     pattern: new RegExp(
       String.raw`<(?:[\w-]{1,30}:|)${secretName(String.raw`(?:[ \t][^<>]{0,200}|)>[ \t]{0,3}[^<>\s]{8}`)}(?:[ \t][^<>]{0,200}|)>[ \t]{0,3}([^<>\s]{8,200})[ \t]{0,3}<\/`,
       "i",
@@ -248,7 +286,7 @@ export const assignmentRules: readonly Rule[] = [
     description:
       'Secret in a key/value XML element named like a credential: <add key="ApiKey" value="..."/>, <property name="db.password" value="..."/>, <entry key="token">...</entry>.',
     keywords: SECRET_NAME_KEYWORDS,
-    window: nameWindow(4 + 2 + 1 + 2 + 1, 1 + 100 + 1 + 200 + 1),
+    window: ENV_XML_WINDOW,
     pattern: new RegExp(
       String.raw`\b(?:key|name)[ \t]{0,2}=[ \t]{0,2}["']${secretName(`["']`)}["'](?:\s{1,5}value[ \t]{0,2}=[ \t]{0,2}["']|[^<>]{0,100}>)([^\s'"<>]{8,200})["'<]`,
       "i",

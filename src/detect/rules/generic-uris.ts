@@ -8,6 +8,10 @@ import { isLikelyPassword } from "./generic-values.ts";
 
 /** `user:password@host`; user and password stop at the URI delimiters and at quotes. */
 const USERINFO = String.raw`[^\s:@/?#'"<>\x60]{0,100}:([^\s:@/?#'"<>\x60]{6,200})@[A-Za-z0-9_[]`;
+/** The longest text USERINFO matches: user, `:`, password, `@` and one host character. */
+const USERINFO_MAX = 100 + 1 + 200 + 1 + 1;
+/** The longest scheme of a database URI rule: `postgresql+` and a 20-character driver. */
+const SCHEME_MAX = "postgresql+".length + 20;
 const OWASP_SECRETS = "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html";
 
 /** A password a person might choose or a generator produce: letters, digits, a few symbols. */
@@ -37,6 +41,8 @@ function uriRule(spec: UriRuleSpec): Rule {
     provider: spec.provider,
     description: `Password in a ${spec.what} connection URI (${spec.keywords.map((k) => `${k}://`).join(", ")}).`,
     keywords: spec.keywords,
+    // A keyword starts the scheme, so the match lies within the scheme and the userinfo after it.
+    window: { before: 0, after: SCHEME_MAX + "://".length + USERINFO_MAX },
     pattern: new RegExp(String.raw`\b(?:${spec.schemes})://${USERINFO}`),
     secretGroup: 1,
     entropy: 2.5,
@@ -169,7 +175,10 @@ export const uriRules: readonly Rule[] = [
     id: "generic-url-credentials",
     provider: "Generic",
     description: "Password in the userinfo of an http(s), ftp or sftp URL (https://user:password@host).",
-    keywords: ["http", "ftp"],
+    // The scheme and `://`: most `http` in code is not a URL (`XMLHttpRequest`, `httpClient`).
+    keywords: ["http://", "https://", "ftp://", "ftps://"],
+    // `ftp` may sit one character into the scheme (`sftp`); the longest scheme is `https`.
+    window: { before: 1, after: "https://".length + USERINFO_MAX },
     pattern: new RegExp(
       String.raw`\b(?:https?|s?ftps?)://[^\s:@/?#'"<>\x60]{1,100}:([^\s:@/?#'"<>\x60]{8,200})@[A-Za-z0-9_[]`,
     ),
@@ -213,6 +222,8 @@ export const uriRules: readonly Rule[] = [
       "auth_token",
       "private_token",
     ],
+    // A keyword starts the parameter name, after the delimiter and up to three blanks.
+    window: { before: 1 + 3, after: "private_token".length + 2 + 1 + 2 + 200 },
     pattern:
       /[;&?][ \t]{0,3}(?:password|passwd|pwd|access_token|api_key|apikey|client_secret|auth_token|private_token)[ \t]{0,2}=[ \t]{0,2}([^;&'"\s<>{}]{6,200})/i,
     secretGroup: 1,

@@ -1,6 +1,13 @@
 import { formatToken, isValidToken } from "../../core/token-format.ts";
 import type { Rule } from "../rule.ts";
+import { place } from "./shared.ts";
 
+/**
+ * Keywarden's own API tokens, told from look-alikes by their CRC32 checksum.
+ *
+ * @example
+ *   keywardenRules.map((r) => r.id) // ["keywarden-api-token"]
+ */
 export const keywardenRules: readonly Rule[] = [
   {
     id: "keywarden-api-token",
@@ -16,14 +23,11 @@ export const keywardenRules: readonly Rule[] = [
       "Revoke the token at once with `keywarden token revoke` (or DELETE /api/v1/tokens/:id), issue a new one with the least scope the app needs, and update the app's KEYWARDEN_TOKEN.",
     docs: "https://github.com/keywarden/keywarden/blob/main/README.md#tokens",
     examples: {
-      positives: (gen) => {
-        const a = formatToken("svc", gen.alnum(43));
-        const b = formatToken("cld", gen.alnum(43));
-        return [
-          { text: `export KEYWARDEN_TOKEN=${a}`, secret: a },
-          { text: `  token: "${b}"`, secret: b },
-        ];
-      },
+      positives: (gen) =>
+        place(
+          [formatToken("svc", gen.alnum(43)), formatToken("cld", gen.alnum(43))],
+          [(s) => `export KEYWARDEN_TOKEN=${s}`, (s) => `  token: "${s}"`],
+        ),
       negatives: [
         "KEYWARDEN_TOKEN=kw_svc_<your-token-here>",
         // Right shape, wrong checksum.

@@ -21,6 +21,7 @@ const BREVO: TokenFamily = {
   severity: "high",
   docs: "https://help.brevo.com/hc/en-us/articles/209467485-Create-and-manage-your-API-keys",
 };
+
 const TWILIO = anyCase("twilio");
 const MAILGUN = anyCase("mailgun");
 

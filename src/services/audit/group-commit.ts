@@ -37,11 +37,19 @@ export function groupCommitter<J, R>(
 ): GroupCommitter<J, R> {
   const queue: Waiting<J, R>[] = [];
   let running = false;
+  // A function, not an inline test: the queue grows across the await below.
+  const idle = (): boolean => queue.length === 0;
 
   async function drain(): Promise<void> {
-    running = true;
     try {
-      while (queue.length > 0) {
+      for (;;) {
+        if (idle()) {
+          // After a commit, give the callers it released (and those that waited on the
+          // database behind it) one turn of the event loop to submit again and join the
+          // next group, instead of each starting a group of one.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (idle()) return;
+        }
         const group = queue.splice(0, maxGroup);
         try {
           const r = await db.transaction().execute((trx) =>
@@ -64,7 +72,11 @@ export function groupCommitter<J, R>(
     submit(job) {
       return new Promise<R>((resolve, reject) => {
         queue.push({ job, resolve, reject });
-        if (!running) void drain();
+        if (!running) {
+          // Started after the current task, so jobs submitted together start one group.
+          running = true;
+          queueMicrotask(() => void drain());
+        }
       });
     },
   };

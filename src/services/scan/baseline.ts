@@ -30,15 +30,22 @@ export function readBaseline(file: string): ReadonlySet<string> {
   try {
     doc = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new KeywardenError("KW_ERR_BASELINE_INVALID", { file, reason: (e as Error).message.split("\n")[0]! });
+    throw new KeywardenError("KW_ERR_BASELINE_INVALID", {
+      file,
+      reason: (e as Error).message.split("\n")[0]!,
+    });
   }
   const findings = (doc as { findings?: unknown }).findings;
-  if (!Array.isArray(findings)) throw new KeywardenError("KW_ERR_BASELINE_INVALID", { file, reason: "no findings array" });
+  if (!Array.isArray(findings))
+    throw new KeywardenError("KW_ERR_BASELINE_INVALID", { file, reason: "no findings array" });
   const out = new Set<string>();
   for (const f of findings) {
     const fp = (f as { fingerprint?: unknown }).fingerprint;
     if (typeof fp !== "string" || !/^[0-9a-f]{32}$/.test(fp)) {
-      throw new KeywardenError("KW_ERR_BASELINE_INVALID", { file, reason: "an entry has no valid fingerprint" });
+      throw new KeywardenError("KW_ERR_BASELINE_INVALID", {
+        file,
+        reason: "an entry has no valid fingerprint",
+      });
     }
     out.add(fp);
   }

@@ -32,5 +32,11 @@ export interface Finding {
  *   fingerprintOf("github-pat-classic", value) // "3f1c...": 32 hex characters
  */
 export function fingerprintOf(ruleId: string, secret: string): string {
-  return createHash("sha256").update("keywarden-finding-v1\0").update(ruleId).update("\0").update(secret).digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update("keywarden-finding-v1\0")
+    .update(ruleId)
+    .update("\0")
+    .update(secret)
+    .digest("hex")
+    .slice(0, 32);
 }

@@ -52,7 +52,9 @@ function renderJson(result: ScanResult, show: boolean): string {
       fingerprint: f.fingerprint,
       confidence: f.confidence,
       remediation: f.remediation,
-      ...(f.commit === undefined ? {} : { commit: f.commit.commit, author: f.commit.author, email: f.commit.email, date: f.commit.date }),
+      ...(f.commit === undefined
+        ? {}
+        : { commit: f.commit.commit, author: f.commit.author, email: f.commit.email, date: f.commit.date }),
     })),
     skipped: result.skipped,
     stats: result.stats,
@@ -68,9 +70,23 @@ const csvCell = (v: string | number): string => {
 };
 
 function renderCsv(result: ScanResult, show: boolean): string {
-  const header = "rule,provider,severity,file,line,column,endLine,endColumn,secret,fingerprint,confidence,remediation";
+  const header =
+    "rule,provider,severity,file,line,column,endLine,endColumn,secret,fingerprint,confidence,remediation";
   const rows = result.findings.map((f) =>
-    [f.rule, f.provider, f.severity, f.file, f.line, f.column, f.endLine, f.endColumn, secretOf(f, show), f.fingerprint, f.confidence, f.remediation]
+    [
+      f.rule,
+      f.provider,
+      f.severity,
+      f.file,
+      f.line,
+      f.column,
+      f.endLine,
+      f.endColumn,
+      secretOf(f, show),
+      f.fingerprint,
+      f.confidence,
+      f.remediation,
+    ]
       .map(csvCell)
       .join(","),
   );
@@ -93,7 +109,10 @@ function renderSarif(result: ScanResult, options: ReportOptions): string {
       help: { text: f.remediation, markdown: `${f.remediation}\n\n[Provider documentation](${f.docs})` },
       helpUri: f.docs,
       defaultConfiguration: { level: SARIF_LEVEL[f.severity] },
-      properties: { tags: ["security", "secret", f.provider], "security-severity": SECURITY_SEVERITY[f.severity] },
+      properties: {
+        tags: ["security", "secret", f.provider],
+        "security-severity": SECURITY_SEVERITY[f.severity],
+      },
     };
   });
   const sarif = {
@@ -113,12 +132,19 @@ function renderSarif(result: ScanResult, options: ReportOptions): string {
           ruleId: f.rule,
           ruleIndex: ruleIds.indexOf(f.rule),
           level: SARIF_LEVEL[f.severity],
-          message: { text: `${f.provider} secret found (${secretOf(f, options.showSecrets)}). ${f.remediation}` },
+          message: {
+            text: `${f.provider} secret found (${secretOf(f, options.showSecrets)}). ${f.remediation}`,
+          },
           locations: [
             {
               physicalLocation: {
                 artifactLocation: { uri: encodeURI(f.file) },
-                region: { startLine: f.line, startColumn: f.column, endLine: f.endLine, endColumn: f.endColumn },
+                region: {
+                  startLine: f.line,
+                  startColumn: f.column,
+                  endLine: f.endLine,
+                  endColumn: f.endColumn,
+                },
               },
             },
           ],
@@ -126,7 +152,9 @@ function renderSarif(result: ScanResult, options: ReportOptions): string {
           properties: {
             confidence: f.confidence,
             severity: f.severity,
-            ...(f.commit === undefined ? {} : { commit: f.commit.commit, author: f.commit.email, date: f.commit.date }),
+            ...(f.commit === undefined
+              ? {}
+              : { commit: f.commit.commit, author: f.commit.email, date: f.commit.date }),
           },
         })),
       },
@@ -152,7 +180,9 @@ function renderText(result: ScanResult, options: ReportOptions): string {
         `  ${c.dim(`${f.line}:${f.column}`)}  ${sev[f.severity](f.severity.padEnd(8))} ${c.cyan(f.rule)}  ${secretOf(f, options.showSecrets)}  ${c.dim(`confidence ${f.confidence.toFixed(2)}`)}`,
       );
       if (f.commit !== undefined) {
-        lines.push(`      ${c.dim("commit:")} ${f.commit.commit.slice(0, 12)} ${f.commit.author} <${f.commit.email}> ${f.commit.date}`);
+        lines.push(
+          `      ${c.dim("commit:")} ${f.commit.commit.slice(0, 12)} ${f.commit.author} <${f.commit.email}> ${f.commit.date}`,
+        );
       }
       lines.push(`      ${c.dim("fix:")} ${f.remediation}`);
     }
@@ -161,7 +191,8 @@ function renderText(result: ScanResult, options: ReportOptions): string {
   const n = result.findings.length;
   const summary = `${n} ${n === 1 ? "finding" : "findings"} in ${result.stats.files} files (${formatBytes(result.stats.bytes)}, ${result.stats.durationMs} ms)`;
   lines.push(n === 0 ? c.green(summary) : c.red(summary));
-  if (result.skipped.length > 0) lines.push(c.dim(`${result.skipped.length} skipped (use --format json for the list)`));
+  if (result.skipped.length > 0)
+    lines.push(c.dim(`${result.skipped.length} skipped (use --format json for the list)`));
   return lines.join("\n") + "\n";
 }
 

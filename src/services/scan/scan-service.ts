@@ -104,7 +104,11 @@ function endOf(start: { line: number; column: number }, secret: string): { line:
  *   const scanner = createScanService({ config, clock });
  *   const result = await scanner.scan({ sources: [fileSource({...})] });
  */
-export function createScanService(deps: { config: DeepReadonly<Config>; clock: Clock; catalogue?: Catalogue }) {
+export function createScanService(deps: {
+  config: DeepReadonly<Config>;
+  clock: Clock;
+  catalogue?: Catalogue;
+}) {
   const catalogue = deps.catalogue ?? catalogueFor(deps.config);
   const suppressor = createSuppressor(deps.config.detect.allowlist);
   const minConfidence = deps.config.detect.minConfidence;
@@ -115,7 +119,12 @@ export function createScanService(deps: { config: DeepReadonly<Config>; clock: C
     const skipped: SkippedItem[] = [];
     // History scans meet one secret in many blobs of one file: report its first commit only.
     const seenInHistory = new Set<string>();
-    const suppressed: Record<SuppressReason, number> = { inline: 0, allowlist: 0, baseline: 0, confidence: 0 };
+    const suppressed: Record<SuppressReason, number> = {
+      inline: 0,
+      allowlist: 0,
+      baseline: 0,
+      confidence: 0,
+    };
     let files = 0;
     let bytes = 0;
     for (const source of request.sources) {

@@ -293,22 +293,20 @@ export function createKekService(deps: KekDeps) {
       if (!Number.isSafeInteger(batchSize) || batchSize < 1)
         throw new KeywardenError("KW_ERR_USAGE", { reason: "the batch size must be a positive integer" });
       const before = await computeStatus();
-      const from = before.versions.filter((v) => v.dataKeys + v.vaultKeys > 0).map((v) => v.version);
       const resumed = before.unfinished;
       // The provider writes the new version durably (key file fsynced and renamed, HSM
       // object, KMS key) before it returns, so no row can name a version that is lost.
       const target = resumed ? before.currentVersion : await kms.rotate();
-      const pending = before.versions.filter((v) => v.version < target);
+      const older = before.versions.filter((v) => v.version < target && v.dataKeys + v.vaultKeys > 0);
+      const count = (f: (v: KekVersionUse) => number): number => older.reduce((n, v) => n + f(v), 0);
       await audit.record(ctx, {
         action: START,
         version: target,
         result: "ok",
-        detail: `${resumed ? "resumed" : "new version"}; ${pending.reduce((n, v) => n + v.dataKeys, 0)} data keys and ${pending.reduce((n, v) => n + v.vaultKeys, 0)} vault keys on ${
-          from
-            .filter((v) => v < target)
-            .map((v) => `v${v}`)
-            .join(",") || "no older version"
-        }`,
+        detail:
+          `${resumed ? "resumed" : "new version"} v${target}; ` +
+          `${count((v) => v.dataKeys)} data keys and ${count((v) => v.vaultKeys)} vault keys on ` +
+          (older.map((v) => `v${v.version}`).join(",") || "no older version"),
       });
       const dataKeys = await rewrapDataKeys(target, batchSize);
       const vaultKeys = await rewrapVaultKeys(target);
@@ -330,7 +328,7 @@ export function createKekService(deps: KekDeps) {
         action: FINISH,
         version: target,
         result: "ok",
-        detail: `re-wrapped ${dataKeys} data keys and ${vaultKeys} vault keys; ${left} left; retired ${retired.map((v) => `v${v}`).join(",") || "none"}`,
+        detail: `v${target}: re-wrapped ${dataKeys} data keys and ${vaultKeys} vault keys; ${left} left; retired ${retired.map((v) => `v${v}`).join(",") || "none"}`,
       });
       deps.logger?.info({ version: target, dataKeys, vaultKeys, left, retired }, "KEK rotation finished");
       return { version: target, resumed, dataKeys, vaultKeys, left, retired, kept };

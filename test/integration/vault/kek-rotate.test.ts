@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { Readable, Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { test, type TestContext } from "node:test";
 import pg from "pg";
-import type { Keywarden } from "../../../src/app.ts";
+import { createKeywarden, type Keywarden } from "../../../src/app.ts";
+import { run } from "../../../src/cli/main.ts";
+import { loadConfig } from "../../../src/config/load.ts";
 import { isKeywardenError } from "../../../src/core/errors.ts";
 import { Secret } from "../../../src/core/secret.ts";
+import type { KekStatus } from "../../../src/services/vault/kek-service.ts";
+import { fixedClock } from "../../helpers/clock.ts";
 import { DIALECTS, type TestDialect } from "../../helpers/storage.ts";
 import { createTestVault, type TestVault } from "../../helpers/vault.ts";
 
@@ -141,11 +147,11 @@ for (const d of DIALECTS) {
     );
     assert.match(
       actions[1]!.detail!,
-      new RegExp(`^new version; ${dataKeys} data keys and 2 vault keys on v1$`),
+      new RegExp(`^new version v2; ${dataKeys} data keys and 2 vault keys on v1$`),
     );
     assert.match(
       actions[2]!.detail!,
-      new RegExp(`^re-wrapped ${dataKeys} data keys and 2 vault keys; 0 left`),
+      new RegExp(`^v2: re-wrapped ${dataKeys} data keys and 2 vault keys; 0 left`),
     );
     assert.deepEqual((await v.kw.audit.verify()).issues, []);
   });
@@ -227,6 +233,105 @@ for (const d of DIALECTS) {
       kek.map((e) => e.action),
       ["kek.rotate.start", "kek.rotate.start", "kek.rotate.finish"],
     );
+  });
+}
+
+/** Runs the CLI in process; returns its exit code and output. */
+async function cli(v: TestVault, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const sink = (add: (s: string) => void): Writable =>
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        add(chunk.toString());
+        done();
+      },
+    });
+  const code = await run(args, {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    stdin: Readable.from([]),
+    env: { KEYWARDEN_HOME: v.home, KEYWARDEN_STORAGE_URL: v.url, KEYWARDEN_PASSPHRASE: v.passphrase },
+    cwd: v.home,
+  });
+  return { code, stdout, stderr };
+}
+
+for (const d of DIALECTS) {
+  test(`keywarden kek status, rotate and retire print what they did (${d.name})`, async (t) => {
+    const v = await createTestVault(t, d);
+    const values = await fill(v, 5);
+    const n = values.size;
+    const status = await cli(v, ["kek", "status"]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(
+      status.stdout,
+      /^key provider: local, key file .*master\.key \(sealed\)\ncurrent KEK version: v1\n/,
+    );
+    assert.match(status.stdout, new RegExp(`\\nv1 +${n} +2  current\\n`));
+
+    const rotated = await cli(v, ["kek", "rotate"]);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.equal(
+      rotated.stdout,
+      `rotated the KEK to version v2\nre-wrapped ${n} data keys and 2 vault keys; no secret was decrypted\n` +
+        "older versions kept: v1 (retire them with `keywarden kek retire` once no backup needs them)\n",
+    );
+    const json = await cli(v, ["kek", "status", "--format", "json"]);
+    const parsed = JSON.parse(json.stdout) as KekStatus;
+    assert.deepEqual(
+      parsed.versions.map((x) => [x.version, x.dataKeys, x.vaultKeys, x.current]),
+      [
+        [1, 0, 0, false],
+        [2, n, 2, true],
+      ],
+    );
+    assert.match(
+      (await cli(v, ["kek", "status"])).stdout,
+      /\nv1 +0 +0 {2}older, unused \(can be retired\)\n/,
+    );
+    assert.equal((await cli(v, ["kek", "retire"])).stdout, "retired v1\n");
+    assert.equal((await cli(v, ["kek", "retire"])).stdout, "no older KEK version to retire\n");
+    const bad = await cli(v, ["kek", "rotate", "--batch-size", "0"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--batch-size takes a positive integer/);
+    const verify = await cli(v, ["audit", "verify"]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    await assertAllRead(await v.reopen(), v, values);
+  });
+
+  test(`with the env provider, kek rotate says how to add a version, then re-wraps to the one deployed (${d.name})`, async (t) => {
+    const { url, home, storage } = await d.create(t, { migrate: false });
+    await storage.close();
+    const v1 = randomBytes(32).toString("base64");
+    const open = async (env: Record<string, string>): Promise<Keywarden> => {
+      const { config } = loadConfig({
+        cwd: home,
+        env: {},
+        flags: { home, "storage.url": url, "kms.provider": "env" },
+      });
+      const kw = await createKeywarden({ config, home, env, clock: fixedClock("2025-03-01T12:00:00.000Z") });
+      t.after(() => kw.close());
+      return kw;
+    };
+    const ctx = { actor: "cli:tester", source: "cli", requestId: "req_env" };
+    const first = await open({ KEYWARDEN_MASTER_KEY: v1 });
+    await first.vault.set(ctx, "env/test/A", new Secret("value a"));
+    await assert.rejects(first.kek.rotate(ctx), (e) => isKeywardenError(e, "KW_ERR_KMS_ROTATE_UNSUPPORTED"));
+    assert.deepEqual(
+      (await first.audit.query({ action: "kek.rotate" })).map((e) => [e.result, e.detail]),
+      [["failed", "KW_ERR_KMS_ROTATE_UNSUPPORTED"]],
+    );
+    await first.close();
+    const second = await open({
+      KEYWARDEN_MASTER_KEY: v1,
+      KEYWARDEN_MASTER_KEY_V2: randomBytes(32).toString("base64"),
+    });
+    assert.equal((await second.kek.status(ctx)).unfinished, true);
+    const r = await second.kek.rotate(ctx, { retire: true });
+    assert.deepEqual([r.version, r.resumed, r.dataKeys, r.retired], [2, true, 1, []]);
+    assert.match(r.kept[0]!.reason, /remove KEYWARDEN_MASTER_KEY from the environment/);
+    assert.equal((await second.vault.get(ctx, "env/test/A")).value.reveal(), "value a");
   });
 }
 

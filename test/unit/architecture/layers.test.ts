@@ -20,7 +20,9 @@ test("no module imports a higher layer", () => {
     text: readFileSync(f, "utf8"),
   }));
   assert.ok(files.length > 10);
-  const violations = findLayerViolations(files, (from, spec) => relative(root, resolve(dirname(join(root, from)), spec)));
+  const violations = findLayerViolations(files, (from, spec) =>
+    relative(root, resolve(dirname(join(root, from)), spec)),
+  );
   assert.deepEqual(violations, []);
 });
 
@@ -32,7 +34,12 @@ test("every source folder has a layer", () => {
 
 test("the checker catches a wrong-way import", () => {
   const violations = findLayerViolations(
-    [{ path: "src/core/ids.ts", text: 'import { x } from "../services/vault-service.ts";\nimport y from "node:fs";' }],
+    [
+      {
+        path: "src/core/ids.ts",
+        text: 'import { x } from "../services/vault-service.ts";\nimport y from "node:fs";',
+      },
+    ],
     (from, spec) => relative(root, resolve(dirname(join(root, from)), spec)),
   );
   assert.deepEqual(violations, ["src/core/ids.ts (L0) imports src/services/vault-service.ts (L3)"]);

@@ -60,7 +60,10 @@ test("maskSecret shows at most the first 4 and last 2 characters, nothing of sho
   assert.equal(maskSecret("abcdefghijklmnop"), "abcd****op");
   assert.equal(maskSecret("hunter2"), "****");
   assert.equal(maskSecret("12345678901"), "****");
-  assert.equal(redactText("a=abcdefghijklmnop;b=abcdefghijklmnop", ["abcdefghijklmnop"]), "a=abcd****op;b=abcd****op");
+  assert.equal(
+    redactText("a=abcdefghijklmnop;b=abcdefghijklmnop", ["abcdefghijklmnop"]),
+    "a=abcd****op;b=abcd****op",
+  );
   assert.equal(redactUrl("postgres://app:s3cr3t@db:5432/app"), "postgres://app:****@db:5432/app");
   assert.equal(redactUrl("postgres://db:5432/app"), "postgres://db:5432/app");
 });

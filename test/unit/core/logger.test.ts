@@ -18,7 +18,16 @@ test("logs are JSON off a terminal and redact secret fields at any common depth"
   const out = capture();
   const log = createLogger({ level: "info", format: "auto", stream: out.stream });
   const value = ["ghp", "_", "x".repeat(8), "SeCrEt"].join("");
-  log.info({ secretId: "sec_1", secret: value, req: { headers: { authorization: `Bearer ${value}` } }, a: { b: { password: value } }, token: value }, "read");
+  log.info(
+    {
+      secretId: "sec_1",
+      secret: value,
+      req: { headers: { authorization: `Bearer ${value}` } },
+      a: { b: { password: value } },
+      token: value,
+    },
+    "read",
+  );
   const line = out.text();
   const parsed = JSON.parse(line) as Record<string, unknown>;
   assert.equal(parsed.msg, "read");

@@ -52,7 +52,10 @@ for (const rule of BUILTIN_RULES) {
       assert.ok(positives.length >= 1, "needs at least one positive");
       for (const p of positives) {
         const start = p.text.indexOf(p.secret);
-        assert.ok(start >= 0 && p.text.indexOf(p.secret, start + 1) < 0, `secret must occur once in ${JSON.stringify(p.text)}`);
+        assert.ok(
+          start >= 0 && p.text.indexOf(p.secret, start + 1) < 0,
+          `secret must occur once in ${JSON.stringify(p.text)}`,
+        );
         const found = scanText(p.text, catalogue).filter((m) => m.rule.id === rule.id);
         assert.deepEqual(
           found.map((m) => [m.start, m.end]),

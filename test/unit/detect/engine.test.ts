@@ -53,7 +53,12 @@ test("entropy floor and validator filter matches", () => {
   const c = compileCatalogue([r]);
   assert.equal(scanText("tok_aaaaaaaaaaaa", c).length, 0);
   assert.equal(scanText("tok_a8f3k2m9q1z7", c).length, 1);
-  const v = rule({ id: "t-val", keywords: ["tok_"], pattern: /\b(tok_[a-z0-9]{12})\b/, validate: (s) => s.endsWith("7") });
+  const v = rule({
+    id: "t-val",
+    keywords: ["tok_"],
+    pattern: /\b(tok_[a-z0-9]{12})\b/,
+    validate: (s) => s.endsWith("7"),
+  });
   assert.equal(scanText("tok_a8f3k2m9q1z7 tok_a8f3k2m9q1z6", compileCatalogue([v])).length, 1);
 });
 
@@ -77,11 +82,22 @@ test("unbounded or nested patterns are refused", () => {
   assert.match(checkBoundedPattern("a{2,}")!, /unbounded/);
   assert.match(checkBoundedPattern("(?:[a-z]{1,9}){1,9}")!, /nested/);
   assert.match(checkBoundedPattern("(a)\\1")!, /backreference/);
-  assert.throws(() => compileCatalogue([rule({ id: "t-bad", keywords: ["x"], pattern: /x(a+)+y/ })]), /t-bad.*not bounded/);
+  assert.throws(
+    () => compileCatalogue([rule({ id: "t-bad", keywords: ["x"], pattern: /x(a+)+y/ })]),
+    /t-bad.*not bounded/,
+  );
 });
 
 test("user rules: gitleaks inline flags work; bad ones are clear errors", () => {
-  const base = { description: "", provider: "Acme", secretGroup: 0, entropy: 0, severity: "high" as const, remediation: "r", tags: [] };
+  const base = {
+    description: "",
+    provider: "Acme",
+    secretGroup: 0,
+    entropy: 0,
+    severity: "high" as const,
+    remediation: "r",
+    tags: [],
+  };
   const ok = compileUserRule({ ...base, id: "acme", regex: "(?i)acme_[a-z0-9]{8}", keywords: ["ACME_"] });
   assert.equal(scanText("ACME_A1B2C3D4", compileCatalogue([ok])).length, 1);
   for (const [regex, keywords, pattern] of [
@@ -91,7 +107,8 @@ test("user rules: gitleaks inline flags work; bad ones are clear errors", () => 
   ] as const) {
     assert.throws(
       () => compileUserRule({ ...base, id: "bad", regex, keywords: [...keywords] }),
-      (e: unknown) => e instanceof KeywardenError && e.code === "KW_ERR_RULE_INVALID" && pattern.test(e.message),
+      (e: unknown) =>
+        e instanceof KeywardenError && e.code === "KW_ERR_RULE_INVALID" && pattern.test(e.message),
     );
   }
 });

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Secret } from "../../../src/core/secret.ts";
+import { groupCommitter } from "../../../src/services/audit/group-commit.ts";
+import { DIALECTS } from "../../helpers/storage.ts";
+import { createTestVault } from "../../helpers/vault.ts";
+
+for (const d of DIALECTS) {
+  test(`group commit: a lone job commits alone, jobs arriving meanwhile share the next transaction, a failed group fails only its jobs (${d.name})`, async (t) => {
+    const { storage } = await d.create(t);
+    const groups: string[][] = [];
+    const arrivedMeanwhile: Promise<number>[] = [];
+    const committer = groupCommitter(storage.db, async (trx, jobs: readonly string[]) => {
+      groups.push([...jobs]);
+      if (jobs.includes("poison")) throw new Error("poisoned group");
+      // Jobs submitted while this transaction runs wait for the next one.
+      if (jobs.includes("a")) arrivedMeanwhile.push(committer.submit("f"), committer.submit("g"));
+      await trx
+        .insertInto("vault_meta")
+        .values(jobs.map((name) => ({ name, kek_version: 1, wrapped: new Uint8Array([1]), created_at: "t" })))
+        .execute();
+      return groups.length;
+    });
+    assert.equal(await committer.submit("a"), 1);
+    assert.deepEqual(await Promise.all(arrivedMeanwhile), [2, 2]);
+    const settled = await Promise.allSettled(["b", "c", "poison"].map((j) => committer.submit(j)));
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ["rejected", "rejected", "rejected"],
+    );
+    assert.deepEqual(await Promise.all(["d", "e"].map((j) => committer.submit(j))), [4, 4]);
+    assert.deepEqual(groups, [["a"], ["f", "g"], ["b", "c", "poison"], ["d", "e"]]);
+    const names = await storage.db.selectFrom("vault_meta").select("name").orderBy("name").execute();
+    assert.deepEqual(
+      names.map((r) => r.name),
+      ["a", "d", "e", "f", "g"],
+    );
+  });
+
+  test(`concurrent audited reads: each returns only once its own entry is visible to another connection, and the chain verifies (${d.name})`, async (t) => {
+    const v = await createTestVault(t, d);
+    await v.kw.vault.set(v.ctx, "group/test/KEY", new Secret("group value"));
+    const other = await v.reopen();
+    const reads = Array.from({ length: 40 }, async (_, i) => {
+      const ctx = { ...v.ctx, requestId: `req_group_${i}` };
+      const r = await v.kw.vault.get(ctx, "group/test/KEY");
+      // Another connection sees only committed rows.
+      const seen = await other.storage.db
+        .selectFrom("audit_log")
+        .select("action")
+        .where("request_id", "=", ctx.requestId)
+        .execute();
+      return [r.value.reveal(), seen.map((e) => e.action)];
+    });
+    for (const r of await Promise.all(reads)) assert.deepEqual(r, ["group value", ["secret.read"]]);
+    const report = await v.kw.audit.verify();
+    assert.deepEqual(report.issues, []);
+    assert.equal((await v.kw.audit.query({ action: "secret.read" })).length, 40);
+  });
+}
