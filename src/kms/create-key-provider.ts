@@ -6,11 +6,10 @@ import type { DeepReadonly } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { KeywardenError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
-import { AwsKmsKeyProvider, type AwsCredentials } from "./aws-kms-provider.ts";
+import type { AwsCredentials } from "./aws-kms-provider.ts";
 import { EnvKeyProvider } from "./env-provider.ts";
 import type { KeyProvider } from "./key-provider.ts";
 import { LocalKeyProvider, type Passphrase } from "./local-provider.ts";
-import { Pkcs11KeyProvider } from "./pkcs11-provider.ts";
 
 export type KmsConfig = DeepReadonly<Config>["kms"];
 
@@ -58,37 +57,35 @@ function required(key: string, value: string, provider: string): void {
  *   const kms = await createKeyProvider(config, { home, env: process.env, logger });
  *   await unseal(kms, passphrase);
  */
-export function createKeyProvider(
+export async function createKeyProvider(
   config: { readonly kms: KmsConfig },
   deps: KeyProviderDeps,
 ): Promise<KeyProvider> {
-  return new Promise<KeyProvider>((resolve) => {
-    const kms = config.kms;
-    switch (kms.provider) {
-      case "local":
-        resolve(LocalKeyProvider.open(localKeyFilePath(config, deps.home), { logger: deps.logger }));
-        return;
-      case "env":
-        resolve(new EnvKeyProvider({ variable: kms.env.variable, env: deps.env, logger: deps.logger }));
-        return;
-      case "pkcs11":
-        required("kms.pkcs11.pin", kms.pkcs11.pin, "pkcs11");
-        required("kms.pkcs11.tokenLabel", kms.pkcs11.tokenLabel, "pkcs11");
-        resolve(Pkcs11KeyProvider.open({ ...kms.pkcs11, logger: deps.logger }));
-        return;
-      case "aws-kms":
-        required("kms.awsKms.keyId", kms.awsKms.keyId, "aws-kms");
-        resolve(
-          new AwsKmsKeyProvider({
-            ...kms.awsKms,
-            stateFile: awsKmsStatePath(deps.home),
-            credentials: deps.awsCredentials,
-            logger: deps.logger,
-          }),
-        );
-        return;
+  const kms = config.kms;
+  switch (kms.provider) {
+    case "local":
+      return LocalKeyProvider.open(localKeyFilePath(config, deps.home), { logger: deps.logger });
+    case "env":
+      return new EnvKeyProvider({ variable: kms.env.variable, env: deps.env, logger: deps.logger });
+    case "pkcs11": {
+      required("kms.pkcs11.pin", kms.pkcs11.pin, "pkcs11");
+      required("kms.pkcs11.tokenLabel", kms.pkcs11.tokenLabel, "pkcs11");
+      // The native PKCS#11 binding and the AWS SDK load only when configured: every other
+      // command (a scan above all) starts without them.
+      const { Pkcs11KeyProvider } = await import("./pkcs11-provider.ts");
+      return Pkcs11KeyProvider.open({ ...kms.pkcs11, logger: deps.logger });
     }
-  });
+    case "aws-kms": {
+      required("kms.awsKms.keyId", kms.awsKms.keyId, "aws-kms");
+      const { AwsKmsKeyProvider } = await import("./aws-kms-provider.ts");
+      return new AwsKmsKeyProvider({
+        ...kms.awsKms,
+        stateFile: awsKmsStatePath(deps.home),
+        credentials: deps.awsCredentials,
+        logger: deps.logger,
+      });
+    }
+  }
 }
 
 /**
