@@ -1,7 +1,14 @@
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
 import { commandContext } from "../context.ts";
@@ -71,7 +78,8 @@ export function registerHook(program: Command, io: CliIO, setExit: (code: number
           io.stdout.write(`kept the existing hook as ${join(hooksDir, "pre-commit.local")}\n`);
         }
       }
-      const bin = fileURLToPath(new URL("../bin.js", import.meta.url));
+      // The script that is running now: dist/cli/bin.js, wherever the package lives.
+      const bin = realpathSync(process.argv[1] ?? "");
       writeFileSync(target, hookScript(process.execPath, bin));
       chmodSync(target, 0o755);
       io.stdout.write(`installed ${target}\n`);
