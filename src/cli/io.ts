@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Readable, Writable } from "node:stream";
 
 /** What a command may touch of the outside world, injected so tests can run commands in process. */
@@ -10,12 +12,22 @@ export interface CliIO {
   readonly cwd: string;
 }
 
-/** The package version, read from package.json beside src/ or dist/. */
+/**
+ * The package version, from the nearest package.json named keywarden above this module
+ * (src/cli/, dist/cli/ or the bundle's dist/cli/chunks/).
+ */
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = join(dir, "package.json");
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "keywarden" && pkg.version !== undefined) return pkg.version;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("package.json of keywarden not found");
+    dir = parent;
+  }
 }
 
 /** Colours only on a terminal, and never when NO_COLOR is set or --no-color was given. */

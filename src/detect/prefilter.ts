@@ -75,23 +75,27 @@ export function buildAutomaton(keywords: readonly string[]): KeywordAutomaton {
   for (let s = 0; s < states; s++) {
     for (let c = 65; c <= 90; c++) delta[s * ALPHABET + c] = delta[s * ALPHABET + c + 32]!;
   }
-  const hasOutput = new Uint8Array(states);
-  const outputList: Int32Array[] = outputs.map((o, i) => {
-    if (o.length > 0) hasOutput[i] = 1;
-    return Int32Array.from(o);
-  });
+  // The hot loop reads one table: each entry is the next state's row offset (state * 128),
+  // with bit 0 set when that state ends a keyword. Row offsets are multiples of 128, so the
+  // flag never collides with them.
+  const table = new Int32Array(states * ALPHABET);
+  for (let i = 0; i < table.length; i++) {
+    const next = delta[i]!;
+    table[i] = next * ALPHABET + (outputs[next]!.length > 0 ? 1 : 0);
+  }
+  const outputList: Int32Array[] = outputs.map((o) => Int32Array.from(o));
   const lengths = Int32Array.from(lowered.map((k) => k.length));
 
   return {
     keywords: lowered,
     scan(text, onHit) {
-      let s = 0;
+      let v = 0;
       const n = text.length;
       for (let i = 0; i < n; i++) {
         const c = text.charCodeAt(i);
-        s = c < ALPHABET ? delta[s * ALPHABET + c]! : 0;
-        if (hasOutput[s] === 1) {
-          const out = outputList[s]!;
+        v = c < ALPHABET ? table[(v & ~1) + c]! : 0;
+        if ((v & 1) !== 0) {
+          const out = outputList[v >> 7]!;
           for (let j = 0; j < out.length; j++) {
             const k = out[j]!;
             onHit(k, i + 1 - lengths[k]!);

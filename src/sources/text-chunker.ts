@@ -65,13 +65,13 @@ export class TextChunker {
     };
     this.#first = false;
     const dropped = text.length - keep;
-    // Advance the position of the carried tail's first character.
-    for (let i = 0; i < dropped; i++) {
-      if (text.charCodeAt(i) === 10) {
-        this.#line++;
-        this.#column = 1;
-      } else this.#column++;
+    // Advance the position to the carried tail's first character.
+    let lastNl = -1;
+    for (let i = text.indexOf("\n"); i >= 0 && i < dropped; i = text.indexOf("\n", i + 1)) {
+      this.#line++;
+      lastNl = i;
     }
+    this.#column = lastNl < 0 ? this.#column + dropped : dropped - lastNl;
     this.#carry = text.slice(dropped);
     return chunk;
   }
