@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { crc32 } from "node:zlib";
+import { BASE62, base62, crc32Of } from "./base62.ts";
 
 /**
  * Keywarden's own API tokens: `kw_<kind>_<random>_<checksum>`. The random part is 43 base62
@@ -11,21 +11,9 @@ export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 export const TOKEN_RANDOM_LENGTH = 43;
 export const TOKEN_CHECKSUM_LENGTH = 6;
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-function base62Fixed(value: number, width: number): string {
-  let n = value;
-  let out = "";
-  for (let i = 0; i < width; i++) {
-    out = BASE62[n % 62]! + out;
-    n = Math.floor(n / 62);
-  }
-  return out;
-}
-
 /** The checksum for a token body (`kw_<kind>_<random>`). */
 export function tokenChecksum(body: string): string {
-  return base62Fixed(crc32(body) >>> 0, TOKEN_CHECKSUM_LENGTH);
+  return base62(crc32Of(body), TOKEN_CHECKSUM_LENGTH);
 }
 
 /**

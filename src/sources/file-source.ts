@@ -13,6 +13,7 @@ import { join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import type { Source, SourceItem, TextChunk } from "./source.ts";
 import { TextChunker } from "./text-chunker.ts";
+import { decodeText, isBinary } from "./text-decode.ts";
 
 export interface FileSourceOptions {
   /** Files and folders to scan. */
@@ -31,7 +32,6 @@ export interface FileSourceOptions {
   readonly overlap: number;
 }
 
-const BINARY_SNIFF = 8000;
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
 const IGNORE_FILES = [".gitignore", ".keywardenignore"];
 const ALWAYS_SKIPPED_DIRS = new Set([".git", ".hg", ".svn"]);
@@ -39,21 +39,6 @@ const ALWAYS_SKIPPED_DIRS = new Set([".git", ".hg", ".svn"]);
 interface IgnoreScope {
   readonly dir: string;
   readonly matcher: Ignore;
-}
-
-function isBinary(head: Buffer): boolean {
-  return head.subarray(0, BINARY_SNIFF).includes(0);
-}
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** The text, or undefined when the bytes are not valid UTF-8. One pass: validate and decode. */
-function decodeUtf8(buf: Buffer): string | undefined {
-  try {
-    return strictUtf8.decode(buf);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -226,13 +211,9 @@ function* readOpenFile(
   }
   if (n < block.length) {
     // Whole file in one block: the common case.
-    const text = decodeUtf8(head);
-    if (text !== undefined) {
-      yield { kind: "chunk", chunk: single(path, text, n) };
-    } else {
-      yield { kind: "skipped", skipped: { path, reason: "invalid UTF-8: scanned as Latin-1" } };
-      yield { kind: "chunk", chunk: single(path, head.toString("latin1"), n) };
-    }
+    const { text, latin1 } = decodeText(head);
+    if (latin1) yield { kind: "skipped", skipped: { path, reason: "invalid UTF-8: scanned as Latin-1" } };
+    yield { kind: "chunk", chunk: single(path, text, n) };
     return;
   }
   const chunker = new TextChunker(path, options.overlap, "utf8");

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { KeywardenError } from "../core/errors.ts";
+import { decodeText, isBinary } from "./text-decode.ts";
 import type { CommitInfo, Source, SourceItem, TextChunk } from "./source.ts";
 
 export interface GitSourceOptions {
@@ -21,7 +22,6 @@ export interface GitSourceOptions {
 
 const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const ZERO_OID = /^0+$/;
-const BINARY_SNIFF = 8000;
 
 function git(repo: string, args: readonly string[], input?: string): string {
   const r = spawnSync("git", ["-C", repo, ...args], {
@@ -137,8 +137,6 @@ function chunkOf(path: string, text: string, bytes: number, commit: CommitInfo):
   return { path, text, line: 1, column: 1, ownedTo: text.length, bytes, first: true, commit };
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
 /** Streams blob contents out of `git cat-file --batch`, in the order asked. */
 async function* readBlobs(o: GitSourceOptions, blobs: Map<string, BlobRef>): AsyncIterable<SourceItem> {
   if (blobs.size === 0) return;
@@ -211,14 +209,8 @@ function blobItem(ref: BlobRef, content: Buffer, maxFileSize: number): SourceIte
       },
     };
   }
-  if (content.subarray(0, BINARY_SNIFF).includes(0)) return undefined;
-  let text: string;
-  try {
-    text = strictUtf8.decode(content);
-  } catch {
-    text = content.toString("latin1");
-  }
-  return { kind: "chunk", chunk: chunkOf(path, text, content.length, ref.commit) };
+  if (isBinary(content)) return undefined;
+  return { kind: "chunk", chunk: chunkOf(path, decodeText(content).text, content.length, ref.commit) };
 }
 
 /**
