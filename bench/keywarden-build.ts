@@ -1,8 +1,8 @@
 /** The built Keywarden CLI the bench runs: dist/ when it is fresh, else a private build in .bench/. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BENCH_DIR, ROOT } from "./measure.ts";
+import { BENCH_DIR, ROOT, runNode, type ChildRun } from "./measure.ts";
 
 const PRIVATE_ROOT = join(BENCH_DIR, "kw");
 
@@ -77,4 +77,36 @@ export function keywardenCli(): string {
   if (mtimeOf(privateBin) <= srcNewest)
     throw new Error("building the CLI produced no .bench/kw/dist/cli/bin.js");
   return privateBin;
+}
+
+/** The parts of a `--format json` report the benches read. */
+export interface KeywardenJsonReport {
+  readonly findings: readonly { readonly commit?: string }[];
+  readonly skipped: readonly unknown[];
+  readonly stats: { readonly files: number; readonly bytes: number };
+}
+
+/**
+ * Runs `keywarden scan <scanArgs> --format json --all` with an empty config (so no
+ * keywarden.toml above `cwd` changes what is measured), and returns the timing and the report.
+ *
+ * @example
+ *   const { wallMs, report } = runKeywardenScan(bin, [".", "--no-gitignore"], { cwd: dir, work });
+ */
+export function runKeywardenScan(
+  bin: string,
+  scanArgs: readonly string[],
+  options: { cwd: string; work: string; pin?: boolean; prefix?: readonly string[] },
+): ChildRun & { report: KeywardenJsonReport } {
+  const out = join(options.work, "keywarden-report.json");
+  const emptyConfig = join(options.work, "keywarden.toml");
+  writeFileSync(emptyConfig, "");
+  rmSync(out, { force: true });
+  const r = runNode(
+    bin,
+    ["--config", emptyConfig, "scan", ...scanArgs, "--format", "json", "--all", "-o", out],
+    options,
+  );
+  if (r.status !== 0 && r.status !== 1) throw new Error(`keywarden exited ${r.status}: ${r.stderr.trim()}`);
+  return { ...r, report: JSON.parse(readFileSync(out, "utf8")) as KeywardenJsonReport };
 }

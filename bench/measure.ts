@@ -63,19 +63,29 @@ function childEnv(rusageFile: string): NodeJS.ProcessEnv {
 }
 
 /**
- * Runs `node script ...args` with the Node running the bench, pinned to core 0 when possible,
- * and returns its wall time, CPU time and peak RSS.
+ * Runs `node script ...args` with the Node running the bench, pinned to core 0 when possible
+ * (unless `pin: false`: a part measuring all cores), behind an optional command `prefix`, and
+ * returns its wall time, CPU time and peak RSS.
  *
  * @example
  *   const r = runNode("dist/cli/bin.js", ["scan", "."], { cwd });
  */
-export function runNode(script: string, args: readonly string[], options: { cwd: string }): ChildRun {
+export function runNode(
+  script: string,
+  args: readonly string[],
+  options: { cwd: string; pin?: boolean; prefix?: readonly string[] },
+): ChildRun {
   const rusageFile = join(TMP_DIR, `rusage-${process.pid}.json`);
   rmSync(rusageFile, { force: true });
   const nodeArgs = ["--import", probe(), script, ...args];
-  const [cmd, cmdArgs] = canPin()
-    ? ["taskset", ["-c", "0", process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs];
+  const [cmd0, cmdArgs0] =
+    options.pin !== false && canPin()
+      ? ["taskset", ["-c", "0", process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
+  const [cmd, cmdArgs] =
+    options.prefix === undefined || options.prefix.length === 0
+      ? [cmd0, cmdArgs0]
+      : [options.prefix[0]!, [...options.prefix.slice(1), cmd0, ...cmdArgs0]];
   const started = performance.now();
   const r = spawnSync(cmd, cmdArgs, {
     cwd: options.cwd,

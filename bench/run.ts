@@ -3,10 +3,12 @@
  * Add a part by writing bench/<name>-bench.ts exporting a BenchPart and listing it below.
  */
 import type { BenchPart } from "./bench-part.ts";
-import { scanBench } from "./scan-bench.ts";
+import { historyBench } from "./history-bench.ts";
+import { scanBench, scanJobsBench } from "./scan-bench.ts";
+import { serverBench } from "./server-bench.ts";
 import { vaultBench } from "./vault-bench.ts";
 
-const PARTS: readonly BenchPart[] = [scanBench, vaultBench];
+const PARTS: readonly BenchPart[] = [scanBench, scanJobsBench, historyBench, vaultBench, serverBench];
 
 function usage(): string {
   const lines = ["usage: npm run bench [-- PART ...]", "", "parts (all when none is named):"];

@@ -14,9 +14,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import type { BenchPart } from "./bench-part.ts";
 import { buildSample, CORPUS_ROOT, corpusTextFiles, ensureCorpus } from "./corpus.ts";
-import { keywardenCli } from "./keywarden-build.ts";
+import { keywardenCli, runKeywardenScan } from "./keywarden-build.ts";
 import { BENCH_DIR, canPin, fixed, MB, ROOT, runNode, table, TMP_DIR } from "./measure.ts";
 
 const MIN_CORPUS = 200 * MB;
@@ -40,29 +41,13 @@ interface Measured {
   readonly findings: number;
 }
 
-interface KeywardenReport {
-  readonly findings: readonly unknown[];
-  readonly skipped: readonly unknown[];
-  readonly stats: { readonly files: number; readonly bytes: number };
-}
-
 interface SecretlintResult {
   readonly filePath: string;
   readonly messages: readonly unknown[];
 }
 
 function runKeywarden(bin: string, dir: string, on: string, work: string): Measured & { skipped: number } {
-  const out = join(work, "keywarden.json");
-  const emptyConfig = join(work, "keywarden.toml");
-  writeFileSync(emptyConfig, "");
-  rmSync(out, { force: true });
-  const r = runNode(
-    bin,
-    ["--config", emptyConfig, "scan", ".", "--no-gitignore", "--format", "json", "--all", "-o", out],
-    { cwd: dir },
-  );
-  if (r.status !== 0 && r.status !== 1) throw new Error(`keywarden exited ${r.status}: ${r.stderr.trim()}`);
-  const report = JSON.parse(readFileSync(out, "utf8")) as KeywardenReport;
+  const { report, ...r } = runKeywardenScan(bin, [".", "--no-gitignore"], { cwd: dir, work });
   return {
     tool: "keywarden",
     on,
@@ -242,4 +227,142 @@ export const scanBench: BenchPart = {
   description:
     "scan throughput and peak memory, Keywarden against secretlint, on >= 200 MB of node_modules text",
   run: runScanBench,
+};
+
+interface JobsRun {
+  readonly jobs: number;
+  readonly run: ChildRunSummary;
+  /** The JSON report without its duration, to compare runs. */
+  readonly report: string;
+}
+
+interface ChildRunSummary {
+  readonly files: number;
+  readonly bytes: number;
+  readonly findings: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly maxRssBytes: number;
+}
+
+/** One unpinned run of the CLI over the corpus with `--jobs <jobs>`. */
+function runJobs(bin: string, jobs: number, work: string): JobsRun {
+  const { report: parsed, ...r } = runKeywardenScan(bin, [".", "--no-gitignore", "--jobs", String(jobs)], {
+    cwd: CORPUS_ROOT,
+    work,
+    pin: false,
+  });
+  const report = {
+    ...parsed,
+    stats: { ...parsed.stats } as { durationMs?: number; files: number; bytes: number },
+  };
+  delete report.stats.durationMs;
+  return {
+    jobs,
+    run: {
+      files: report.stats.files,
+      bytes: report.stats.bytes,
+      findings: report.findings.length,
+      wallMs: r.wallMs,
+      cpuMs: r.cpuMs,
+      maxRssBytes: r.maxRssBytes,
+    },
+    report: JSON.stringify(report),
+  };
+}
+
+/** Wall time of a fixed CPU-bound loop run on `threads` threads at once. */
+async function spinMs(threads: number): Promise<number> {
+  const code =
+    "let x = 0; for (let i = 0; i < 3e8; i++) x = (x + i) | 0; require('node:worker_threads').parentPort.postMessage(x);";
+  const started = performance.now();
+  await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const w = new Worker(code, { eval: true });
+          w.once("message", () => {
+            resolve();
+          });
+          w.once("error", reject);
+        }),
+    ),
+  );
+  return performance.now() - started;
+}
+
+/**
+ * How much faster the machine runs two CPU-bound threads than one, right now: 2.0 on two
+ * idle cores, less when other work shares them. The --jobs ratio is read against this.
+ */
+async function parallelCapacity(): Promise<number> {
+  const one = await spinMs(1);
+  const two = await spinMs(2);
+  return (2 * one) / two;
+}
+
+/** Runs per setting, alternating; the fastest of each is reported (the machine may be shared). */
+const JOBS_ROUNDS = 2;
+
+async function runJobsBench(): Promise<void> {
+  ensureCorpus();
+  const bin = keywardenCli();
+  const work = join(TMP_DIR, "jobs");
+  mkdirSync(work, { recursive: true });
+  const settings = [1, 2];
+  console.log(
+    `keywarden: ${bin}\ncorpus: ${CORPUS_ROOT}\n--jobs ${settings.join(" vs ")}, not pinned, best of ${JOBS_ROUNDS} alternating runs each`,
+  );
+  const capacityBefore = await parallelCapacity();
+  console.log(`machine parallel capacity now (2 spinning threads vs 1): ${fixed(capacityBefore, 2)}x`);
+  const best = new Map<number, JobsRun>();
+  for (let round = 0; round < JOBS_ROUNDS; round++) {
+    for (const jobs of settings) {
+      const r = runJobs(bin, jobs, work);
+      console.log(`  round ${round + 1} --jobs ${jobs}: ${fixed(r.run.wallMs / 1000, 2)} s`);
+      const prev = best.get(jobs);
+      if (prev !== undefined && prev.report !== r.report)
+        throw new Error(`--jobs ${jobs} gave two different reports over the same corpus`);
+      if (prev === undefined || r.run.wallMs < prev.run.wallMs) best.set(jobs, r);
+    }
+  }
+  const one = best.get(1)!;
+  const two = best.get(2)!;
+  console.log("");
+  console.log(
+    table(
+      ["jobs", "files", "MB", "wall s", "MB/s", "CPU s", "peak RSS MB", "findings"],
+      [one, two].map((r) => [
+        String(r.jobs),
+        String(r.run.files),
+        fixed(r.run.bytes / MB),
+        fixed(r.run.wallMs / 1000, 2),
+        fixed(r.run.bytes / MB / (r.run.wallMs / 1000)),
+        fixed(r.run.cpuMs / 1000, 2),
+        fixed(r.run.maxRssBytes / MB, 0),
+        String(r.run.findings),
+      ]),
+    ),
+  );
+  const capacityAfter = await parallelCapacity();
+  const same = one.report === two.report;
+  const speedup = one.run.wallMs / two.run.wallMs;
+  console.log("");
+  console.log(`reports identical (findings, order, skipped, stats but duration): ${same ? "yes" : "NO"}`);
+  console.log(
+    `speed-up --jobs 2 over --jobs 1 (wall): ${fixed(speedup, 2)}x  ${verdict(same && speedup >= 1.7)}`,
+  );
+  console.log(
+    `machine parallel capacity (2 spinning threads vs 1) before / after: ${fixed(capacityBefore, 2)}x / ${fixed(capacityAfter, 2)}x` +
+      (Math.min(capacityBefore, capacityAfter) < 1.8
+        ? "  (shared machine: the speed-up is capped by it)"
+        : ""),
+  );
+}
+
+export const scanJobsBench: BenchPart = {
+  name: "jobs",
+  description: "scan --jobs 1 against --jobs 2 over the scan corpus: same report, wall-time ratio",
+  run: runJobsBench,
 };

@@ -64,7 +64,8 @@ async function rate(count: number, inFlight: number, fn: (i: number) => Promise<
   return (count / (performance.now() - started)) * 1000;
 }
 
-async function postgresBase(): Promise<string | undefined> {
+/** A PostgreSQL base URL that answers, or undefined (KEYWARDEN_BENCH_PG_URL, else 127.0.0.1:5432/test as PGUSER, postgres or root). */
+export async function postgresBase(): Promise<string | undefined> {
   const explicit = process.env.KEYWARDEN_BENCH_PG_URL;
   const candidates =
     explicit !== undefined && explicit !== ""

@@ -5,10 +5,11 @@
 import { chmodSync } from "node:fs";
 import { build } from "esbuild";
 
-await build({
+const result = await build({
   // bin.ts enables the compile cache, then imports main: splitting puts main in its own
   // chunk, so the cache covers the whole bundle and not only the few lines of bin.
-  entryPoints: { bin: "src/cli/bin.ts" },
+  // scan-worker is the entry of `scan --jobs` worker threads; it shares chunks with main.
+  entryPoints: { bin: "src/cli/bin.ts", "scan-worker": "src/services/scan/scan-worker.ts" },
   outdir: "dist/cli",
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
@@ -23,5 +24,17 @@ await build({
     js: "import { createRequire as __kwCreateRequire } from 'node:module'; const require = __kwCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
+  metafile: true,
 });
 chmodSync("dist/cli/bin.js", 0o755);
+
+// worker-pool.ts finds the worker at ../scan-worker.js from the chunk it is bundled into.
+const pool = Object.entries(result.metafile.outputs).find(([, o]) =>
+  Object.keys(o.inputs).some((i) => i.endsWith("src/services/scan/worker-pool.ts")),
+);
+if (pool === undefined || !/^dist\/cli\/chunks\/[^/]+\.js$/.test(pool[0]))
+  throw new Error(
+    `worker-pool.ts must be bundled into dist/cli/chunks/, found in ${pool?.[0] ?? "no output"}`,
+  );
+if (!("dist/cli/scan-worker.js" in result.metafile.outputs))
+  throw new Error("the bundle has no dist/cli/scan-worker.js");

@@ -16,6 +16,8 @@ import {
   type AuditService,
   type RequestContext,
 } from "./services/audit/audit-service.ts";
+import { createAccessService, type AccessManager } from "./services/access/access-service.ts";
+import { vaultAuthorizer } from "./services/access/vault-authorizer.ts";
 import { createKekService, type KekService } from "./services/vault/kek-service.ts";
 import { createVaultService, type Authorizer, type VaultService } from "./services/vault/vault-service.ts";
 import { openStorage, type Storage } from "./storage/database.ts";
@@ -33,6 +35,11 @@ export interface KeywardenDeps {
   readonly clock: Clock;
   readonly logger?: Logger | undefined;
   readonly authorize?: Authorizer | undefined;
+  /**
+   * Server mode: the vault asks the access service about every operation (a context must
+   * carry a principal, see principalContext). Ignored when `authorize` is given.
+   */
+  readonly accessControl?: boolean | undefined;
   /** An already-open key provider (tests, or a server holding one); otherwise the configured one is opened. */
   readonly kms?: KeyProvider | undefined;
   /** An already-open database (the bench, to choose SQLite's sync mode); migrated here, never closed here. */
@@ -44,6 +51,8 @@ export interface Keywarden {
   readonly kms: KeyProvider;
   readonly audit: AuditService;
   readonly vault: VaultService;
+  /** Identities, tokens, policies, roles and sessions. */
+  readonly access: AccessManager;
   /** KEK status and rotation (`keywarden kek`). */
   readonly kek: KekService;
   /** True while the key provider waits for a passphrase. */
@@ -79,13 +88,21 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
     clock: deps.clock,
     checkpointFile: join(deps.home, AUDIT_CHECKPOINT_FILE),
   });
+  const access = createAccessService({
+    storage,
+    audit,
+    kms,
+    clock: deps.clock,
+    config: deps.config.access,
+    logger: deps.logger,
+  });
   const vault = createVaultService({
     storage,
     kms,
     audit,
     clock: deps.clock,
     logger: deps.logger,
-    authorize: deps.authorize,
+    authorize: deps.authorize ?? (deps.accessControl === true ? vaultAuthorizer(() => access) : undefined),
   });
   const kek = createKekService({ storage, kms, audit, clock: deps.clock, logger: deps.logger });
   return {
@@ -93,6 +110,7 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
     kms,
     audit,
     vault,
+    access,
     kek,
     sealed: () => isSealed(kms),
     async unseal(ctx, passphrase) {
@@ -120,6 +138,7 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
         );
       } finally {
         vault.close();
+        access.close();
         audit.close();
         if (deps.kms === undefined) await kms.close();
         if (deps.storage === undefined) await storage.close();

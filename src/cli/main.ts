@@ -12,6 +12,11 @@ import { registerInit } from "./commands/init.ts";
 import { registerKek } from "./commands/kek.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerSecrets } from "./commands/secrets.ts";
+import { registerPolicy, registerRole } from "./commands/policy.ts";
+import { registerToken } from "./commands/token.ts";
+import { registerMachine, registerUser } from "./commands/user.ts";
+import { registerServe } from "./commands/serve.ts";
+import { registerLogin } from "./commands/login.ts";
 import { packageVersion, type CliIO } from "./io.ts";
 
 const EXAMPLES = `
@@ -54,6 +59,13 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   registerExport(program, io, setExit);
   registerAudit(program, io, setExit);
   registerKek(program, io, setExit);
+  registerUser(program, io, setExit);
+  registerMachine(program, io, setExit);
+  registerToken(program, io, setExit);
+  registerPolicy(program, io, setExit);
+  registerRole(program, io, setExit);
+  registerServe(program, io, setExit);
+  registerLogin(program, io, setExit);
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined });
     for (const leaf of sub.commands)

@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema } from "typebox";
 import { LOG_LEVELS } from "../core/logger.ts";
+import { DECODER_NAMES } from "../detect/decoders/layer.ts";
 
 /**
  * A user-defined detection rule in keywarden.toml. Field names follow gitleaks where it has
@@ -74,6 +75,47 @@ export const ConfigSchema = Type.Object(
           default: true,
           description: "Honour .gitignore files while walking folders.",
         }),
+        archives: Type.Object(
+          {
+            enabled: Type.Boolean({
+              default: true,
+              description:
+                "Look inside zip, jar, tar, tar.gz, gzip, Docker image tarballs (by content, not only by name).",
+            }),
+            maxDepth: Type.Integer({
+              minimum: 1,
+              maximum: 32,
+              default: 5,
+              description: "Archives nested deeper than this are skipped (an archive on disk is depth 1).",
+            }),
+            maxTotalBytes: Type.Integer({
+              minimum: 1,
+              default: 2 * 1024 * 1024 * 1024,
+              description:
+                "Uncompressed bytes read out of one archive on disk, nested archives included; past it the rest is skipped.",
+            }),
+            maxRatio: Type.Number({
+              minimum: 1,
+              default: 100,
+              description:
+                "Largest compression ratio accepted for an entry or gzip stream over 1 MiB; past it the rest of that archive is skipped.",
+            }),
+            maxEntries: Type.Integer({
+              minimum: 1,
+              default: 100000,
+              description:
+                "Entries read out of one archive on disk, nested ones included; past it the rest is skipped.",
+            }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        jobs: Type.Integer({
+          minimum: 0,
+          maximum: 256,
+          default: 0,
+          description:
+            "Worker threads running detection: 0 means one per available core; 1 scans in the main thread only.",
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -82,8 +124,9 @@ export const ConfigSchema = Type.Object(
         minConfidence: Type.Number({
           minimum: 0,
           maximum: 1,
-          default: 0.5,
-          description: "Findings below this confidence are dropped unless --all is given.",
+          default: 0.12,
+          description:
+            "Findings below this confidence are dropped unless --all is given. The default is the classifier's threshold (docs/model.md).",
         }),
         disabledRules: Type.Array(Type.String(), {
           default: [],
@@ -106,6 +149,118 @@ export const ConfigSchema = Type.Object(
             stopwords: Type.Array(Type.String(), {
               default: [],
               description: "A finding whose secret contains one of these words is dropped.",
+            }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        decode: Type.Object(
+          {
+            depth: Type.Integer({
+              minimum: 0,
+              maximum: 3,
+              default: 1,
+              description:
+                "Layers of encoding (base64 blobs, %XX, escapes) decoded and scanned again; 0 scans the plain text only.",
+            }),
+            decoders: Type.Array(Type.Union(DECODER_NAMES.map((d) => Type.Literal(d))), {
+              default: [...DECODER_NAMES],
+              description: `Decoders used: ${DECODER_NAMES.join(", ")}.`,
+            }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    verify: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            "Check each finding with one read-only call to its provider (also `scan --verify`); no request is ever sent otherwise.",
+        }),
+        concurrency: Type.Integer({
+          minimum: 1,
+          maximum: 64,
+          default: 8,
+          description: "Verification requests in flight at once.",
+        }),
+        timeoutMs: Type.Integer({
+          minimum: 1,
+          maximum: 600000,
+          default: 10000,
+          description:
+            "Time limit of one verification request in milliseconds; past it the finding is unknown.",
+        }),
+        deadlineMs: Type.Integer({
+          minimum: 1,
+          maximum: 3600000,
+          default: 60000,
+          description:
+            "Time limit of all verification in one scan in milliseconds; findings not verified by then are unknown.",
+        }),
+        baseUrls: Type.Object(
+          {
+            aws: Type.String({
+              default: "",
+              description: "Base URL for verifying AWS STS keys; empty means https://sts.amazonaws.com.",
+            }),
+            github: Type.String({
+              default: "",
+              description: "Base URL for verifying GitHub keys; empty means https://api.github.com.",
+            }),
+            gitlab: Type.String({
+              default: "",
+              description: "Base URL for verifying GitLab keys; empty means https://gitlab.com.",
+            }),
+            slack: Type.String({
+              default: "",
+              description: "Base URL for verifying Slack keys; empty means https://slack.com.",
+            }),
+            stripe: Type.String({
+              default: "",
+              description: "Base URL for verifying Stripe keys; empty means https://api.stripe.com.",
+            }),
+            openai: Type.String({
+              default: "",
+              description: "Base URL for verifying OpenAI keys; empty means https://api.openai.com.",
+            }),
+            anthropic: Type.String({
+              default: "",
+              description: "Base URL for verifying Anthropic keys; empty means https://api.anthropic.com.",
+            }),
+            sendgrid: Type.String({
+              default: "",
+              description: "Base URL for verifying SendGrid keys; empty means https://api.sendgrid.com.",
+            }),
+            twilio: Type.String({
+              default: "",
+              description: "Base URL for verifying Twilio keys; empty means https://api.twilio.com.",
+            }),
+            mailgun: Type.String({
+              default: "",
+              description: "Base URL for verifying Mailgun keys; empty means https://api.mailgun.net.",
+            }),
+            npm: Type.String({
+              default: "",
+              description: "Base URL for verifying npm tokens; empty means https://registry.npmjs.org.",
+            }),
+            huggingface: Type.String({
+              default: "",
+              description: "Base URL for verifying Hugging Face keys; empty means https://huggingface.co.",
+            }),
+            datadog: Type.String({
+              default: "",
+              description: "Base URL for verifying Datadog keys; empty means https://api.datadoghq.com.",
+            }),
+            shopify: Type.String({
+              default: "",
+              description:
+                "Base URL for verifying Shopify tokens; empty means https://{shop}, the shop domain found near the token.",
+            }),
+            discord: Type.String({
+              default: "",
+              description: "Base URL for verifying Discord keys; empty means https://discord.com.",
             }),
           },
           { default: {}, additionalProperties: false },
@@ -208,6 +363,93 @@ export const ConfigSchema = Type.Object(
           },
           { default: {}, additionalProperties: false },
         ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    access: Type.Object(
+      {
+        tokenTtl: Type.Integer({
+          minimum: 60,
+          default: 30 * 24 * 3600,
+          description: "Life of a new API token in seconds when none is asked (30 days).",
+        }),
+        tokenMaxTtl: Type.Integer({
+          minimum: 60,
+          default: 90 * 24 * 3600,
+          description: "Longest life in seconds a token may be given; longer requests are refused.",
+        }),
+        childTokenMaxMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 24 * 60,
+          default: 60,
+          description: "Longest life in minutes of a child token (CI jobs); never beyond its parent.",
+        }),
+        lockoutThreshold: Type.Integer({
+          minimum: 1,
+          default: 5,
+          description: "Failed logins in a row before an account is locked.",
+        }),
+        lockoutBaseSeconds: Type.Integer({
+          minimum: 1,
+          default: 30,
+          description: "First lockout in seconds; it doubles with every further failure.",
+        }),
+        lockoutMaxSeconds: Type.Integer({
+          minimum: 1,
+          default: 3600,
+          description: "Longest lockout in seconds.",
+        }),
+        sessionIdleMinutes: Type.Integer({
+          minimum: 1,
+          default: 30,
+          description: "A dashboard session unused this long expires.",
+        }),
+        sessionMaxHours: Type.Integer({
+          minimum: 1,
+          default: 12,
+          description: "A dashboard session expires this long after login, used or not.",
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    server: Type.Object(
+      {
+        host: Type.String({
+          default: "127.0.0.1",
+          description: "Address `keywarden serve` listens on; 0.0.0.0 or :: for every interface.",
+        }),
+        port: Type.Integer({
+          minimum: 0,
+          maximum: 65535,
+          default: 8443,
+          description: "TCP port (0: any free port).",
+        }),
+        tlsCert: Type.String({
+          default: "",
+          description:
+            "PEM certificate file; empty means a self-signed one generated in home on first start.",
+        }),
+        tlsKey: Type.String({ default: "", description: "PEM private key file of tlsCert." }),
+        bodyLimit: Type.Integer({
+          minimum: 1024,
+          maximum: 16 * 1024 * 1024,
+          default: 256 * 1024,
+          description: "Largest request body in bytes; larger ones get 413.",
+        }),
+        rateLimit: Type.Integer({
+          minimum: 1,
+          default: 6000,
+          description: "Requests per minute allowed from one IP address.",
+        }),
+        authFailureLimit: Type.Integer({
+          minimum: 1,
+          default: 30,
+          description: "Failed authentications per minute allowed from one IP address before 429.",
+        }),
+        trustProxy: Type.Boolean({
+          default: false,
+          description: "Take the client address from X-Forwarded-For (only behind a proxy you run).",
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -62,6 +62,12 @@ export const ERRORS = Object.freeze({
     2,
     "Check that the folder exists and is writable.",
   ),
+  KW_ERR_SCAN_WORKER: spec(
+    "a scan worker thread failed: {reason}",
+    500,
+    2,
+    "Retry with `--jobs 1` to scan in one thread, and report the message as a bug if it persists.",
+  ),
   KW_ERR_BASELINE_INVALID: spec(
     "invalid baseline file {file}: {reason}",
     500,
@@ -270,6 +276,180 @@ export const ERRORS = Object.freeze({
     "Check the command name and that it is on PATH.",
   ),
   // --- end storage, vault and audit ---
+  // --- access: identities, tokens, policies (src/services/access) ---
+  KW_ERR_AUTH_MISSING: spec(
+    "no credentials: this request needs a token or a session",
+    401,
+    2,
+    "Create a token with `keywarden token create` and send it with every request.",
+  ),
+  KW_ERR_AUTH_MALFORMED: spec(
+    "malformed token: expected kw_<kind>_<random>_<checksum>",
+    401,
+    2,
+    "Send the whole token as `keywarden token create` printed it, with no spaces or quotes.",
+  ),
+  KW_ERR_AUTH_CHECKSUM: spec(
+    "the token's checksum does not match: it was mistyped or truncated",
+    401,
+    2,
+    "Copy the token again from where it was stored.",
+  ),
+  KW_ERR_AUTH_UNKNOWN: spec(
+    "unknown token or session",
+    401,
+    2,
+    "Create a new token with `keywarden token create`; the old one may belong to another server.",
+  ),
+  KW_ERR_AUTH_EXPIRED: spec(
+    "the {what} expired at {expiresAt}",
+    401,
+    2,
+    "Create a new token (or log in again); `keywarden token create --ttl` sets a longer life within access.tokenMaxTtl.",
+  ),
+  KW_ERR_AUTH_REVOKED: spec(
+    "the token was revoked at {revokedAt}",
+    401,
+    2,
+    "Ask an administrator for a new token.",
+  ),
+  KW_ERR_AUTH_IP_NOT_ALLOWED: spec(
+    "the token may not be used from {ip}",
+    401,
+    2,
+    "Use the token from an address in its allow-list, or create one with the right --allow-ip.",
+  ),
+  KW_ERR_AUTH_LOCKED_OUT: spec(
+    "too many failed logins for this account: locked until {lockedUntil}",
+    401,
+    2,
+    "Wait until the time shown; every further failure doubles the wait.",
+  ),
+  KW_ERR_AUTH_BAD_CREDENTIALS: spec(
+    "wrong user name, password or one-time code",
+    401,
+    2,
+    "Check the credentials; repeated failures lock the account for a while.",
+  ),
+  KW_ERR_AUTH_DISABLED: spec(
+    "the identity {identity} is disabled",
+    401,
+    2,
+    "Ask an administrator to enable it again or to give you another identity.",
+  ),
+  KW_ERR_ACCESS_DENIED: spec(
+    "{actor} may not {capability} {path}",
+    403,
+    2,
+    "Ask an administrator for a policy that allows it; the attempt was recorded in the audit log.",
+  ),
+  KW_ERR_ACCESS_INVALID: spec(
+    "invalid {what}: {reason}",
+    400,
+    2,
+    "Fix the value as described; `keywarden policy --help` shows the policy format.",
+  ),
+  KW_ERR_ACCESS_NOT_FOUND: spec(
+    "no {what} named {name}",
+    404,
+    2,
+    "Check the name; the `list` subcommands show what exists.",
+  ),
+  KW_ERR_ACCESS_EXISTS: spec(
+    "a {what} named {name} already exists",
+    409,
+    2,
+    "Choose another name, or change the existing one.",
+  ),
+  // --- end access ---
+  // --- server (src/server) ---
+  KW_ERR_HTTP_NOT_FOUND: spec(
+    "no route {method} {url}",
+    404,
+    2,
+    "Check the URL; /api/v1/openapi.json lists the API.",
+  ),
+  KW_ERR_HTTP_BAD_REQUEST: spec(
+    "invalid request: {reason}",
+    400,
+    2,
+    "Check the request against /api/v1/openapi.json.",
+  ),
+  KW_ERR_HTTP_TOO_LARGE: spec(
+    "request body larger than {limit} bytes",
+    413,
+    2,
+    "Send a smaller body, or raise server.bodyLimit.",
+  ),
+  KW_ERR_HTTP_RATE_LIMITED: spec(
+    "too many requests: retry in {retryAfter} seconds",
+    429,
+    2,
+    "Slow down, or raise server.rateLimit if the traffic is expected.",
+  ),
+  KW_ERR_SERVER_NOT_READY: spec(
+    "the server is not ready: {reason}",
+    503,
+    2,
+    "Unseal the vault (`keywarden unseal` or KEYWARDEN_PASSPHRASE at start) and retry.",
+  ),
+  KW_ERR_SERVER_INSECURE: spec(
+    "refusing plain HTTP on {host}: it is not a loopback address",
+    500,
+    2,
+    "Serve HTTPS (drop --insecure-http), or listen on 127.0.0.1 / ::1.",
+  ),
+  KW_ERR_SERVER_TLS: spec(
+    "cannot use the TLS {what} {file}: {reason}",
+    500,
+    2,
+    "Check server.tlsCert and server.tlsKey: both PEM files, readable, and a matching pair.",
+  ),
+  KW_ERR_CLIENT_NETWORK: spec(
+    "cannot reach {origin}: {reason}",
+    502,
+    2,
+    "Check the server address (KEYWARDEN_ADDR), that it runs, and that its certificate is trusted (ca or fingerprint).",
+  ),
+  KW_ERR_CLIENT_TLS: spec(
+    "the server's certificate does not match the pinned fingerprint",
+    502,
+    2,
+    "Compare with the fingerprint `keywarden serve` printed; a mismatch may mean someone is in the middle.",
+  ),
+  KW_ERR_CLIENT_TIMEOUT: spec(
+    "no answer from {origin} in time",
+    504,
+    2,
+    "Check the server's health (/readyz) and the network, or raise timeoutMs.",
+  ),
+  // --- end server ---
+  // --- remote CLI (src/cli/vault-backend.ts, src/cli/remote-login.ts) ---
+  KW_ERR_REMOTE_CONFIG: spec(
+    "invalid server settings ({what}): {reason}",
+    400,
+    2,
+    "Log in again with `keywarden login --server https://HOST:PORT`, or fix KEYWARDEN_ADDR.",
+  ),
+  KW_ERR_REMOTE_NO_TOKEN: spec(
+    "no token for {server}: {reason}",
+    401,
+    2,
+    "Run `keywarden login --server URL` (token on stdin or at the prompt), or set KEYWARDEN_TOKEN.",
+  ),
+  KW_ERR_REMOTE_UNTRUSTED: spec(
+    "the certificate of {server} is not trusted ({reason}); its SHA-256 fingerprint is {fingerprint}",
+    502,
+    2,
+    "Compare the fingerprint with the one `keywarden serve` printed, then pass it with --fingerprint (or give --ca-file).",
+  ),
+  KW_ERR_REMOTE_STORE: spec(
+    "cannot {operation} the stored login in {file}: {reason}",
+    500,
+    2,
+    "Check that the Keywarden home is writable, then log in again.",
+  ),
+  // --- end remote CLI ---
 } satisfies Record<string, ErrorSpec>);
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -15,6 +15,10 @@ export const ID_PREFIXES = Object.freeze({
   policy: "pol",
   request: "req",
   scan: "scn",
+  user: "usr",
+  machine: "mid",
+  role: "rol",
+  session: "ses",
 });
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -5,7 +5,7 @@
  * Sealed format, version 1: `0x01 || nonce(12) || ciphertext || tag(16)`. The header
  * (the version byte) is authenticated too: GCM's AAD is `header || aad`.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, KeyObject, randomBytes } from "node:crypto";
 import { KeywardenError } from "../core/errors.ts";
 
 /** The format version byte written first in every sealed blob. */
@@ -17,10 +17,32 @@ const HEADER_BYTES = 1;
 /** The smallest sealed blob: header, nonce and tag around an empty plaintext. */
 export const SEAL_OVERHEAD = HEADER_BYTES + NONCE_BYTES + TAG_BYTES;
 
-function checkKey(key: Uint8Array): void {
+/**
+ * A key as raw bytes, or as a KeyObject made once by `keyObjectOf`: node:crypto turns raw
+ * bytes into a KeyObject on every cipher it creates, which costs more than decrypting a
+ * short value, so a caller that opens many blobs under one key passes the KeyObject.
+ */
+export type AeadKey = Uint8Array | KeyObject;
+
+function checkKey(key: AeadKey): void {
   // A wrong key length is a programming error, not a decryption failure.
-  if (key.length !== KEY_BYTES)
-    throw new RangeError(`AES-256-GCM needs a ${KEY_BYTES}-byte key, got ${key.length} bytes`);
+  const length = key instanceof KeyObject ? (key.symmetricKeySize ?? 0) : key.length;
+  if (length !== KEY_BYTES || (key instanceof KeyObject && key.type !== "secret"))
+    throw new RangeError(`AES-256-GCM needs a ${KEY_BYTES}-byte key, got ${length} bytes`);
+}
+
+/**
+ * A secret KeyObject holding a copy of `key` (32 bytes), for repeated `openBytes` calls.
+ * The copy lives in native memory, outside the JavaScript heap; the caller still zeroes
+ * its own bytes.
+ *
+ * @example
+ *   const k = keyObjectOf(dataKey); dataKey.fill(0);
+ *   const plaintext = openBytes(k, sealed, aad);
+ */
+export function keyObjectOf(key: Uint8Array): KeyObject {
+  checkKey(key);
+  return createSecretKey(key);
 }
 
 /**
@@ -53,7 +75,7 @@ export function gcmEncryptWithNonce(
  *   const plaintext = gcmDecryptWithNonce(key, nonce, ciphertext, tag, aad);
  */
 export function gcmDecryptWithNonce(
-  key: Uint8Array,
+  key: AeadKey,
   nonce: Uint8Array,
   ciphertext: Uint8Array,
   tag: Uint8Array,
@@ -102,7 +124,7 @@ export function sealBytes(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Arra
  * @example
  *   const plaintext = openBytes(key, sealed, aad);
  */
-export function openBytes(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+export function openBytes(key: AeadKey, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   checkKey(key);
   if (sealed.length < SEAL_OVERHEAD) {
     throw new KeywardenError("KW_ERR_CRYPTO_DECRYPT", {

@@ -137,12 +137,14 @@ function snapEnd(text: string, pos: number): number {
  * Finds every secret in `text`: keyword prefilter, then each triggered rule's pattern over
  * merged windows around its keyword hits, then entropy and validator checks. The same
  * secret found twice by one rule at one offset is reported once; a generic rule's match
- * that overlaps a provider rule's match is dropped.
+ * that overlaps a provider rule's match is dropped. `keywordStarts`, when given, receives
+ * the start of every keyword occurrence (keyword by keyword, not sorted), so a caller can
+ * reuse the prefilter's pass (the decoders do).
  *
  * @example
  *   scanText('token = "ghp_..."', catalogue) // [{ rule, start, end, secret, ... }]
  */
-export function scanText(text: string, catalogue: Catalogue): Match[] {
+export function scanText(text: string, catalogue: Catalogue, keywordStarts?: number[]): Match[] {
   // Hit positions per keyword, in increasing order.
   const hits = new Map<number, number[]>();
   catalogue.automaton.scan(text, (keyword, at) => {
@@ -151,6 +153,9 @@ export function scanText(text: string, catalogue: Catalogue): Match[] {
     else list.push(at);
   });
   if (hits.size === 0) return [];
+  // Copied after the pass, so the per-hit callback stays as lean as in a plain scan.
+  if (keywordStarts !== undefined)
+    for (const list of hits.values()) for (const at of list) keywordStarts.push(at);
 
   const triggered = new Set<number>();
   for (const k of hits.keys()) for (const g of catalogue.groupsByKeyword[k]!) triggered.add(g);

@@ -3,6 +3,8 @@
  * See src/detect/NOTES.md for the invariants the catalogue test enforces.
  */
 
+import type { VerifySpec } from "./verify.ts";
+
 export type Severity = "critical" | "high" | "medium" | "low";
 
 export const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low"];
@@ -86,6 +88,8 @@ export interface Rule {
   readonly generic?: boolean;
   /** How far around a keyword occurrence (in characters) the pattern may match. */
   readonly window?: { readonly before: number; readonly after: number };
+  /** How to check, with one read-only provider call, whether a found secret still works (opt-in). */
+  readonly verify?: VerifySpec;
   readonly examples: {
     /** Built at run time from the seeded generator. At least one. */
     readonly positives: (gen: ExampleGen) => readonly PositiveExample[];

@@ -11,6 +11,9 @@ import {
 } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import { containerFileItems } from "./archive/container.ts";
+import { DEFAULT_ARCHIVE_OPTIONS, type ArchiveOptions } from "./archive/limits.ts";
+import { SNIFF_BYTES, sniffContainer, type ContainerKind } from "./archive/sniff.ts";
 import type { Source, SourceItem, TextChunk } from "./source.ts";
 import { TextChunker } from "./text-chunker.ts";
 import { decodeText, isBinary } from "./text-decode.ts";
@@ -30,7 +33,19 @@ export interface FileSourceOptions {
   readonly chunkSize?: number;
   /** Overlap between chunks in characters: at least the catalogue's largest window. */
   readonly overlap: number;
+  /** Archive handling and zip-bomb limits (`scan.archives`); the schema's defaults when absent. */
+  readonly archives?: ArchiveOptions;
 }
+
+/** A container file found by the walk, opened asynchronously by `items()`. */
+interface ContainerFound {
+  readonly kind: "container";
+  readonly abs: string;
+  readonly path: string;
+  readonly container: ContainerKind;
+}
+
+type WalkItem = SourceItem | ContainerFound;
 
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
 const IGNORE_FILES = [".gitignore", ".keywardenignore"];
@@ -47,17 +62,31 @@ interface IgnoreScope {
  * skips binaries by content and files over the size cap, and streams large files in
  * overlapping chunks. Everything not scanned is reported as skipped with a reason.
  *
+ * Archives (zip, jar, tar, tar.gz, gzip, Docker image tarballs), recognised by their first
+ * bytes whatever their name, are scanned inside (see src/sources/archive/container.ts);
+ * their own size is bounded by `scan.archives` limits rather than maxFileSize. Notebooks
+ * (`.ipynb`) are scanned cell by cell.
+ *
  * @example
  *   for await (const item of fileSource({ paths: ["."], cwd, maxFileSize, gitignore: true, exclude: [], overlap }).items())
  */
 export function fileSource(options: FileSourceOptions): Source {
   return {
     // Sync I/O inside an async iterable: per-file promises cost more than they save here.
-    // eslint-disable-next-line @typescript-eslint/require-await
     async *items(): AsyncIterable<SourceItem> {
+      const ctx = {
+        archives: options.archives ?? DEFAULT_ARCHIVE_OPTIONS,
+        maxFileSize: options.maxFileSize,
+        overlap: options.overlap,
+        chunkSize: options.chunkSize ?? DEFAULT_CHUNK,
+        exclude: options.exclude,
+      };
       for (const p of options.paths) {
         const abs = resolve(options.cwd, p);
-        yield* walk(abs, options);
+        for (const item of walk(abs, options)) {
+          if (item.kind === "container") yield* containerFileItems(item.abs, item.path, item.container, ctx);
+          else yield item;
+        }
       }
     },
   };
@@ -68,7 +97,7 @@ function display(abs: string, cwd: string): string {
   return rel === "" ? "." : rel.startsWith("..") ? abs : rel.split(sep).join("/");
 }
 
-function* walk(rootPath: string, options: FileSourceOptions): Generator<SourceItem> {
+function* walk(rootPath: string, options: FileSourceOptions): Generator<WalkItem> {
   let rootStat;
   try {
     rootStat = statSync(rootPath);
@@ -162,7 +191,7 @@ function describeError(e: unknown): string {
   return `unreadable (${code ?? "error"})`;
 }
 
-function* readFile(abs: string, path: string, options: FileSourceOptions): Generator<SourceItem> {
+function* readFile(abs: string, path: string, options: FileSourceOptions): Generator<WalkItem> {
   let fd: number;
   let size: number;
   try {
@@ -172,6 +201,12 @@ function* readFile(abs: string, path: string, options: FileSourceOptions): Gener
       return;
     }
     if (st.size > options.maxFileSize) {
+      // An archive is bounded by scan.archives limits instead: look at its first bytes.
+      const container = bigContainer(abs, path, options);
+      if (container !== undefined) {
+        yield container;
+        return;
+      }
       yield {
         kind: "skipped",
         skipped: { path, reason: `larger than scan.maxFileSize (${st.size} > ${options.maxFileSize} bytes)` },
@@ -185,11 +220,33 @@ function* readFile(abs: string, path: string, options: FileSourceOptions): Gener
     return;
   }
   try {
-    yield* readOpenFile(fd, path, size, options);
+    yield* readOpenFile(fd, path, size, options, abs);
   } catch (e) {
     yield { kind: "skipped", skipped: { path, reason: describeError(e) } };
   } finally {
     closeSync(fd);
+  }
+}
+
+function archivesOn(options: FileSourceOptions): boolean {
+  return (options.archives ?? DEFAULT_ARCHIVE_OPTIONS).enabled;
+}
+
+function bigContainer(abs: string, path: string, options: FileSourceOptions): ContainerFound | undefined {
+  if (!archivesOn(options)) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(abs, "r");
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const container = sniffContainer(head.subarray(0, n), path);
+    return container === undefined || container === "notebook"
+      ? undefined
+      : { kind: "container", abs, path, container };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -198,13 +255,20 @@ function* readOpenFile(
   path: string,
   size: number,
   options: FileSourceOptions,
-): Generator<SourceItem> {
+  abs: string,
+): Generator<WalkItem> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   // One byte more than the size seen, so a file that grew since is noticed and streamed.
   let block = Buffer.allocUnsafe(Math.min(chunkSize, size + 1));
   let n = readSync(fd, block, 0, block.length, null);
   if (n === 0) return;
   const head = block.subarray(0, n);
+  const container = sniffContainer(head, path);
+  if (container === "notebook" || (container !== undefined && archivesOn(options))) {
+    // Opened after this file's descriptor is closed, by items().
+    yield { kind: "container", abs, path, container };
+    return;
+  }
   if (isBinary(head)) {
     yield { kind: "skipped", skipped: { path, reason: "binary content" } };
     return;

@@ -5,7 +5,14 @@
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type TableMetadata,
+} from "kysely";
 import pg from "pg";
 import { KeywardenError } from "../core/errors.ts";
 import { redactUrl } from "../core/redact.ts";
@@ -100,10 +107,45 @@ async function openSqlite(file: string, options: OpenStorageOptions): Promise<St
   }
 }
 
+/**
+ * Kysely's PostgreSQL introspector lists the tables of every schema in the database and calls
+ * functions that fail when another schema is dropped meanwhile (several Keywardens, or test
+ * runs, sharing one database). The migrator only needs our own schema's tables: list those.
+ */
+class CurrentSchemaIntrospector implements DatabaseIntrospector {
+  readonly #db: Kysely<unknown>;
+
+  constructor(db: Kysely<unknown>) {
+    this.#db = db;
+  }
+
+  async getSchemas(): Promise<{ name: string }[]> {
+    const r = await sql<{ name: string }>`select current_schema() as name`.execute(this.#db);
+    return r.rows;
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const r = await sql<{ schema: string; name: string; type: string }>`
+      select table_schema as schema, table_name as name, table_type as type
+      from information_schema.tables where table_schema = current_schema()`.execute(this.#db);
+    return r.rows.map((t) => ({ schema: t.schema, name: t.name, isView: t.type === "VIEW", columns: [] }));
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+class CurrentSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db);
+  }
+}
+
 async function openPostgres(url: string): Promise<Storage> {
   const description = redactUrl(url);
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   try {
     const r = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
     const schema = r.rows[0]?.schema ?? null;

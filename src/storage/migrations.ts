@@ -107,6 +107,94 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
         await db.insertInto("audit_head").values({ id: 1, seq: 0, hash: GENESIS_HASH }).execute();
       },
     },
+    "0002_access": {
+      // Identities, credentials, tokens, policies, roles and dashboard sessions. Tokens and
+      // session ids are stored only as SHA-256 hex; TOTP secrets only sealed.
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable("identities")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("disabled_at", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("user_credentials")
+          .addColumn("identity_id", "text", (c) => c.primaryKey().references("identities.id"))
+          .addColumn("password_hash", "text", (c) => c.notNull())
+          .addColumn("totp_sealed", bytes)
+          .addColumn("totp_last_step", "integer")
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("login_state")
+          .addColumn("identity_id", "text", (c) => c.primaryKey().references("identities.id"))
+          .addColumn("failures", "integer", (c) => c.notNull())
+          .addColumn("locked_until", "text")
+          .addColumn("last_failure_at", "text")
+          .execute();
+        await db.schema
+          .createTable("tokens")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("identity_id", "text", (c) => c.notNull().references("identities.id"))
+          .addColumn("token_hash", "text", (c) => c.notNull().unique())
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("description", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("expires_at", "text", (c) => c.notNull())
+          .addColumn("revoked_at", "text")
+          .addColumn("ip_allow", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("scope", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("parent_id", "text", (c) => c.references("tokens.id"))
+          .execute();
+        await db.schema.createIndex("tokens_identity_idx").on("tokens").column("identity_id").execute();
+        await db.schema.createIndex("tokens_parent_idx").on("tokens").column("parent_id").execute();
+        await db.schema
+          .createTable("policies")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("rules", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("roles")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("role_policies")
+          .addColumn("role_id", "text", (c) => c.notNull().references("roles.id"))
+          .addColumn("policy_id", "text", (c) => c.notNull().references("policies.id"))
+          .addPrimaryKeyConstraint("role_policies_pk", ["role_id", "policy_id"])
+          .execute();
+        await db.schema
+          .createTable("role_bindings")
+          .addColumn("role_id", "text", (c) => c.notNull().references("roles.id"))
+          .addColumn("identity_id", "text", (c) => c.notNull().references("identities.id"))
+          .addPrimaryKeyConstraint("role_bindings_pk", ["role_id", "identity_id"])
+          .execute();
+        await db.schema
+          .createIndex("role_bindings_identity_idx")
+          .on("role_bindings")
+          .column("identity_id")
+          .execute();
+        await db.schema
+          .createTable("sessions")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("session_hash", "text", (c) => c.notNull().unique())
+          .addColumn("identity_id", "text", (c) => c.notNull().references("identities.id"))
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("last_seen_at", "text", (c) => c.notNull())
+          .addColumn("expires_at", "text", (c) => c.notNull())
+          .addColumn("revoked_at", "text")
+          .execute();
+      },
+    },
   };
 }
 

@@ -2,7 +2,8 @@
  * A Kysely dialect over `node:sqlite` (built into Node 24), so the embedded database needs no
  * native addon. It reuses Kysely's SQLite query compiler and introspector; the driver is ours.
  *
- * One connection per database handle, as SQLite wants, guarded by a mutex. Write
+ * One writer connection per database handle, guarded by a mutex, plus a read-only one for
+ * plain SELECTs outside transactions (see `Lease`). Write
  * transactions start with `BEGIN IMMEDIATE`: taking the write lock up front means two
  * processes never deadlock upgrading a read lock, and busy_timeout makes the second wait.
  */
@@ -114,12 +115,71 @@ class Mutex {
   }
 }
 
+/** A plain SELECT: safe on the read-only connection outside a transaction. */
+function isSelect(compiledQuery: CompiledQuery): boolean {
+  return SelectQueryNode.is(compiledQuery.query) || /^\s*select\s/i.test(compiledQuery.sql);
+}
+
+/**
+ * What Kysely gets as "a connection": one per acquisition. A transaction (and any statement
+ * that is not a plain SELECT) runs on the one writer connection, holding the mutex from
+ * BEGIN to COMMIT. A plain SELECT outside a transaction runs at once on a second,
+ * read-only connection: in WAL mode it reads the last committed state without waiting for
+ * a transaction that is still open on the writer (the group commit of audit entries holds
+ * one across awaits; before, every read of every request queued behind it).
+ */
+class Lease implements DatabaseConnection {
+  readonly #driver: NodeSqliteDriver;
+  #release: (() => void) | undefined;
+
+  constructor(driver: NodeSqliteDriver) {
+    this.#driver = driver;
+  }
+
+  get inTransaction(): boolean {
+    return this.#release !== undefined;
+  }
+
+  async lock(): Promise<void> {
+    this.#release = await this.#driver.mutex.lock();
+  }
+
+  unlock(): void {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const { writer, reader } = this.#driver.connections();
+    if (this.inTransaction) return writer.executeQuery<R>(compiledQuery);
+    if (isSelect(compiledQuery)) return reader.executeQuery<R>(compiledQuery);
+    // A write outside a transaction: its own turn on the writer, never inside another's transaction.
+    await this.lock();
+    try {
+      return await writer.executeQuery<R>(compiledQuery);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const { writer, reader } = this.#driver.connections();
+    return (this.inTransaction ? writer : reader).streamQuery<R>(compiledQuery);
+  }
+}
+
+function leaseOf(connection: DatabaseConnection): Lease {
+  if (!(connection instanceof Lease)) throw new Error("not a connection of this driver");
+  return connection;
+}
+
 class NodeSqliteDriver implements Driver {
   readonly #options: NodeSqliteOptions;
-  readonly #mutex = new Mutex();
-  #db: DatabaseSync | undefined;
-  #connection: NodeSqliteConnection | undefined;
-  #release: (() => void) | undefined;
+  readonly mutex = new Mutex();
+  #dbs: DatabaseSync[] = [];
+  #writer: NodeSqliteConnection | undefined;
+  #reader: NodeSqliteConnection | undefined;
 
   constructor(options: NodeSqliteOptions) {
     this.#options = options;
@@ -127,49 +187,82 @@ class NodeSqliteDriver implements Driver {
 
   init(): Promise<void> {
     return new Promise((resolve) => {
-      const db = new DatabaseSync(this.#options.file, { timeout: this.#options.busyTimeoutMs ?? 5000 });
+      const timeout = this.#options.busyTimeoutMs ?? 5000;
+      const db = new DatabaseSync(this.#options.file, { timeout });
       // WAL: readers never block the writer; secure_delete: freed pages are zeroed, so a
       // destroyed data key does not linger in the file.
       db.exec(`PRAGMA journal_mode = WAL`);
       db.exec(`PRAGMA synchronous = ${this.#options.synchronous ?? "FULL"}`);
       db.exec(`PRAGMA foreign_keys = ON`);
       db.exec(`PRAGMA secure_delete = ON`);
-      this.#db = db;
-      this.#connection = new NodeSqliteConnection(db);
+      this.#dbs = [db];
+      this.#writer = new NodeSqliteConnection(db);
+      this.#reader = this.#writer;
+      if (this.#options.file !== ":memory:" && this.#options.file !== "") {
+        // Read-only, so that nothing can take a write lock on it and wait (synchronously)
+        // for the writer's transaction.
+        const ro = new DatabaseSync(this.#options.file, { timeout, readOnly: true });
+        this.#dbs.push(ro);
+        this.#reader = new NodeSqliteConnection(ro);
+      }
       resolve();
     });
   }
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    this.#release = await this.#mutex.lock();
-    return this.#connection!;
+  connections(): { writer: NodeSqliteConnection; reader: NodeSqliteConnection } {
+    return { writer: this.#writer!, reader: this.#reader! };
+  }
+
+  acquireConnection(): Promise<DatabaseConnection> {
+    return Promise.resolve(new Lease(this));
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     if (settings.isolationLevel !== undefined && settings.isolationLevel !== "serializable") {
       throw new Error(`SQLite transactions are serializable; ${settings.isolationLevel} was asked for`);
     }
-    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    const lease = leaseOf(connection);
+    await lease.lock();
+    try {
+      await lease.executeQuery(CompiledQuery.raw("begin immediate"));
+    } catch (e) {
+      lease.unlock();
+      throw e;
+    }
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("commit"));
+    const lease = leaseOf(connection);
+    await lease.executeQuery(CompiledQuery.raw("commit"));
+    lease.unlock();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("rollback"));
+    const lease = leaseOf(connection);
+    try {
+      await lease.executeQuery(CompiledQuery.raw("rollback"));
+    } finally {
+      lease.unlock();
+    }
   }
 
-  releaseConnection(): Promise<void> {
-    const release = this.#release;
-    this.#release = undefined;
-    release?.();
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    // A transaction whose COMMIT threw is still open: roll it back before the next one.
+    const lease = leaseOf(connection);
+    if (lease.inTransaction) {
+      try {
+        this.#writer?.exec("rollback");
+      } catch {
+        // Nothing was open after all.
+      }
+      lease.unlock();
+    }
     return Promise.resolve();
   }
 
   destroy(): Promise<void> {
-    this.#db?.close();
-    this.#db = undefined;
+    for (const db of this.#dbs.reverse()) db.close();
+    this.#dbs = [];
     return Promise.resolve();
   }
 }

@@ -85,6 +85,95 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/** A user or a machine identity (access service). */
+export interface IdentitiesTable {
+  /** `usr_...` or `mid_...`. */
+  readonly id: string;
+  readonly name: string;
+  /** "user" or "machine". */
+  readonly kind: string;
+  disabled_at: string | null;
+  readonly created_at: string;
+  readonly created_by: string;
+}
+
+/** A user's password (Argon2id PHC string) and TOTP secret (sealed under the `totp-key`). */
+export interface UserCredentialsTable {
+  readonly identity_id: string;
+  password_hash: string;
+  totp_sealed: Uint8Array | null;
+  /** The last TOTP time step accepted, so that a code is never accepted twice. */
+  totp_last_step: number | null;
+  updated_at: string;
+}
+
+/** Consecutive failed logins of an identity and its lockout. */
+export interface LoginStateTable {
+  readonly identity_id: string;
+  failures: number;
+  locked_until: string | null;
+  last_failure_at: string | null;
+}
+
+/** An API token; only the SHA-256 hex of the token is stored. */
+export interface TokensTable {
+  /** `tok_...`. */
+  readonly id: string;
+  readonly identity_id: string;
+  readonly token_hash: string;
+  /** svc, usr or cld (a child token). */
+  readonly kind: string;
+  readonly description: string;
+  readonly created_at: string;
+  /** The principal id (or `cli:<user>`) that created it. */
+  readonly created_by: string;
+  readonly expires_at: string;
+  revoked_at: string | null;
+  /** JSON array of CIDRs; empty means any address. */
+  readonly ip_allow: string;
+  /** JSON array of policy names: the most this token may use. */
+  readonly scope: string;
+  readonly parent_id: string | null;
+}
+
+/** A named policy; `rules` is a JSON array of PolicyRule. */
+export interface PoliciesTable {
+  readonly id: string;
+  readonly name: string;
+  rules: string;
+  readonly created_at: string;
+  updated_at: string;
+}
+
+export interface RolesTable {
+  readonly id: string;
+  readonly name: string;
+  readonly created_at: string;
+}
+
+export interface RolePoliciesTable {
+  readonly role_id: string;
+  readonly policy_id: string;
+}
+
+export interface RoleBindingsTable {
+  readonly role_id: string;
+  readonly identity_id: string;
+}
+
+/** A dashboard session; only the SHA-256 hex of the session id is stored. */
+export interface SessionsTable {
+  /** `ses_...` (not the secret session id). */
+  readonly id: string;
+  readonly session_hash: string;
+  readonly identity_id: string;
+  readonly created_at: string;
+  last_seen_at: string;
+  /** The absolute expiry. */
+  readonly expires_at: string;
+  revoked_at: string | null;
+}
+
 export interface Database {
   secrets: SecretsTable;
   secret_versions: SecretVersionsTable;
@@ -92,4 +181,13 @@ export interface Database {
   vault_meta: VaultMetaTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  identities: IdentitiesTable;
+  user_credentials: UserCredentialsTable;
+  login_state: LoginStateTable;
+  tokens: TokensTable;
+  policies: PoliciesTable;
+  roles: RolesTable;
+  role_policies: RolePoliciesTable;
+  role_bindings: RoleBindingsTable;
+  sessions: SessionsTable;
 }

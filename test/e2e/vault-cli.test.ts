@@ -208,8 +208,17 @@ test("run forwards a signal to the command and returns its exit code", async (t)
         ...CHEAP,
       },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so a failed test still ends the command it started.
+      detached: true,
     },
   );
+  t.after(() => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  });
   await new Promise<void>((resolve) => {
     child.stdout.on("data", (d: Buffer) => {
       if (d.toString().includes("ready")) resolve();

@@ -12,6 +12,8 @@ const LAYERS: readonly [prefix: string, layer: number][] = [
   ["src/index.ts", 3],
   ["src/server/", 4],
   ["src/cli/", 4],
+  // The typed HTTP client (`keywarden/client`): a face of the project like the CLI; imports no service.
+  ["src/client/", 4],
   ["src/web/", 4],
 ];
 

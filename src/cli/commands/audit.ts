@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
 import type { AuditEntry } from "../../services/audit/audit-service.ts";
 import type { CliIO } from "../io.ts";
+import { withBackend } from "../vault-backend.ts";
 import { withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
 import { parseDuration } from "./secrets.ts";
 
@@ -56,11 +57,11 @@ Examples:
       new Option("--format <format>", "text, or JSON lines").choices(["text", "json"]).default("text"),
     )
     .action(async (flags: LogFlags, cmd: Command) => {
-      await withVault(io, cmd, {}, { unsealed: false }, async ({ kw }) => {
+      await withBackend(io, cmd, {}, { unsealed: false }, async (vault) => {
         const since = sinceTime(flags.since, new Date());
         let afterSeq = 0;
         for (;;) {
-          const page = await kw.audit.query({
+          const page = await vault.auditQuery({
             path: flags.path,
             actor: flags.actor,
             action: flags.action,

@@ -5,7 +5,8 @@ import { EXIT, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import { parseEnvironmentPath, parseSecretPath } from "../../services/vault/secret-path.ts";
 import type { CliIO } from "../io.ts";
-import { withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
+import { withBackend } from "../vault-backend.ts";
+import { withPassphraseOption, type VaultFlags } from "../vault-context.ts";
 import { runScan } from "./scan.ts";
 
 export const EXPORT_FORMATS = ["dotenv", "json", "yaml"] as const;
@@ -104,8 +105,8 @@ export function registerExport(program: Command, io: CliIO, setExit: (code: numb
       flags: VaultFlags & { format: ExportFormat; output?: string },
       cmd: Command,
     ) => {
-      const text = await withVault(io, cmd, flags, { unsealed: true }, async ({ kw, request }) => {
-        const secrets = await kw.vault.readEnvironment(request, environment, "export");
+      const text = await withBackend(io, cmd, flags, { unsealed: true }, async (vault) => {
+        const secrets = await vault.readEnvironment(environment, "export");
         return renderExport(
           secrets.map((s) => ({ name: s.name, value: s.value.reveal() })),
           flags.format,
@@ -139,9 +140,9 @@ export function registerExport(program: Command, io: CliIO, setExit: (code: numb
     const environment = parseEnvironmentPath(flags.to).path;
     // Check every name before writing anything, so a bad line leaves the vault unchanged.
     for (const e of entries) parseSecretPath(`${environment}/${e.name}`);
-    const scanned = await withVault(io, cmd, flags, { unsealed: true }, async ({ kw, request, ctx }) => {
+    const scanned = await withBackend(io, cmd, flags, { unsealed: true }, async (vault, ctx) => {
       for (const e of entries) {
-        const r = await kw.vault.set(request, `${environment}/${e.name}`, new Secret(e.value));
+        const r = await vault.set(`${environment}/${e.name}`, new Secret(e.value));
         io.stdout.write(
           `stored ${r.path} version ${r.version}${r.provider === null ? "" : ` (${r.provider})`}\n`,
         );

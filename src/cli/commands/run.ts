@@ -3,7 +3,9 @@ import { constants } from "node:os";
 import type { Command } from "commander";
 import { KeywardenError } from "../../core/errors.ts";
 import type { CliIO } from "../io.ts";
-import { PASSPHRASE_ENV, withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
+import { TOKEN_ENV } from "../remote-login.ts";
+import { withBackend } from "../vault-backend.ts";
+import { PASSPHRASE_ENV, withPassphraseOption, type VaultFlags } from "../vault-context.ts";
 
 const FORWARDED: readonly NodeJS.Signals[] = [
   "SIGINT",
@@ -15,7 +17,7 @@ const FORWARDED: readonly NodeJS.Signals[] = [
   "SIGWINCH",
 ];
 
-/** The child's environment: ours without the vault's own credentials, plus the secrets. */
+/** The child's environment: ours without the vault's or the server's credentials, plus the secrets. */
 export function childEnv(
   env: CliIO["env"],
   secrets: readonly { name: string; value: string }[],
@@ -24,7 +26,7 @@ export function childEnv(
   const out: Record<string, string> = {};
   const kekVars = new RegExp(`^${kekVariable}(_V\\d+)?$`);
   for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || k === PASSPHRASE_ENV || kekVars.test(k)) continue;
+    if (v === undefined || k === PASSPHRASE_ENV || k === TOKEN_ENV || kekVars.test(k)) continue;
     out[k] = v;
   }
   for (const s of secrets) out[s.name] = s.value;
@@ -50,8 +52,8 @@ Examples:
   keywarden run --env app/dev -- sh -c 'echo $DATABASE_URL'`,
       ),
   ).action(async (command: string[], flags: VaultFlags & { env: string }, cmd: Command) => {
-    const { env } = await withVault(io, cmd, flags, { unsealed: true }, async ({ kw, request, ctx }) => {
-      const secrets = await kw.vault.readEnvironment(request, flags.env, "run");
+    const { env } = await withBackend(io, cmd, flags, { unsealed: true }, async (vault, ctx) => {
+      const secrets = await vault.readEnvironment(flags.env, "run");
       return {
         env: childEnv(
           io.env,
@@ -62,11 +64,14 @@ Examples:
     });
     const [file, ...args] = command as [string, ...string[]];
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(file, args, { stdio: "inherit", env, cwd: io.cwd });
+      // Listen before spawning: from the moment the command exists, a signal must not kill
+      // us with the default action and leave the command running without its parent. JS
+      // handlers only run on a later tick, when `child` is set.
       const forward = (signal: NodeJS.Signals): void => {
         child.kill(signal);
       };
       for (const s of FORWARDED) process.on(s, forward);
+      const child = spawn(file, args, { stdio: "inherit", env, cwd: io.cwd });
       const cleanup = (): void => {
         for (const s of FORWARDED) process.removeListener(s, forward);
       };

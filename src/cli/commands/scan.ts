@@ -23,6 +23,7 @@ interface ScanFlags {
   minConfidence?: string;
   maxFileSize?: string;
   gitignore?: boolean;
+  archives?: boolean;
   exclude?: string[];
   git?: boolean;
   staged?: boolean;
@@ -32,6 +33,9 @@ interface ScanFlags {
   preReceive?: boolean;
   vault?: boolean;
   passphraseFile?: string;
+  verify?: boolean;
+  onlyVerified?: boolean;
+  jobs?: string;
 }
 
 /** What part of a git repository to scan instead of the files on disk. */
@@ -77,6 +81,7 @@ export async function runScan(
       maxFileSize: config.scan.maxFileSize,
       gitignore: config.scan.gitignore,
       exclude: config.scan.exclude,
+      archives: config.scan.archives,
       overlap,
     });
   });
@@ -143,6 +148,8 @@ export function registerScan(program: Command, io: CliIO, setExit: (code: number
     .option("--max-file-size <bytes>", "skip files larger than this")
     .option("--no-gitignore", "scan files that .gitignore excludes")
     .option("--exclude <pattern...>", "gitignore-style patterns to skip")
+    .option("--no-archives", "do not look inside zip, jar, tar, tar.gz, gzip and Docker image files")
+    .option("-j, --jobs <n>", "worker threads for detection (default: one per core; 1: no workers)")
     .option("--git", "scan the git history of the repository at PATH (every commit on every ref)")
     .option("--since <rev>", "with --git: only commits after this revision")
     .option("--branch <ref>", "with --git: only commits reachable from this branch")
@@ -156,6 +163,8 @@ export function registerScan(program: Command, io: CliIO, setExit: (code: number
       "--vault",
       "mark findings whose value is a secret in the vault (keyed fingerprints; needs the passphrase)",
     )
+    .option("--verify", "check each finding with one read-only call to its provider (sends the key to it)")
+    .option("--only-verified", "report only findings verified live (implies --verify)")
     .option(
       "--passphrase-file <file>",
       "with --vault: read the vault passphrase from a file (or set KEYWARDEN_PASSPHRASE)",
@@ -171,6 +180,7 @@ Examples:
   keywarden scan --baseline .keywarden-baseline.json
   keywarden scan --git                every commit of the repository here
   keywarden scan --staged             what is about to be committed
+  keywarden scan --verify             also ask each provider whether the key still works
 
 Exit codes: 0 no findings, 1 findings, 2 usage or fatal error.`,
     )
@@ -179,8 +189,11 @@ Exit codes: 0 no findings, 1 findings, 2 usage or fatal error.`,
         "scan.format": flags.format,
         "scan.maxFileSize": flags.maxFileSize,
         "scan.gitignore": flags.gitignore === false ? false : undefined,
+        "scan.archives.enabled": flags.archives === false ? false : undefined,
         "scan.exclude": flags.exclude,
         "detect.minConfidence": flags.minConfidence,
+        "verify.enabled": flags.verify === true || flags.onlyVerified === true ? true : undefined,
+        "scan.jobs": flags.jobs,
       });
       const baseline = flags.baseline === undefined ? undefined : readBaseline(flags.baseline);
       if (flags.git === true && flags.staged === true) {
@@ -201,7 +214,11 @@ Exit codes: 0 no findings, 1 findings, 2 usage or fatal error.`,
           : flags.staged === true
             ? { mode: "staged" }
             : undefined;
-      const result = await runScan(ctx, paths, { all: flags.all, baseline, history });
+      const scanned = await runScan(ctx, paths, { all: flags.all, baseline, history });
+      const result =
+        flags.onlyVerified === true
+          ? { ...scanned, findings: scanned.findings.filter((f) => f.verified === "live") }
+          : scanned;
       for (const s of result.skipped) ctx.logger.debug({ path: s.path, reason: s.reason }, "skipped");
       const format = ctx.loaded.config.scan.format;
       const hits = flags.vault === true ? await vaultHitsFor(io, cmd, flags, result) : undefined;

@@ -6,7 +6,8 @@ import { Secret } from "../../core/secret.ts";
 import type { MetadataPatch, SecretSummary } from "../../services/vault/vault-service.ts";
 import type { CliIO } from "../io.ts";
 import { canPrompt, promptHidden, readAll } from "../prompt.ts";
-import { withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
+import { withBackend } from "../vault-backend.ts";
+import { withPassphraseOption, type VaultFlags } from "../vault-context.ts";
 
 const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
@@ -163,8 +164,8 @@ Examples:
     const value = await readValue(io, path, argv, flags);
     const cas = parseVersion(flags.cas, "--cas");
     const metadata = metadataFrom(flags);
-    await withVault(io, cmd, flags, { unsealed: true }, async ({ kw, request }) => {
-      const r = await kw.vault.set(request, path, value, { cas, metadata });
+    await withBackend(io, cmd, flags, { unsealed: true }, async (vault) => {
+      const r = await vault.set(path, value, { cas, metadata });
       const detected = r.provider === null ? "" : ` (${r.provider}, ${r.kind ?? ""})`;
       io.stdout.write(`stored ${r.path} version ${r.version}${detected}\n`);
     });
@@ -191,8 +192,8 @@ Examples:
       cmd: Command,
     ) => {
       const version = parseVersion(flags.version ?? versionArg, "VERSION");
-      await withVault(io, cmd, flags, { unsealed: true }, async ({ kw, request }) => {
-        const r = await kw.vault.get(request, path, { version });
+      await withBackend(io, cmd, flags, { unsealed: true }, async (vault) => {
+        const r = await vault.get(path, { version });
         if (flags.format === "json")
           io.stdout.write(
             JSON.stringify({ path: r.path, version: r.version, value: r.value.reveal() }) + "\n",
@@ -212,8 +213,8 @@ Examples:
       .addOption(formatOption()),
   ).action(
     async (prefix: string, flags: VaultFlags & { deleted?: boolean; format: string }, cmd: Command) => {
-      const list = await withVault(io, cmd, flags, { unsealed: true }, ({ kw, request }) =>
-        kw.vault.list(request, prefix, { includeDeleted: flags.deleted === true }),
+      const list = await withBackend(io, cmd, flags, { unsealed: true }, (vault) =>
+        vault.list(prefix, { includeDeleted: flags.deleted === true }),
       );
       if (flags.format === "json") {
         io.stdout.write(JSON.stringify(list, null, 2) + "\n");
@@ -241,9 +242,7 @@ Examples:
       .argument("<path>", "project/environment/NAME")
       .addOption(formatOption()),
   ).action(async (path: string, flags: VaultFlags & { format: string }, cmd: Command) => {
-    const versions = await withVault(io, cmd, flags, { unsealed: true }, ({ kw, request }) =>
-      kw.vault.history(request, path),
-    );
+    const versions = await withBackend(io, cmd, flags, { unsealed: true }, (vault) => vault.history(path));
     if (flags.format === "json") io.stdout.write(JSON.stringify(versions, null, 2) + "\n");
     else {
       const rows = versions.map((v) => [
@@ -268,7 +267,7 @@ Examples:
       .description("delete a secret (soft: `secrets restore PATH` brings it back)")
       .argument("<path>", "project/environment/NAME"),
   ).action(async (path: string, flags: VaultFlags, cmd: Command) => {
-    await withVault(io, cmd, flags, { unsealed: true }, ({ kw, request }) => kw.vault.remove(request, path));
+    await withBackend(io, cmd, flags, { unsealed: true }, (vault) => vault.remove(path));
     io.stdout.write(`deleted ${path} (undo: keywarden secrets restore ${path})\n`);
     setExit(EXIT.OK);
   });
@@ -289,12 +288,12 @@ Examples:
     ) => {
       const version = parseVersion(versionArg, "VERSION");
       const cas = parseVersion(flags.cas, "--cas");
-      await withVault(io, cmd, flags, { unsealed: true }, async ({ kw, request }) => {
+      await withBackend(io, cmd, flags, { unsealed: true }, async (vault) => {
         if (version === undefined) {
-          await kw.vault.undelete(request, path);
+          await vault.undelete(path);
           io.stdout.write(`undeleted ${path}\n`);
         } else {
-          const r = await kw.vault.restore(request, path, version, { cas });
+          const r = await vault.restore(path, version, { cas });
           io.stdout.write(`restored ${path} version ${version} as version ${r.version}\n`);
         }
       });
@@ -310,9 +309,7 @@ Examples:
       .argument("<version>", "the version to destroy"),
   ).action(async (path: string, versionArg: string, flags: VaultFlags, cmd: Command) => {
     const version = parseVersion(versionArg, "VERSION")!;
-    await withVault(io, cmd, flags, { unsealed: true }, ({ kw, request }) =>
-      kw.vault.destroy(request, path, version),
-    );
+    await withBackend(io, cmd, flags, { unsealed: true }, (vault) => vault.destroy(path, version));
     io.stdout.write(`destroyed version ${version} of ${path}\n`);
     setExit(EXIT.OK);
   });
@@ -333,8 +330,8 @@ Examples:
       throw new KeywardenError("KW_ERR_USAGE", {
         reason: "give at least one of --owner, --consumer, --tag, --expires, --max-age",
       });
-    const meta = await withVault(io, cmd, flags, { unsealed: true }, ({ kw, request }) =>
-      kw.vault.updateMetadata(request, path, patch),
+    const meta = await withBackend(io, cmd, flags, { unsealed: true }, (vault) =>
+      vault.updateMetadata(path, patch),
     );
     io.stdout.write(JSON.stringify(meta, null, 2) + "\n");
     setExit(EXIT.OK);

@@ -1,4 +1,5 @@
 import type { Rule } from "../rule.ts";
+import type { VerifySpec } from "../verify.ts";
 import { ASSIGN, assigned, b64, notExample, place } from "./shared.ts";
 
 const IAM_REMEDIATION =
@@ -6,6 +7,41 @@ const IAM_REMEDIATION =
 const IAM_DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html";
 const BEDROCK_DOCS = "https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys.html";
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/**
+ * STS GetCallerIdentity needs no IAM permission and changes nothing: 200 with the caller's
+ * ARN for a working pair; 403 InvalidClientTokenId when the key id does not exist (deleted);
+ * 403 SignatureDoesNotMatch when the secret is not that key id's. `Accept: application/json`
+ * makes STS answer in JSON; the body patterns accept its XML form too.
+ */
+const AWS_VERIFY: VerifySpec = {
+  provider: "aws",
+  baseUrl: "https://sts.amazonaws.com",
+  method: "POST",
+  path: "/",
+  headers: { accept: "application/json" },
+  body: {
+    contentType: "application/x-www-form-urlencoded; charset=utf-8",
+    text: "Action=GetCallerIdentity&Version=2011-06-15",
+  },
+  auth: { kind: "aws-sigv4", service: "sts", region: "us-east-1" },
+  inputs: [
+    // Temporary ASIA keys also need their session token; they expire on their own anyway.
+    { name: "accessKeyId", label: "long-term access key id", rule: "aws-access-key-id", accept: /^AKIA/ },
+  ],
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [403], body: /InvalidClientTokenId/, result: "revoked" },
+    {
+      status: [403],
+      body: /SignatureDoesNotMatch/,
+      result: "unknown",
+      reason: "secret does not match the access key id near it",
+    },
+  ],
+  docs: "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html",
+  note: "Pairs the secret with the nearest AKIA key id in the same file.",
+};
 
 /**
  * Amazon Web Services: IAM access keys, STS session tokens and Amazon Bedrock API keys.
@@ -61,6 +97,7 @@ export const awsRules: readonly Rule[] = [
     severity: "critical",
     remediation: IAM_REMEDIATION,
     docs: IAM_DOCS,
+    verify: AWS_VERIFY,
     examples: {
       positives: (gen) =>
         place(

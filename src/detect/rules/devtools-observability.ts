@@ -1,4 +1,5 @@
 import type { Rule } from "../rule.ts";
+import type { VerifySpec } from "../verify.ts";
 import { ASSIGN_OR_SPACE, assigned, b64, END_TOKEN, isBase64Json, place, START, UUID } from "./shared.ts";
 
 /* Monitoring, logging, tracing, error tracking and on-call. */
@@ -13,6 +14,25 @@ const SUMO_DOCS = "https://help.sumologic.com/docs/manage/security/access-keys/"
 const HONEYCOMB_DOCS = "https://docs.honeycomb.io/configure/environments/manage-api-keys/";
 
 const DATADOG_CONTEXT = String.raw`datadog|dd[_.-]`;
+
+/**
+ * GET /api/v1/validate with DD-API-KEY: 200 `{"valid": true}` for a working key, 403
+ * `{"errors": ["Forbidden"]}` for a revoked one. Keys belong to one site (US1 by default):
+ * point verify.baseUrls.datadog at your site (api.datadoghq.eu, api.us5.datadoghq.com, ...).
+ */
+const DATADOG_VERIFY: VerifySpec = {
+  provider: "datadog",
+  baseUrl: "https://api.datadoghq.com",
+  method: "GET",
+  path: "/api/v1/validate",
+  auth: { kind: "header", name: "dd-api-key" },
+  outcomes: [
+    { status: [200], json: { path: "valid", oneOf: [true] }, result: "live" },
+    { status: [403], result: "revoked" },
+  ],
+  docs: "https://docs.datadoghq.com/api/latest/authentication/#validate-api-key",
+  note: "US1 site by default; a key of another site reads as revoked unless verify.baseUrls.datadog names that site.",
+};
 
 /** Whether a base64 string decodes to Elastic's `id:api_key` pair. */
 function isElasticApiKey(encoded: string): boolean {
@@ -44,6 +64,7 @@ export const devtoolsObservabilityRules: readonly Rule[] = [
     remediation:
       "Revoke the key in Datadog under Organization Settings > API Keys after creating a replacement, then roll the new key out to agents and store it in a vault.",
     docs: DATADOG_DOCS,
+    verify: DATADOG_VERIFY,
     examples: {
       positives: (gen) =>
         place(

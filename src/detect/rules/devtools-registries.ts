@@ -1,10 +1,25 @@
 import type { Rule } from "../rule.ts";
+import type { VerifySpec } from "../verify.ts";
 import { hasCrc32Suffix, withCrc32 } from "../checksum.ts";
 import { assigned, place, UUID } from "./shared.ts";
 
 /* Package and artifact registries: npm, PyPI, RubyGems, NuGet, Docker Hub, JFrog, crates.io, Clojars. */
 
 const NPM_DOCS = "https://docs.npmjs.com/revoking-access-tokens";
+
+/** GET /-/whoami on the registry: 200 `{"username": ...}` for a working token, 401 otherwise. */
+const NPM_VERIFY: VerifySpec = {
+  provider: "npm",
+  baseUrl: "https://registry.npmjs.org",
+  method: "GET",
+  path: "/-/whoami",
+  auth: { kind: "bearer" },
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://github.com/npm/registry/blob/main/docs/user/authentication.md",
+};
 const DOCKER_DOCS = "https://docs.docker.com/security/for-developers/access-tokens/";
 const JFROG_DOCS = "https://jfrog.com/help/r/jfrog-platform-administration-documentation/access-tokens";
 
@@ -28,6 +43,7 @@ export const devtoolsRegistryRules: readonly Rule[] = [
     remediation:
       "Delete the token at npmjs.com > Access Tokens (or `npm token revoke <id>`), check the packages it could publish for unexpected versions, then create a granular token with the least scope and store it in a vault.",
     docs: NPM_DOCS,
+    verify: NPM_VERIFY,
     examples: {
       positives: (gen) =>
         place(

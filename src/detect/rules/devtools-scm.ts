@@ -1,5 +1,6 @@
 import type { ExampleGen, Rule } from "../rule.ts";
 import { hasCrc32Suffix, withCrc32 } from "../checksum.ts";
+import type { VerifySpec } from "../verify.ts";
 import { assigned, place, prefixed, type Template } from "./shared.ts";
 
 /* Source hosting: GitHub, GitLab, Bitbucket, Atlassian, Sourcegraph, Gitea. */
@@ -7,6 +8,46 @@ import { assigned, place, prefixed, type Template } from "./shared.ts";
 const GITHUB_TOKEN_DOCS =
   "https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/managing-your-personal-access-tokens";
 const GITLAB_TOKEN_DOCS = "https://docs.gitlab.com/security/tokens/";
+
+/**
+ * GET /user: 200 for a working token, 401 "Bad credentials" for a revoked or expired one.
+ * Installation tokens (ghs_) cannot read /user and get 403 "Resource not accessible by
+ * integration", which still proves they authenticated. A 403 rate limit stays unknown.
+ */
+const GITHUB_VERIFY: VerifySpec = {
+  provider: "github",
+  baseUrl: "https://api.github.com",
+  method: "GET",
+  path: "/user",
+  headers: { accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" },
+  auth: { kind: "bearer" },
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [403], body: /Resource not accessible by integration/, result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://docs.github.com/en/rest/users/users#get-the-authenticated-user",
+};
+
+/**
+ * GET /api/v4/personal_access_tokens/self works for personal, project and group access
+ * tokens of any scope: 200 with the token's metadata, 401 once revoked or expired.
+ * Self-managed instances: set verify.baseUrls.gitlab.
+ */
+const GITLAB_VERIFY: VerifySpec = {
+  provider: "gitlab",
+  baseUrl: "https://gitlab.com",
+  method: "GET",
+  path: "/api/v4/personal_access_tokens/self",
+  auth: { kind: "header", name: "private-token" },
+  outcomes: [
+    { status: [200], json: { path: "active", oneOf: [true] }, result: "live" },
+    { status: [200], json: { path: "active", oneOf: [false] }, result: "revoked" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://docs.gitlab.com/api/personal_access_tokens/#get-details-on-a-personal-access-token",
+  note: "gitlab.com by default; point verify.baseUrls.gitlab at a self-managed instance.",
+};
 
 /** One rule per GitHub `gh?_` token kind: 30 random base62 and a 6-character CRC32. */
 function githubRule(o: {
@@ -17,6 +58,7 @@ function githubRule(o: {
   remediation: string;
   docs: string;
   contexts: readonly Template[];
+  verify?: VerifySpec;
 }): Rule {
   const prefix = `${o.kind}_`;
   return {
@@ -31,6 +73,7 @@ function githubRule(o: {
     severity: o.severity,
     remediation: o.remediation,
     docs: o.docs,
+    ...(o.verify === undefined ? {} : { verify: o.verify }),
     examples: {
       positives: (gen) => place(() => withCrc32(prefix, gen.alnum(30)), o.contexts),
       negatives: [
@@ -52,6 +95,7 @@ const github: Rule[] = [
     remediation:
       "Delete the token under GitHub Settings > Developer settings > Personal access tokens (or have an org owner revoke it), then issue a fine-grained token with the least scope and store it in a vault.",
     docs: GITHUB_TOKEN_DOCS,
+    verify: GITHUB_VERIFY,
     contexts: [
       (s) => `export GITHUB_TOKEN=${s}`,
       (s) => `git clone https://oauth2:${s}@github.com/acme/payments.git`,
@@ -66,6 +110,7 @@ const github: Rule[] = [
     remediation:
       "Revoke the grant under Settings > Applications > Authorized OAuth Apps, or as the app owner call DELETE /applications/{client_id}/token; then re-authorize to obtain a new token and store it in a vault.",
     docs: "https://docs.github.com/en/rest/apps/oauth-applications",
+    verify: GITHUB_VERIFY,
     contexts: [
       (s) => `{"access_token":"${s}","token_type":"bearer","scope":"repo"}`,
       (s) => `  oauth_token: ${s}`,
@@ -79,6 +124,7 @@ const github: Rule[] = [
     remediation:
       "Revoke it with DELETE /applications/{client_id}/token using the GitHub App's credentials (or have the user revoke the app under Settings > Applications), then obtain a new token and store it in a vault.",
     docs: "https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-user-access-token-for-a-github-app",
+    verify: GITHUB_VERIFY,
     contexts: [(s) => `const userToken = "${s}";`, (s) => `GH_USER_TOKEN=${s}`],
   }),
   githubRule({
@@ -90,6 +136,7 @@ const github: Rule[] = [
     remediation:
       "Revoke it with DELETE /installation/token authenticated by the token itself (it also expires within an hour); if the app's private key leaked too, generate a new key in the app settings and store it in a vault.",
     docs: "https://docs.github.com/en/rest/apps/installations#revoke-an-installation-access-token",
+    verify: GITHUB_VERIFY,
     contexts: [
       (s) => `Authorization: token ${s}`,
       (s) => `installation_token = "${s}"`,
@@ -118,6 +165,7 @@ const github: Rule[] = [
     remediation:
       "Delete the token under GitHub Settings > Developer settings > Fine-grained tokens (org owners can revoke it from the org's settings), then issue a new one with the least repository access and store it in a vault.",
     docs: GITHUB_TOKEN_DOCS,
+    verify: GITHUB_VERIFY,
     examples: {
       positives: (gen) =>
         place(
@@ -144,6 +192,7 @@ function gitlabRule(o: {
   remediation: string;
   docs?: string;
   contexts: readonly Template[];
+  verify?: VerifySpec;
 }): Rule {
   return {
     id: o.id,
@@ -156,6 +205,7 @@ function gitlabRule(o: {
     severity: o.severity,
     remediation: o.remediation,
     docs: o.docs ?? GITLAB_TOKEN_DOCS,
+    ...(o.verify === undefined ? {} : { verify: o.verify }),
     examples: {
       positives: (gen) => place(() => o.make(gen), o.contexts),
       negatives: [
@@ -184,6 +234,7 @@ const gitlab: Rule[] = [
     remediation:
       "Revoke it under User settings > Access tokens (or the project/group's Access tokens page, or POST /personal_access_tokens/:id/revoke with the API), then create a new one with the least scope and an expiry and store it in a vault.",
     docs: "https://docs.gitlab.com/user/profile/personal_access_tokens/",
+    verify: GITLAB_VERIFY,
     contexts: [
       (s) => `export GITLAB_TOKEN=${s}`,
       (s) => `git remote add origin https://oauth2:${s}@gitlab.com/acme/api.git`,

@@ -1,4 +1,5 @@
 import type { Rule } from "../rule.ts";
+import type { VerifySpec } from "../verify.ts";
 import {
   anyCase,
   ASSIGN,
@@ -25,6 +26,61 @@ const OPENAI: TokenFamily = {
   entropy: 3.5,
   remediation: OPENAI_REMEDIATION,
 };
+/**
+ * GET /v1/models: 200 for a working key; 401 invalid_api_key for a deleted one. A restricted
+ * key without the models scope gets 401 "insufficient permissions ... Missing scopes", and a
+ * key out of credit 429 insufficient_quota: both authenticated, so live.
+ */
+const OPENAI_VERIFY: VerifySpec = {
+  provider: "openai",
+  baseUrl: "https://api.openai.com",
+  method: "GET",
+  path: "/v1/models",
+  auth: { kind: "bearer" },
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [401], body: /insufficient permissions|Missing scopes/i, result: "live" },
+    { status: [429], body: /insufficient_quota/, result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://platform.openai.com/docs/api-reference/models/list",
+  note: "Admin keys (sk-admin-) cannot list models and are not verified.",
+};
+
+/**
+ * GET /v1/models with `x-api-key` and `anthropic-version`: 200 for a working key, 401
+ * authentication_error for a disabled or deleted one, 403 permission_error for a key that
+ * authenticated but may not list models (live).
+ */
+const ANTHROPIC_VERIFY: VerifySpec = {
+  provider: "anthropic",
+  baseUrl: "https://api.anthropic.com",
+  method: "GET",
+  path: "/v1/models",
+  headers: { "anthropic-version": "2023-06-01" },
+  auth: { kind: "header", name: "x-api-key" },
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [403], body: /permission_error/, result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://docs.anthropic.com/en/api/models-list",
+};
+
+/** GET /api/whoami-v2: 200 with the token's owner, 401 once the token is invalidated. */
+const HUGGING_FACE_VERIFY: VerifySpec = {
+  provider: "huggingface",
+  baseUrl: "https://huggingface.co",
+  method: "GET",
+  path: "/api/whoami-v2",
+  auth: { kind: "bearer" },
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://huggingface.co/docs/hub/api#get-apiwhoami-v2",
+};
+
 const OPENAI_KEY_SAFETY_DOCS =
   "https://help.openai.com/en/articles/5112595-best-practices-for-api-key-safety";
 
@@ -65,6 +121,7 @@ const openaiRules: readonly Rule[] = [
     description: "OpenAI project API key (sk-proj-).",
     severity: "high",
     docs: OPENAI_KEY_SAFETY_DOCS,
+    verify: OPENAI_VERIFY,
     lines: [line.env("OPENAI_API_KEY"), (s) => `client = OpenAI(api_key="${s}")`],
     negatives: [
       "OPENAI_API_KEY=sk-proj-...",
@@ -77,6 +134,7 @@ const openaiRules: readonly Rule[] = [
     description: "OpenAI service account API key (sk-svcacct-).",
     severity: "high",
     docs: "https://platform.openai.com/docs/api-reference/project-service-accounts",
+    verify: OPENAI_VERIFY,
     lines: [line.shell("OPENAI_API_KEY"), line.yaml("openai_key")],
     negatives: ["OPENAI_API_KEY=sk-svcacct-<redacted>"],
   }),
@@ -100,6 +158,7 @@ const openaiRules: readonly Rule[] = [
     severity: "high",
     remediation: OPENAI_REMEDIATION,
     docs: OPENAI_KEY_SAFETY_DOCS,
+    verify: OPENAI_VERIFY,
     examples: {
       positives: (gen) =>
         place(
@@ -121,6 +180,7 @@ const frontierRules: readonly Rule[] = [
     description: "Anthropic API key (sk-ant-api03-).",
     severity: "high",
     docs: "https://docs.anthropic.com/en/api/getting-started",
+    verify: ANTHROPIC_VERIFY,
     lines: [line.env("ANTHROPIC_API_KEY"), (s) => `client = anthropic.Anthropic(api_key="${s}")`],
     negatives: ["ANTHROPIC_API_KEY=sk-ant-api03-...", "ANTHROPIC_API_KEY=sk-ant-api03-your-key-here"],
   }),
@@ -137,6 +197,7 @@ const frontierRules: readonly Rule[] = [
     id: "huggingface-access-token",
     prefix: "hf_",
     description: "Hugging Face user access token (hf_ + 34 letters).",
+    verify: HUGGING_FACE_VERIFY,
     lines: [line.env("HF_TOKEN"), (s) => `huggingface-cli login --token ${s}`],
     negatives: ["HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HF_TOKEN=hf_..."],
   }),
@@ -144,6 +205,7 @@ const frontierRules: readonly Rule[] = [
     id: "huggingface-org-token",
     prefix: "api_org_",
     description: "Hugging Face legacy organization API token (api_org_ + 34 letters).",
+    verify: HUGGING_FACE_VERIFY,
     lines: [line.env("HUGGINGFACE_ORG_TOKEN"), line.py("org_token")],
     negatives: ["api_org_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
   }),

@@ -1,4 +1,5 @@
 import type { Rule } from "../rule.ts";
+import type { VerifySpec } from "../verify.ts";
 import {
   anyCase,
   ASSIGN,
@@ -24,6 +25,58 @@ const BREVO: TokenFamily = {
 
 const TWILIO = anyCase("twilio");
 const MAILGUN = anyCase("mailgun");
+
+/**
+ * GET /2010-04-01/Accounts/{AccountSid}.json with basic auth SID:token: 200 with the account,
+ * 401 (error 20003) when the token was rotated away. The account SID (AC + 32 hex, an
+ * identifier, not a secret) is taken from the text near the token.
+ */
+const TWILIO_VERIFY: VerifySpec = {
+  provider: "twilio",
+  baseUrl: "https://api.twilio.com",
+  method: "GET",
+  path: "/2010-04-01/Accounts/{accountSid}.json",
+  auth: { kind: "basic", username: "{accountSid}", password: "{secret}" },
+  inputs: [{ name: "accountSid", label: "Twilio account SID", near: /\b(AC[0-9a-f]{32})\b/ }],
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://www.twilio.com/docs/usage/api/account#fetch-an-account-resource",
+  note: "Needs an account SID (AC...) within 1,000 characters of the token.",
+};
+
+/** GET /v3/scopes lists the key's own scopes (any key may): 200 live, 401 revoked. */
+const SENDGRID_VERIFY: VerifySpec = {
+  provider: "sendgrid",
+  baseUrl: "https://api.sendgrid.com",
+  method: "GET",
+  path: "/v3/scopes",
+  auth: { kind: "bearer" },
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://www.twilio.com/docs/sendgrid/api-reference/api-key-permissions/retrieve-a-list-of-scopes-for-which-this-user-has-access",
+};
+
+/**
+ * GET /v3/domains with basic auth `api:<key>`: 200 live, 401 "Forbidden" revoked. Keys of an
+ * EU account only work on api.eu.mailgun.net: set verify.baseUrls.mailgun for those.
+ */
+const MAILGUN_VERIFY: VerifySpec = {
+  provider: "mailgun",
+  baseUrl: "https://api.mailgun.net",
+  method: "GET",
+  path: "/v3/domains?limit=1",
+  auth: { kind: "basic", username: "api", password: "{secret}" },
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://documentation.mailgun.com/docs/mailgun/api-reference/openapi-final/tag/Domains/",
+  note: "US region by default; EU accounts need verify.baseUrls.mailgun = https://api.eu.mailgun.net.",
+};
 
 const MAILGUN_DOCS =
   "https://help.mailgun.com/hc/en-us/articles/203380100-Where-Can-I-Find-My-API-Keys-and-SMTP-Credentials";
@@ -67,6 +120,7 @@ const twilioRules: readonly Rule[] = [
     remediation:
       "Rotate the auth token in the Twilio Console (Account > API keys & tokens > Auth tokens: create a secondary token, promote it), then store it in a vault; prefer API keys over the auth token.",
     docs: "https://help.twilio.com/articles/223136027-Auth-Tokens-and-How-to-Change-Them",
+    verify: TWILIO_VERIFY,
     examples: {
       positives: (gen) =>
         place(
@@ -95,6 +149,7 @@ const emailRules: readonly Rule[] = [
     remediation:
       "Delete the key in SendGrid (Settings > API Keys) or with DELETE /v3/api_keys/{id}, create a new key with the least scopes needed and store it in a vault.",
     docs: "https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys",
+    verify: SENDGRID_VERIFY,
     examples: {
       positives: (gen) =>
         place(
@@ -119,6 +174,7 @@ const emailRules: readonly Rule[] = [
     remediation:
       "Delete the key in the Mailgun control panel (API Security > API keys), create a new one and store it in a vault.",
     docs: MAILGUN_DOCS,
+    verify: MAILGUN_VERIFY,
     examples: {
       positives: (gen) =>
         place(

@@ -1,4 +1,5 @@
 import type { Rule } from "../rule.ts";
+import type { VerifySpec } from "../verify.ts";
 import {
   anyCase,
   ASSIGN,
@@ -19,6 +20,29 @@ const SLACK_WEBHOOK_REVOKE =
 
 const SLACK_CONFIG_TOKEN_DOCS = "https://api.slack.com/authentication/config-tokens";
 
+/**
+ * POST auth.test answers HTTP 200 either way: `ok: true` for a working token, `ok: false`
+ * with `invalid_auth`, `token_revoked`, `token_expired` or `account_inactive` for a dead one.
+ * Other errors (ratelimited, fatal_error) stay unknown.
+ */
+const SLACK_VERIFY: VerifySpec = {
+  provider: "slack",
+  baseUrl: "https://slack.com",
+  method: "POST",
+  path: "/api/auth.test",
+  body: { contentType: "application/x-www-form-urlencoded", text: "" },
+  auth: { kind: "bearer" },
+  outcomes: [
+    { status: [200], json: { path: "ok", oneOf: [true] }, result: "live" },
+    {
+      status: [200],
+      json: { path: "error", oneOf: ["invalid_auth", "token_revoked", "token_expired", "account_inactive"] },
+      result: "revoked",
+    },
+  ],
+  docs: "https://api.slack.com/methods/auth.test",
+};
+
 const slackRules: readonly Rule[] = [
   {
     id: "slack-bot-token",
@@ -31,6 +55,7 @@ const slackRules: readonly Rule[] = [
     severity: "high",
     remediation: SLACK_REVOKE,
     docs: "https://api.slack.com/authentication/token-types#bot",
+    verify: SLACK_VERIFY,
     examples: {
       positives: (gen) =>
         place(
@@ -58,6 +83,7 @@ const slackRules: readonly Rule[] = [
     severity: "high",
     remediation: SLACK_REVOKE,
     docs: "https://api.slack.com/authentication/token-types#user",
+    verify: SLACK_VERIFY,
     examples: {
       positives: (gen) =>
         place(
@@ -247,6 +273,20 @@ const slackRules: readonly Rule[] = [
 
 const DISCORD = anyCase("discord");
 
+/** GET /users/@me with `Authorization: Bot <token>`: 200 with the bot user, 401 once reset. */
+const DISCORD_VERIFY: VerifySpec = {
+  provider: "discord",
+  baseUrl: "https://discord.com",
+  method: "GET",
+  path: "/api/v10/users/@me",
+  auth: { kind: "bearer", scheme: "Bot" },
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://discord.com/developers/docs/resources/user#get-current-user",
+};
+
 const discordRules: readonly Rule[] = [
   {
     id: "discord-bot-token",
@@ -265,6 +305,7 @@ const discordRules: readonly Rule[] = [
     remediation:
       "Reset the token in the Discord Developer Portal (Applications > your app > Bot > Reset Token), which invalidates the old one, then store the new token in a vault.",
     docs: "https://discord.com/developers/docs/topics/oauth2#bots",
+    verify: DISCORD_VERIFY,
     examples: {
       positives: (gen) =>
         place(

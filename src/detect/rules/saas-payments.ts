@@ -1,4 +1,5 @@
 import type { Rule } from "../rule.ts";
+import type { VerifySpec } from "../verify.ts";
 import {
   anyCase,
   ASSIGN,
@@ -18,6 +19,24 @@ import {
 const STRIPE_REMEDIATION =
   "Roll the key in the Stripe Dashboard (Developers > API keys > Roll key, with an expiry for the old one), or delete a restricted key, then store the new key in a vault.";
 const STRIPE_DOCS = "https://docs.stripe.com/keys";
+
+/**
+ * GET /v1/balance: 200 for a working key, 401 "Invalid API Key" or "Expired API Key" for a
+ * rolled one, 403 (permission_error) for a restricted key without balance read: it did
+ * authenticate, so it is live.
+ */
+const STRIPE_VERIFY: VerifySpec = {
+  provider: "stripe",
+  baseUrl: "https://api.stripe.com",
+  method: "GET",
+  path: "/v1/balance",
+  auth: { kind: "bearer" },
+  outcomes: [
+    { status: [200, 403], result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://docs.stripe.com/api/balance/balance_retrieve",
+};
 
 const PADDLE: TokenFamily = {
   provider: "Paddle",
@@ -52,6 +71,7 @@ const stripeRules: readonly Rule[] = [
     severity: "critical",
     remediation: STRIPE_REMEDIATION,
     docs: STRIPE_DOCS,
+    verify: STRIPE_VERIFY,
     examples: {
       positives: (gen) =>
         place(
@@ -76,6 +96,7 @@ const stripeRules: readonly Rule[] = [
     severity: "critical",
     remediation: STRIPE_REMEDIATION,
     docs: "https://docs.stripe.com/keys#limit-access",
+    verify: STRIPE_VERIFY,
     examples: {
       positives: (gen) =>
         place(
@@ -98,6 +119,7 @@ const stripeRules: readonly Rule[] = [
     remediation:
       "Roll the test key in the Stripe Dashboard (test mode, Developers > API keys > Roll key) and keep test keys out of source control as well.",
     docs: STRIPE_DOCS,
+    verify: STRIPE_VERIFY,
     examples: {
       positives: (gen) =>
         place(
@@ -140,12 +162,40 @@ const SHOPIFY: TokenFamily = {
     "Uninstall and reinstall the app or rotate its credentials in the Shopify admin (Settings > Apps and sales channels > Develop apps > API credentials) or the Partner Dashboard, then store the new token in a vault.",
 };
 
-const shopifyRule = (id: string, prefix: string, what: string, docs: string): Rule =>
+/**
+ * GET /admin/api/<version>/shop.json on the shop's own host: 200 for a working token, 401
+ * "[API] Invalid API key or access token" for an uninstalled app's. The shop domain comes
+ * from the text near the token; without one the finding stays unknown. A retired API
+ * version is served by the oldest supported one, so the pinned version keeps working.
+ */
+const SHOPIFY_VERIFY: VerifySpec = {
+  provider: "shopify",
+  baseUrl: "https://{shop}",
+  method: "GET",
+  path: "/admin/api/2025-10/shop.json",
+  auth: { kind: "header", name: "x-shopify-access-token" },
+  inputs: [
+    {
+      name: "shop",
+      label: "myshopify.com shop domain",
+      near: /\b([a-z0-9][a-z0-9-]{0,60}\.myshopify\.com)\b/i,
+    },
+  ],
+  outcomes: [
+    { status: [200], result: "live" },
+    { status: [401], result: "revoked" },
+  ],
+  docs: "https://shopify.dev/docs/api/admin-rest/latest/resources/shop",
+  note: "Needs a *.myshopify.com domain within 1,000 characters of the token.",
+};
+
+const shopifyRule = (id: string, prefix: string, what: string, docs: string, verify?: VerifySpec): Rule =>
   prefixedRule(SHOPIFY, {
     id,
     prefix,
     description: `Shopify ${what} (${prefix} + 32 hex).`,
     docs,
+    ...(verify === undefined ? {} : { verify }),
     lines: [line.env("SHOPIFY_ACCESS_TOKEN"), (s) => `-H "X-Shopify-Access-Token: ${s}"`],
     negatives: [
       `SHOPIFY_ACCESS_TOKEN=${prefix}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`,
@@ -162,13 +212,21 @@ const shopifyRules: readonly Rule[] = [
     "shpat_",
     "Admin API access token of a custom app",
     SHOPIFY_TOKENS_DOCS,
+    SHOPIFY_VERIFY,
   ),
-  shopifyRule("shopify-custom-app-token", "shpca_", "custom app access token", SHOPIFY_TOKENS_DOCS),
+  shopifyRule(
+    "shopify-custom-app-token",
+    "shpca_",
+    "custom app access token",
+    SHOPIFY_TOKENS_DOCS,
+    SHOPIFY_VERIFY,
+  ),
   shopifyRule(
     "shopify-private-app-token",
     "shppa_",
     "private app password/access token",
     SHOPIFY_TOKENS_DOCS,
+    SHOPIFY_VERIFY,
   ),
   shopifyRule(
     "shopify-shared-secret",

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { shannonEntropy } from "../entropy.ts";
 import type { ExampleGen, PositiveExample, Rule, Severity, Validator } from "../rule.ts";
+import type { VerifySpec } from "../verify.ts";
 
 /*
  * What the provider rule files (cloud-*, devtools-*, saas-*) build their rules from: pattern
@@ -258,6 +259,7 @@ export interface TokenKind {
   /** One positive example per template, each with a freshly generated token. */
   readonly lines: readonly Template[];
   readonly negatives: readonly string[];
+  readonly verify?: VerifySpec;
 }
 
 /**
@@ -286,6 +288,7 @@ export function prefixedRule(family: TokenFamily, kind: TokenKind): Rule {
     severity,
     remediation,
     docs,
+    ...(kind.verify === undefined ? {} : { verify: kind.verify }),
     examples: {
       positives: (gen) => place(() => kind.prefix + family.example(gen), kind.lines),
       negatives: kind.negatives,

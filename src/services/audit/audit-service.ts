@@ -15,7 +15,9 @@ import {
   setAuditHead,
   type AuditQuery,
   type AuditRow,
+  insertAuditRowsSetHeadPg,
 } from "../../storage/repos/audit-repo.ts";
+import { touchSecrets } from "../../storage/repos/secret-repo.ts";
 import type { Executor } from "../../storage/repos/executor.ts";
 import { metaKey } from "../vault/meta-keys.ts";
 import { checkChain, entryHash, type ChainIssue } from "./audit-chain.ts";
@@ -121,13 +123,19 @@ export function createAuditService(deps: AuditDeps) {
 
   /**
    * Appends several entries, in order, inside the caller's transaction: one claim of the
-   * head, one multi-row insert, one head update (what a group commit needs).
+   * head, one multi-row insert, one head update (what a group commit needs). `touch` sets
+   * `last_read_at` of the secrets read in the same transaction (in the same statement on
+   * PostgreSQL).
    */
   async function appendMany(
     trx: Executor,
     items: readonly { readonly ctx: RequestContext; readonly event: AuditEvent }[],
+    touch?: { readonly ids: readonly string[]; readonly at: string },
   ): Promise<AuditEntry[]> {
-    if (items.length === 0) return [];
+    if (items.length === 0) {
+      if (touch !== undefined) await touchSecrets(trx, touch.ids, touch.at);
+      return [];
+    }
     const { first, prevHash } = await claimAuditSeqs(trx, items.length);
     const rows: AuditRow[] = [];
     let prev = prevHash;
@@ -150,8 +158,14 @@ export function createAuditService(deps: AuditDeps) {
       rows.push(row);
       prev = row.hash;
     }
-    await insertAuditRows(trx, rows);
-    await setAuditHead(trx, prev);
+    if (storage.caps.engine === "postgres" && rows.length <= 500 && (touch?.ids.length ?? 0) <= 500) {
+      // One round trip instead of three: on PostgreSQL each statement waits for the server.
+      await insertAuditRowsSetHeadPg(trx, rows, prev, touch);
+    } else {
+      if (touch !== undefined) await touchSecrets(trx, touch.ids, touch.at);
+      await insertAuditRows(trx, rows);
+      await setAuditHead(trx, prev);
+    }
     return rows.map(toEntry);
   }
 

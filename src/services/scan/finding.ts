@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Secret } from "../../core/secret.ts";
 import type { Severity } from "../../detect/rule.ts";
+import type { VerifyStatus } from "../../detect/verify.ts";
 import type { CommitInfo } from "../../sources/source.ts";
 
 /** One reported secret. `secret` is wrapped: reports mask it unless --show-secrets. */
@@ -21,6 +22,20 @@ export interface Finding {
   readonly docs: string;
   /** For history scans: the commit that introduced the secret. */
   readonly commit?: CommitInfo;
+  /**
+   * The decoders that revealed the secret ("base64", "url>base64"); absent when it was in
+   * plain text. The position is then that of the encoded text.
+   */
+  readonly decoder?: string;
+  /** Set only by live verification (`scan --verify`): what the provider said of the secret. */
+  readonly verified?: VerifyStatus;
+  /** Why verification could not decide, when `verified` is "unknown"; never holds the secret. */
+  readonly verifyReason?: string;
+  /**
+   * Identifiers a verifier needs that were found next to the secret (a Twilio account SID, a
+   * Shopify shop domain); never secrets, never reported.
+   */
+  readonly verifyContext?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -55,6 +55,8 @@ function renderJson(result: ScanResult, show: boolean): string {
       ...(f.commit === undefined
         ? {}
         : { commit: f.commit.commit, author: f.commit.author, email: f.commit.email, date: f.commit.date }),
+      ...verifiedFields(f),
+      ...(f.decoder === undefined ? {} : { decoder: f.decoder }),
     })),
     skipped: result.skipped,
     stats: result.stats,
@@ -71,7 +73,7 @@ const csvCell = (v: string | number): string => {
 
 function renderCsv(result: ScanResult, show: boolean): string {
   const header =
-    "rule,provider,severity,file,line,column,endLine,endColumn,secret,fingerprint,confidence,remediation";
+    "rule,provider,severity,file,line,column,endLine,endColumn,secret,fingerprint,confidence,remediation,verified,decoder";
   const rows = result.findings.map((f) =>
     [
       f.rule,
@@ -86,6 +88,8 @@ function renderCsv(result: ScanResult, show: boolean): string {
       f.fingerprint,
       f.confidence,
       f.remediation,
+      f.verified ?? "",
+      f.decoder ?? "",
     ]
       .map(csvCell)
       .join(","),
@@ -155,6 +159,8 @@ function renderSarif(result: ScanResult, options: ReportOptions): string {
             ...(f.commit === undefined
               ? {}
               : { commit: f.commit.commit, author: f.commit.email, date: f.commit.date }),
+            ...verifiedFields(f),
+            ...(f.decoder === undefined ? {} : { decoder: f.decoder }),
           },
         })),
       },
@@ -177,13 +183,14 @@ function renderText(result: ScanResult, options: ReportOptions): string {
     lines.push(c.bold(c.underline(file)));
     for (const f of list) {
       lines.push(
-        `  ${c.dim(`${f.line}:${f.column}`)}  ${sev[f.severity](f.severity.padEnd(8))} ${c.cyan(f.rule)}  ${secretOf(f, options.showSecrets)}  ${c.dim(`confidence ${f.confidence.toFixed(2)}`)}`,
+        `  ${c.dim(`${f.line}:${f.column}`)}  ${sev[f.severity](f.severity.padEnd(8))} ${c.cyan(f.rule)}  ${secretOf(f, options.showSecrets)}  ${c.dim(`confidence ${f.confidence.toFixed(2)}`)}${verifiedTag(f, c)}`,
       );
       if (f.commit !== undefined) {
         lines.push(
           `      ${c.dim("commit:")} ${f.commit.commit.slice(0, 12)} ${f.commit.author} <${f.commit.email}> ${f.commit.date}`,
         );
       }
+      if (f.decoder !== undefined) lines.push(`      ${c.dim("decoded:")} ${f.decoder}`);
       lines.push(`      ${c.dim("fix:")} ${f.remediation}`);
     }
     lines.push("");
@@ -191,9 +198,35 @@ function renderText(result: ScanResult, options: ReportOptions): string {
   const n = result.findings.length;
   const summary = `${n} ${n === 1 ? "finding" : "findings"} in ${result.stats.files} files (${formatBytes(result.stats.bytes)}, ${result.stats.durationMs} ms)`;
   lines.push(n === 0 ? c.green(summary) : c.red(summary));
+  const checked = result.findings.filter((f) => f.verified !== undefined);
+  if (checked.length > 0) {
+    const count = (s: string): number => checked.filter((f) => f.verified === s).length;
+    lines.push(`verified: ${count("live")} live, ${count("revoked")} revoked, ${count("unknown")} unknown`);
+  }
   if (result.skipped.length > 0)
     lines.push(c.dim(`${result.skipped.length} skipped (use --format json for the list)`));
   return lines.join("\n") + "\n";
+}
+
+/** The live-verification fields of a finding, present only when it was verified. */
+function verifiedFields(f: Finding): { verified?: string; verifyReason?: string } {
+  if (f.verified === undefined) return {};
+  return f.verifyReason === undefined
+    ? { verified: f.verified }
+    : { verified: f.verified, verifyReason: f.verifyReason };
+}
+
+function verifiedTag(f: Finding, c: ReturnType<typeof createColors>): string {
+  switch (f.verified) {
+    case undefined:
+      return "";
+    case "live":
+      return `  ${c.bold(c.red("[LIVE]"))}`;
+    case "revoked":
+      return `  ${c.green("[revoked]")}`;
+    case "unknown":
+      return `  ${c.yellow(`[unverified: ${f.verifyReason ?? "unknown"}]`)}`;
+  }
 }
 
 /** @example formatBytes(1536) // "1.5 KiB" */

@@ -2,14 +2,16 @@ import type { DeepReadonly } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Clock } from "../../core/clock.ts";
 import { Secret } from "../../core/secret.ts";
-import { builtinCatalogue } from "../../detect/catalogue.ts";
-import { heuristicConfidence } from "../../detect/confidence.ts";
-import { compileCatalogue, scanText, type Catalogue, type Match } from "../../detect/engine.ts";
-import { BUILTIN_RULES } from "../../detect/rules/index.ts";
-import { compileUserRule } from "../../detect/user-rules.ts";
+import { classify } from "../../detect/classify/classify.ts";
+import type { DetectedMatch } from "../../detect/decode.ts";
+import type { Catalogue, Match } from "../../detect/engine.ts";
+import { nearInputs } from "../../detect/verify.ts";
 import type { SkippedItem, Source, TextChunk } from "../../sources/source.ts";
+import { catalogueFor, chunkDetector } from "./chunk-detector.ts";
 import { fingerprintOf, type Finding } from "./finding.ts";
 import { createSuppressor, inlineAllowed } from "./suppression.ts";
+import { createVerifyService } from "../verify/verify-service.ts";
+import { createDetectPipeline, resolveJobs } from "./worker-pool.ts";
 
 export interface ScanStats {
   readonly files: number;
@@ -40,24 +42,12 @@ export interface ScanRequest {
   /** Fingerprints already known (a baseline): not reported. */
   readonly baseline?: ReadonlySet<string>;
   readonly onProgress?: (p: ScanProgress) => void;
+  /** Verify findings live with their providers; defaults to `verify.enabled` (false). */
+  readonly verify?: boolean;
 }
 
-/**
- * Builds the catalogue the config asks for: built-in rules less `detect.disabledRules`,
- * plus `[[detect.rules]]`. Throws KW_ERR_RULE_INVALID for a bad user rule.
- *
- * @example
- *   const catalogue = catalogueFor(config);
- */
-export function catalogueFor(config: DeepReadonly<Config>): Catalogue {
-  const { disabledRules, rules } = config.detect;
-  if (disabledRules.length === 0 && rules.length === 0) return builtinCatalogue();
-  const disabled = new Set(disabledRules);
-  return compileCatalogue([
-    ...BUILTIN_RULES.filter((r) => !disabled.has(r.id)),
-    ...rules.map((u) => compileUserRule(u as Parameters<typeof compileUserRule>[0])),
-  ]);
-}
+// Lives beside the detection call so scan workers build their catalogue without loading this module.
+export { catalogueFor };
 
 /** Converts chunk-relative offsets to 1-based line and column, for offsets in increasing order. */
 class Positioner {
@@ -99,6 +89,9 @@ function endOf(start: { line: number; column: number }, secret: string): { line:
 /**
  * The scan pipeline: sources → engine → confidence → suppression (inline markers,
  * allowlists, baseline, confidence threshold) → findings, deduplicated per line.
+ * Detection runs on `scan.jobs` worker threads (see worker-pool.ts), with results taken in
+ * source order, so findings do not depend on the number of jobs. A `catalogue` passed in
+ * (rather than built from the config) cannot be rebuilt in a worker: it scans in one thread.
  *
  * @example
  *   const scanner = createScanService({ config, clock });
@@ -110,6 +103,9 @@ export function createScanService(deps: {
   catalogue?: Catalogue;
 }) {
   const catalogue = deps.catalogue ?? catalogueFor(deps.config);
+  // The per-chunk detection call is in chunk-detector.ts: the scan workers run the same one.
+  const detect = chunkDetector(deps.config, catalogue);
+  const jobs = resolveJobs(deps.config.scan.jobs);
   const suppressor = createSuppressor(deps.config.detect.allowlist);
   const minConfidence = deps.config.detect.minConfidence;
 
@@ -127,33 +123,53 @@ export function createScanService(deps: {
     };
     let files = 0;
     let bytes = 0;
-    for (const source of request.sources) {
-      for await (const item of source.items()) {
-        if (item.kind === "skipped") {
-          skipped.push(item.skipped);
-          continue;
-        }
-        const chunk = item.chunk;
-        if (chunk.first) files++;
-        bytes += chunk.bytes;
-        if (!suppressor.pathAllowed(chunk.path)) {
-          const matches = scanText(chunk.text, catalogue).filter((m) => m.start < chunk.ownedTo);
-          if (matches.length > 0) {
-            for (const f of toFindings(chunk, matches, request, suppressed)) {
-              if (f.commit !== undefined) {
-                const key = `${f.fingerprint}\0${f.file}`;
-                if (seenInHistory.has(key)) continue;
-                seenInHistory.add(key);
-              }
-              findings.push(f);
+    // Called in source order whatever thread detected the chunk; null: its path is allowlisted.
+    const onResult = (chunk: TextChunk, detected: readonly DetectedMatch[] | null): void => {
+      if (detected !== null) {
+        const matches = detected.filter((m) => m.start < chunk.ownedTo);
+        if (matches.length > 0) {
+          for (const f of toFindings(chunk, matches, request, suppressed)) {
+            if (f.commit !== undefined) {
+              const key = `${f.fingerprint}\0${f.file}`;
+              if (seenInHistory.has(key)) continue;
+              seenInHistory.add(key);
             }
+            findings.push(f);
           }
-        } else if (chunk.first) suppressed.allowlist++;
-        request.onProgress?.({ files, bytes, findings: findings.length });
+        }
+      } else if (chunk.first) suppressed.allowlist++;
+      request.onProgress?.({ files, bytes, findings: findings.length });
+    };
+    const pipeline = createDetectPipeline({
+      jobs,
+      detect,
+      workers: deps.catalogue === undefined ? { config: deps.config, rules: catalogue.rules } : undefined,
+      onResult,
+    });
+    try {
+      for (const source of request.sources) {
+        for await (const item of source.items()) {
+          if (item.kind === "skipped") {
+            skipped.push(item.skipped);
+            continue;
+          }
+          const chunk = item.chunk;
+          if (chunk.first) files++;
+          bytes += chunk.bytes;
+          await pipeline.push(chunk, !suppressor.pathAllowed(chunk.path));
+        }
       }
+      await pipeline.end();
+    } finally {
+      await pipeline.close();
     }
+    // The only place requests leave for providers: opt-in, never on by default.
+    const reported =
+      (request.verify ?? deps.config.verify.enabled)
+        ? await createVerifyService({ config: deps.config, rules: catalogue.rules }).verify(findings)
+        : findings;
     return {
-      findings,
+      findings: reported,
       skipped,
       suppressed,
       stats: { files, bytes, durationMs: Math.round(deps.clock.monotonicMs() - started) },
@@ -162,7 +178,7 @@ export function createScanService(deps: {
 
   function toFindings(
     chunk: TextChunk,
-    matches: readonly Match[],
+    matches: readonly DetectedMatch[],
     request: ScanRequest,
     suppressed: Record<SuppressReason, number>,
   ): Finding[] {
@@ -172,7 +188,8 @@ export function createScanService(deps: {
     const sorted = [...matches].sort((a, b) => a.start - b.start);
     for (const m of sorted) {
       const start = pos.at(m.start);
-      const end = endOf(start, m.secret);
+      // A decoded match's span is its encoded form in the text, longer than the secret.
+      const end = endOf(start, m.decoder === undefined ? m.secret : chunk.text.slice(m.start, m.end));
       const key = `${m.rule.id}\0${start.line}\0${m.secret}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -189,7 +206,7 @@ export function createScanService(deps: {
         suppressed.baseline++;
         continue;
       }
-      const confidence = heuristicConfidence(m);
+      const confidence = classify(m, { text: chunk.text, path: chunk.path });
       if (confidence < minConfidence && request.all !== true) {
         suppressed.confidence++;
         continue;
@@ -210,12 +227,21 @@ export function createScanService(deps: {
         remediation: m.rule.remediation,
         docs: m.rule.docs,
         ...(chunk.commit === undefined ? {} : { commit: chunk.commit }),
+        ...(m.decoder === undefined ? {} : { decoder: m.decoder }),
+        ...verifyContextOf(m, chunk.text),
       });
     }
     return out;
   }
 
   return { scan, catalogue };
+}
+
+/** The identifiers near a match that its rule's verifier needs (see detect/verify.ts). */
+function verifyContextOf(m: Match, text: string): { verifyContext?: Readonly<Record<string, string>> } {
+  if (m.rule.verify === undefined) return {};
+  const context = nearInputs(m.rule.verify, text, m.start, m.end);
+  return context === undefined ? {} : { verifyContext: context };
 }
 
 export type ScanService = ReturnType<typeof createScanService>;

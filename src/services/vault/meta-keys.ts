@@ -10,7 +10,8 @@ import type { KeyProvider } from "../../kms/key-provider.ts";
 import type { Executor } from "../../storage/repos/executor.ts";
 import { findMeta, insertMetaIfAbsent } from "../../storage/repos/vault-meta-repo.ts";
 
-export type MetaKeyName = "fingerprint-key" | "audit-checkpoint-key";
+/** `totp-key` seals users' TOTP secrets (access service). */
+export type MetaKeyName = "fingerprint-key" | "audit-checkpoint-key" | "totp-key";
 
 /** The context a meta key is wrapped under. */
 export function metaKeyContext(name: string): Uint8Array {

@@ -10,10 +10,11 @@ import { isKeywardenError, KeywardenError, type ErrorCode } from "../../core/err
 import { newId } from "../../core/ids.ts";
 import type { Logger } from "../../core/logger.ts";
 import { Secret } from "../../core/secret.ts";
-import { openBytes, randomKey, sealBytes } from "../../crypto/aead.ts";
+import { keyObjectOf, openBytes, randomKey, sealBytes } from "../../crypto/aead.ts";
 import { hmacSha256 } from "../../crypto/kdf.ts";
 import { builtinCatalogue } from "../../detect/catalogue.ts";
 import { scanText, type Catalogue } from "../../detect/engine.ts";
+import { isSealed } from "../../kms/create-key-provider.ts";
 import type { KeyProvider } from "../../kms/key-provider.ts";
 import type { Storage } from "../../storage/database.ts";
 import {
@@ -30,13 +31,16 @@ import {
 import {
   destroyVersion,
   findByFingerprints,
+  findSecretWithVersion,
   findVersion,
   insertVersion,
   listVersions,
   type FingerprintHit,
+  type VersionWithKey,
 } from "../../storage/repos/secret-version-repo.ts";
 import type { AuditEvent, AuditResult, AuditService, RequestContext } from "../audit/audit-service.ts";
 import { groupCommitter } from "../audit/group-commit.ts";
+import { dataKeyCache } from "./data-key-cache.ts";
 import { metaKey } from "./meta-keys.ts";
 import { displayPath, parseEnvironmentPath, parseSecretPath, type SecretPath } from "./secret-path.ts";
 
@@ -64,6 +68,8 @@ export interface VaultDeps {
   readonly authorize?: Authorizer | undefined;
   /** The detection catalogue used to name a value's provider and kind. */
   readonly catalogue?: Catalogue | undefined;
+  /** How long an unwrapped data key stays cached in memory (0: never cached). Default 30 s. */
+  readonly dataKeyTtlMs?: number | undefined;
 }
 
 /** Metadata a caller may set; `undefined` leaves a field as it is, `null` clears it. */
@@ -219,6 +225,8 @@ export function createVaultService(deps: VaultDeps) {
   const db = storage.db;
   const catalogue = deps.catalogue ?? builtinCatalogue();
   let fingerprintKey: Uint8Array | undefined;
+  /** Unwrapped data keys of recently read versions (NOTES.md, "Data key cache"). */
+  const dataKeys = dataKeyCache(() => Date.now(), deps.dataKeyTtlMs);
 
   /**
    * Audited reads go through one group committer: each read's entry (and last_read_at) is
@@ -226,12 +234,7 @@ export function createVaultService(deps: VaultDeps) {
    */
   const reads = groupCommitter(db, async (trx, jobs: readonly ReadJob[]): Promise<string> => {
     const now = clock.now().toISOString();
-    await touchSecrets(
-      trx,
-      jobs.map((j) => j.secretId),
-      now,
-    );
-    await audit.appendMany(trx, jobs);
+    await audit.appendMany(trx, jobs, { ids: jobs.map((j) => j.secretId), at: now });
     return now;
   });
 
@@ -291,7 +294,14 @@ export function createVaultService(deps: VaultDeps) {
   }
 
   async function requireSecret(p: SecretPath, options: { allowDeleted?: boolean } = {}): Promise<SecretRow> {
-    const row = await findSecretByPath(db, p.path);
+    return checkSecret(p, await findSecretByPath(db, p.path), options);
+  }
+
+  function checkSecret(
+    p: SecretPath,
+    row: SecretRow | undefined,
+    options: { allowDeleted?: boolean } = {},
+  ): SecretRow {
     if (row === undefined || row.current_version === 0)
       throw new KeywardenError("KW_ERR_VAULT_NOT_FOUND", { path: p.path });
     if (row.deleted_at !== null && options.allowDeleted !== true)
@@ -313,8 +323,12 @@ export function createVaultService(deps: VaultDeps) {
   }
 
   /** Decrypts one version; any integrity failure names the secret and version. */
-  async function decrypt(row: SecretRow, version: number): Promise<string> {
-    const v = await findVersion(db, row.id, version);
+  async function decrypt(
+    row: SecretRow,
+    version: number,
+    prefetched?: { version: VersionWithKey | undefined },
+  ): Promise<string> {
+    const v = prefetched === undefined ? await findVersion(db, row.id, version) : prefetched.version;
     if (v === undefined)
       throw new KeywardenError("KW_ERR_VAULT_VERSION_NOT_FOUND", { path: row.path, version });
     if (v.destroyed_at !== null)
@@ -324,14 +338,30 @@ export function createVaultService(deps: VaultDeps) {
     if (v.ciphertext === null || v.dataKey === undefined)
       throw tampered("its ciphertext or data key is missing");
     const binding = versionBinding(row.id, version, row.path);
-    let dataKey: Uint8Array;
-    try {
-      dataKey = await kms.unwrap({ kekVersion: v.dataKey.kekVersion, blob: v.dataKey.wrapped }, binding);
-    } catch (e) {
-      if (isKeywardenError(e, "KW_ERR_KMS_UNWRAP") || isKeywardenError(e, "KW_ERR_CRYPTO_DECRYPT")) {
-        throw tampered("its data key does not unwrap for this secret and version");
+    // Everything the key was unwrapped for is in the id, so a rewrapped, swapped or moved
+    // row misses the cache and goes through the provider (which detects tampering).
+    const cacheId = `${v.id}|${v.dataKey.kekVersion}|${Buffer.from(v.dataKey.wrapped).toString("base64")}|${fromUtf8.decode(binding)}`;
+    // A sealed provider must refuse reads at once, cached keys or not.
+    if (isSealed(kms)) dataKeys.clear();
+    let dataKey = dataKeys.get(cacheId);
+    if (dataKey === undefined) {
+      let raw: Uint8Array;
+      try {
+        raw = await kms.unwrap({ kekVersion: v.dataKey.kekVersion, blob: v.dataKey.wrapped }, binding);
+      } catch (e) {
+        if (isKeywardenError(e, "KW_ERR_KMS_UNWRAP") || isKeywardenError(e, "KW_ERR_CRYPTO_DECRYPT")) {
+          throw tampered("its data key does not unwrap for this secret and version");
+        }
+        throw e;
       }
-      throw e;
+      try {
+        dataKey = keyObjectOf(raw);
+      } catch {
+        throw tampered("its data key does not unwrap for this secret and version");
+      } finally {
+        raw.fill(0);
+      }
+      dataKeys.set(cacheId, dataKey);
     }
     try {
       return fromUtf8.decode(openBytes(dataKey, v.ciphertext, binding));
@@ -480,9 +510,11 @@ export function createVaultService(deps: VaultDeps) {
       async () => {
         const p = parseSecretPath(path);
         await authorize(ctx, "read", p.path, "read");
-        const row = await requireSecret(p);
+        // The secret and its version in one query: one round trip on PostgreSQL, not two.
+        const found = await findSecretWithVersion(db, p.path, options.version);
+        const row = checkSecret(p, found?.secret);
         const version = options.version ?? row.current_version;
-        const value = await decrypt(row, version);
+        const value = await decrypt(row, version, found);
         const now = await reads.submit({
           secretId: row.id,
           ctx,
@@ -647,6 +679,8 @@ export function createVaultService(deps: VaultDeps) {
           await destroyVersion(trx, v.id, clock.now().toISOString());
           await audit.append(trx, ctx, { action: "secret.destroy", path: p.path, version, result: "ok" });
         });
+        // The destroyed version's key goes too (reads refuse it from the row anyway).
+        dataKeys.clear();
         await storage.caps.scrub(db, ["data_keys", "secret_versions"]);
       },
       version,
@@ -734,6 +768,7 @@ export function createVaultService(deps: VaultDeps) {
   }
 
   function close(): void {
+    dataKeys.clear();
     fingerprintKey?.fill(0);
     fingerprintKey = undefined;
   }

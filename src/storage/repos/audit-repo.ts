@@ -122,3 +122,40 @@ export async function queryAudit(db: Executor, q: AuditQuery): Promise<AuditRow[
   if (q.limit !== undefined) b = b.limit(q.limit);
   return b.execute();
 }
+
+/**
+ * PostgreSQL only: inserts `rows`, sets the head hash and (optionally) `last_read_at` of the
+ * secrets read, in ONE statement (data-modifying CTEs), so that a group commit costs one
+ * round trip here instead of three. At most 500 rows and 500 secret ids (parameter limit).
+ *
+ * @example
+ *   await insertAuditRowsSetHeadPg(trx, rows, rows.at(-1)!.hash, { ids: [secretId], at });
+ */
+export async function insertAuditRowsSetHeadPg(
+  db: Executor,
+  rows: readonly AuditRow[],
+  hash: string,
+  touch?: { readonly ids: readonly string[]; readonly at: string },
+): Promise<void> {
+  if (rows.length === 0 || rows.length > 500 || (touch?.ids.length ?? 0) > 500)
+    throw new RangeError("insertAuditRowsSetHeadPg takes 1-500 rows and at most 500 secret ids");
+  const ids = [...new Set(touch?.ids ?? [])];
+  const withInsert = db.with("ins", (c) =>
+    c
+      .insertInto("audit_log")
+      .values([...rows])
+      .returning("seq"),
+  );
+  if (touch === undefined || ids.length === 0) {
+    await withInsert.updateTable("audit_head").set({ hash }).where("id", "=", 1).execute();
+    return;
+  }
+  await withInsert
+    .with("touched", (c) =>
+      c.updateTable("secrets").set({ last_read_at: touch.at }).where("id", "in", ids).returning("id"),
+    )
+    .updateTable("audit_head")
+    .set({ hash })
+    .where("id", "=", 1)
+    .execute();
+}

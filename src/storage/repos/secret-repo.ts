@@ -4,6 +4,7 @@
 import { sql, type Selectable, type Updateable } from "kysely";
 import type { SecretsTable } from "../schema.ts";
 import type { Executor } from "./executor.ts";
+import { prepared } from "./prepared.ts";
 
 export type SecretRow = Selectable<SecretsTable>;
 export type SecretPatch = Updateable<SecretsTable>;
@@ -13,8 +14,13 @@ export type SecretPatch = Updateable<SecretsTable>;
  *   const row = await findSecretByPath(db, "payments/prod/STRIPE_KEY");
  */
 export async function findSecretByPath(db: Executor, path: string): Promise<SecretRow | undefined> {
-  return db.selectFrom("secrets").selectAll().where("path", "=", path).executeTakeFirst();
+  return (await secretByPath(db, path))[0];
 }
+
+/** Every secret read runs this: compiled once (prepared.ts). */
+const secretByPath = prepared((db, path: string) =>
+  db.selectFrom("secrets").selectAll().where("path", "=", path),
+);
 
 /**
  * Inserts a new secret unless its path exists; true when this call created it.

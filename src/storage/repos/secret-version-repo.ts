@@ -2,9 +2,10 @@
  * Rows of `secret_versions` and `data_keys`: each version's ciphertext, fingerprint and
  * wrapped data key. A version is never updated except to destroy it.
  */
-import type { Selectable } from "kysely";
-import type { DataKeysTable, SecretVersionsTable } from "../schema.ts";
+import { sql, type Selectable } from "kysely";
+import type { DataKeysTable, SecretsTable, SecretVersionsTable } from "../schema.ts";
 import { toBytes, type Executor } from "./executor.ts";
+import { prepared } from "./prepared.ts";
 
 export type VersionRow = Selectable<SecretVersionsTable>;
 export type DataKeyRow = Selectable<DataKeysTable>;
@@ -25,6 +26,17 @@ export async function insertVersion(db: Executor, version: VersionRow, dataKey: 
   await db.insertInto("data_keys").values(dataKey).execute();
 }
 
+/** Every secret read runs this: compiled once (prepared.ts). */
+const versionWithKey = prepared((db, secretId: string, version: number) =>
+  db
+    .selectFrom("secret_versions as v")
+    .leftJoin("data_keys as k", "k.version_id", "v.id")
+    .selectAll("v")
+    .select(["k.kek_version", "k.wrapped"])
+    .where("v.secret_id", "=", secretId)
+    .where("v.version", "=", version),
+);
+
 /**
  * One version of a secret with its data key, or undefined.
  *
@@ -36,14 +48,7 @@ export async function findVersion(
   secretId: string,
   version: number,
 ): Promise<VersionWithKey | undefined> {
-  const row = await db
-    .selectFrom("secret_versions as v")
-    .leftJoin("data_keys as k", "k.version_id", "v.id")
-    .selectAll("v")
-    .select(["k.kek_version", "k.wrapped"])
-    .where("v.secret_id", "=", secretId)
-    .where("v.version", "=", version)
-    .executeTakeFirst();
+  const row = (await versionWithKey(db, secretId, version))[0];
   if (row === undefined) return undefined;
   const { kek_version, wrapped, ...rest } = row;
   return {
@@ -213,4 +218,92 @@ export async function rewrapDataKey(
     .where("kek_version", "=", fromKekVersion)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
+}
+
+/** A secret's row with one of its versions (and that version's data key) when it exists. */
+export interface SecretWithVersion {
+  readonly secret: Selectable<SecretsTable>;
+  readonly version: VersionWithKey | undefined;
+}
+
+/** The hot read: secret by path and its version in one statement (one round trip on PostgreSQL). */
+const secretAndVersion = prepared((db, path: string, version: number | null) =>
+  db
+    .selectFrom("secrets as s")
+    .leftJoin("secret_versions as v", (j) =>
+      j
+        .onRef("v.secret_id", "=", "s.id")
+        .on("v.version", "=", sql<number>`coalesce(${version}, ${sql.ref("s.current_version")})`),
+    )
+    .leftJoin("data_keys as k", "k.version_id", "v.id")
+    .selectAll("s")
+    .select([
+      "v.id as v_id",
+      "v.version as v_version",
+      "v.ciphertext as v_ciphertext",
+      "v.fingerprint as v_fingerprint",
+      "v.created_at as v_created_at",
+      "v.created_by as v_created_by",
+      "v.restored_from as v_restored_from",
+      "v.destroyed_at as v_destroyed_at",
+      "k.kek_version",
+      "k.wrapped",
+    ])
+    .where("s.path", "=", path),
+);
+
+/**
+ * The secret at `path` with its version `version` (the current one when undefined), in one
+ * query; undefined when the path has no secret, `version` undefined when it has no such version.
+ *
+ * @example
+ *   const found = await findSecretWithVersion(db, "payments/prod/STRIPE_KEY");
+ *   if (found?.version !== undefined) open(found.version.ciphertext);
+ */
+export async function findSecretWithVersion(
+  db: Executor,
+  path: string,
+  version?: number,
+): Promise<SecretWithVersion | undefined> {
+  const row = (await secretAndVersion(db, path, version ?? null))[0];
+  if (row === undefined) return undefined;
+  const {
+    v_id,
+    v_version,
+    v_ciphertext,
+    v_fingerprint,
+    v_created_at,
+    v_created_by,
+    v_restored_from,
+    v_destroyed_at,
+    kek_version,
+    wrapped,
+    ...secret
+  } = row;
+  if (
+    v_id === null ||
+    v_version === null ||
+    v_fingerprint === null ||
+    v_created_at === null ||
+    v_created_by === null
+  )
+    return { secret, version: undefined };
+  return {
+    secret,
+    version: {
+      id: v_id,
+      secret_id: secret.id,
+      version: v_version,
+      ciphertext: v_ciphertext === null ? null : toBytes(v_ciphertext),
+      fingerprint: v_fingerprint,
+      created_at: v_created_at,
+      created_by: v_created_by,
+      restored_from: v_restored_from,
+      destroyed_at: v_destroyed_at,
+      dataKey:
+        kek_version === null || wrapped === null
+          ? undefined
+          : { kekVersion: kek_version, wrapped: toBytes(wrapped) },
+    },
+  };
 }

@@ -1,0 +1,234 @@
+/**
+ * Server reads: authenticated secret reads over HTTPS (token check, policy check, vault read
+ * with KEK unwrap and AES-256-GCM open, audit entry committed before the answer) driven by
+ * autocannon with CONNECTIONS connections, on SQLite and on PostgreSQL, side by side with a
+ * bare Fastify HTTPS route returning a constant, in the same run on the same machine. The
+ * server runs in this process; autocannon in a worker thread.
+ *
+ * Targets: at least 40% of the bare route's requests/s and p99 under 20 ms, audit on.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import Fastify, { type FastifyInstance } from "fastify";
+import pg from "pg";
+import { createKeywarden, type Keywarden } from "../src/app.ts";
+import { loadConfig } from "../src/config/load.ts";
+import { systemClock } from "../src/core/clock.ts";
+import { createLogger } from "../src/core/logger.ts";
+import { Secret } from "../src/core/secret.ts";
+import { initLocalKeyFile } from "../src/kms/local-provider.ts";
+import { openStorage } from "../src/storage/database.ts";
+import { buildServer } from "../src/server/server.ts";
+import { loadOrCreateTls, type TlsMaterial } from "../src/server/tls.ts";
+import type { RequestContext } from "../src/services/audit/audit-service.ts";
+import type { BenchPart } from "./bench-part.ts";
+import { fixed, table, TMP_DIR } from "./measure.ts";
+import { postgresBase } from "./vault-bench.ts";
+
+const CONNECTIONS = 50;
+const DURATION_S = 10;
+const WARMUP_S = 2;
+const SECRETS = 100;
+const TARGET_RATIO = 0.4;
+const TARGET_P99_MS = 20;
+const PASSPHRASE = "server bench passphrase";
+const CTX: RequestContext = { actor: "bench:server", source: "bench", requestId: "req_bench" };
+
+interface Measured {
+  readonly label: string;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly requests: number;
+  readonly errors: number;
+}
+
+async function listen(app: FastifyInstance): Promise<number> {
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const a = app.server.address();
+  return typeof a === "object" && a !== null ? a.port : 0;
+}
+
+async function cannon(
+  label: string,
+  port: number,
+  requests: autocannon.Request[],
+  headers: Record<string, string>,
+): Promise<Measured> {
+  const opts = {
+    url: `https://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    headers,
+    requests,
+    workers: 1,
+  };
+  await autocannon({ ...opts, duration: WARMUP_S });
+  const r = await autocannon({ ...opts, duration: DURATION_S });
+  return {
+    label,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    errors: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+async function measureVault(
+  label: string,
+  url: string,
+  home: string,
+  tls: TlsMaterial,
+  synchronous?: "FULL" | "NORMAL",
+): Promise<Measured> {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  await initLocalKeyFile(join(home, "master.key"), PASSPHRASE, {
+    memoryKiB: 64,
+    iterations: 1,
+    parallelism: 1,
+  });
+  const { config } = loadConfig({
+    cwd: home,
+    env: {},
+    flags: { home, "storage.url": url, "server.rateLimit": 1_000_000_000 },
+  });
+  let kw: Keywarden | undefined;
+  let app: FastifyInstance | undefined;
+  const storage = await openStorage({ url, home, synchronous });
+  try {
+    // Seeded as the local operator (no access control), then served in server mode.
+    const seed = await createKeywarden({ config, home, env: {}, clock: systemClock });
+    try {
+      await seed.unseal(CTX, new Secret(PASSPHRASE));
+      for (let i = 0; i < SECRETS; i++)
+        await seed.vault.set(
+          CTX,
+          `bench/prod/KEY_${i}`,
+          new Secret(`sk_${randomBytes(24).toString("base64url")}`),
+        );
+    } finally {
+      await seed.close();
+    }
+    kw = await createKeywarden({ config, home, env: {}, clock: systemClock, accessControl: true, storage });
+    await kw.unseal(CTX, new Secret(PASSPHRASE));
+    await kw.access.putPolicy(CTX, "operator", "bench-read", [
+      { path: "bench/prod/*", capabilities: ["read"] },
+    ]);
+    await kw.access.putRole(CTX, "operator", "bench", ["bench-read"]);
+    await kw.access.addMachine(CTX, "operator", { name: "bench-app", roles: ["bench"] });
+    const token = (
+      await kw.access.createToken(CTX, "operator", { identity: "bench-app", policies: ["bench-read"] })
+    ).token;
+    const before = (await kw.audit.query({ action: "secret.read", limit: 1_000_000 })).length;
+    app = await buildServer({
+      keywarden: kw,
+      access: kw.access,
+      config,
+      logger: createLogger({ level: "silent", format: "json" }),
+      tls,
+    });
+    const port = await listen(app);
+    const requests = Array.from({ length: SECRETS }, (_, i) => ({
+      method: "GET" as const,
+      path: `/api/v1/secrets/bench/prod/KEY_${i}`,
+    }));
+    const m = await cannon(label, port, requests, { authorization: `Bearer ${token.reveal()}` });
+    await app.close();
+    app = undefined;
+    const audited = (await kw.audit.query({ action: "secret.read", limit: 10_000_000 })).length - before;
+    // Audit is on: every answered read left an entry (warm-up reads included).
+    if (audited < m.requests)
+      throw new Error(`audit check failed: ${audited} read entries for ${m.requests} answered reads`);
+    return m;
+  } finally {
+    await app?.close();
+    await kw?.close();
+    await storage.close();
+  }
+}
+
+async function measureBare(tls: TlsMaterial): Promise<Measured> {
+  const app = Fastify({
+    https: { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" },
+  }) as unknown as FastifyInstance;
+  app.get("/constant", () => ({ value: "constant" }));
+  try {
+    const port = await listen(app);
+    return await cannon("bare Fastify HTTPS route", port, [{ method: "GET", path: "/constant" }], {});
+  } finally {
+    await app.close();
+  }
+}
+
+async function run(): Promise<void> {
+  const work = join(TMP_DIR, `server-${process.pid}`);
+  mkdirSync(work, { recursive: true, mode: 0o700 });
+  const base = await postgresBase();
+  let schema: string | undefined;
+  try {
+    const tls = await loadOrCreateTls({ tlsCert: "", tlsKey: "" }, join(work, "tls"));
+    const rows: Measured[] = [await measureBare(tls)];
+    rows.push(
+      await measureVault("secret read, SQLite (synchronous=FULL, default)", "", join(work, "sqlite"), tls),
+    );
+    rows.push(
+      await measureVault(
+        "secret read, SQLite (synchronous=NORMAL)",
+        "",
+        join(work, "sqlite-normal"),
+        tls,
+        "NORMAL",
+      ),
+    );
+    if (base !== undefined) {
+      schema = `kw_bench_${randomBytes(6).toString("hex")}`;
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`create schema ${schema}`);
+      await c.end();
+      const sep = base.includes("?") ? "&" : "?";
+      const url = `${base}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      rows.push(await measureVault("secret read, PostgreSQL", url, join(work, "postgres"), tls));
+    } else console.log("postgres: skipped (no server at 127.0.0.1:5432/test; set KEYWARDEN_BENCH_PG_URL)");
+    const bare = rows[0]!;
+    console.log(
+      `HTTPS, ${CONNECTIONS} connections, ${DURATION_S} s each after ${WARMUP_S} s warm-up; reads rotate over ${SECRETS} secrets; audit on`,
+    );
+    console.log(
+      table(
+        ["target", "req/s", "p50 ms", "p99 ms", "requests", "errors", "of bare"],
+        rows.map((r) => [
+          r.label,
+          Math.round(r.rps).toLocaleString("en-US"),
+          fixed(r.p50),
+          fixed(r.p99),
+          r.requests.toLocaleString("en-US"),
+          String(r.errors),
+          `${fixed((r.rps / bare.rps) * 100)}%`,
+        ]),
+      ),
+    );
+    for (const r of rows.slice(1)) {
+      const pass = r.rps / bare.rps >= TARGET_RATIO && r.p99 < TARGET_P99_MS && r.errors === 0;
+      console.log(
+        `target (${r.label}): >= ${TARGET_RATIO * 100}% of bare and p99 < ${TARGET_P99_MS} ms: ${fixed((r.rps / bare.rps) * 100)}%, p99 ${fixed(r.p99)} ms ${pass ? "PASS" : "MISS"}`,
+      );
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    if (schema !== undefined) {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    }
+  }
+}
+
+export const serverBench: BenchPart = {
+  name: "server",
+  description: `authenticated HTTPS secret reads (autocannon, ${CONNECTIONS} connections) on SQLite and PostgreSQL vs a bare Fastify route`,
+  run,
+};

@@ -1,0 +1,133 @@
+/**
+ * `keywarden login --server URL` and `keywarden logout`: after a login, `secrets`, `run`,
+ * `export`, `import` and `audit log` talk to that server (see src/cli/vault-backend.ts).
+ * The token is read from a hidden prompt or stdin, never from argv, and checked with a
+ * lookup-self call before it is stored.
+ */
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { EXIT, KeywardenError } from "../../core/errors.ts";
+import { Secret } from "../../core/secret.ts";
+import { commandContext } from "../context.ts";
+import { resolveHome } from "../home.ts";
+import type { CliIO } from "../io.ts";
+import { canPrompt, promptHidden, readAll } from "../prompt.ts";
+import {
+  normalizeFingerprint,
+  normalizeServer,
+  readCaFile,
+  removeLogin,
+  saveLogin,
+  TOKEN_FILE,
+  type RemoteSettings,
+} from "../remote-login.ts";
+import { explainTls, openClient } from "../vault-backend.ts";
+
+interface LoginFlags {
+  server: string;
+  tokenStdin?: boolean;
+  caFile?: string;
+  fingerprint?: string;
+  insecureSkipVerify?: boolean;
+}
+
+async function readToken(io: CliIO, flags: LoginFlags): Promise<Secret> {
+  const text =
+    flags.tokenStdin !== true && canPrompt(io) ? await promptHidden(io, "Token: ") : await readAll(io.stdin);
+  const token = text.trim();
+  if (token === "")
+    throw new KeywardenError("KW_ERR_USAGE", {
+      reason: "no token given: pipe it on stdin with --token-stdin, or type it at the prompt",
+    });
+  return new Secret(token);
+}
+
+/** `keywarden login` and `keywarden logout`. */
+export function registerLogin(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  program
+    .command("login")
+    .description("log in to a Keywarden server: vault commands then work against it")
+    .requiredOption("--server <url>", "https://host:port of the server (http:// only on loopback)")
+    .option("--token-stdin", "read the token from stdin (never give it as an argument)")
+    .option("--ca-file <file>", "trust this PEM certificate or CA (e.g. the server's self-signed one)")
+    .option("--fingerprint <sha256>", "trust exactly the certificate with this SHA-256 fingerprint")
+    .option(
+      "--insecure-skip-verify",
+      "trust any certificate (DANGEROUS: anyone in the middle gets the token)",
+    )
+    .addHelpText(
+      "after",
+      `
+The token is stored in the OS keyring when one is available, otherwise in a 0600 file in
+the Keywarden home. KEYWARDEN_ADDR and KEYWARDEN_TOKEN (with KEYWARDEN_CA_FILE or
+KEYWARDEN_FINGERPRINT) override the stored login, for CI.
+
+Examples:
+  keywarden serve                  prints "certificate SHA-256 AB:CD:..."
+  keywarden login --server https://127.0.0.1:8443 --fingerprint AB:CD:...
+  printf %s "$TOKEN" | keywarden login --server https://vault.internal:8443 --token-stdin
+  keywarden logout`,
+    )
+    .action(async (flags: LoginFlags, cmd: Command) => {
+      const cc = commandContext(io, cmd);
+      const home = resolveHome(cc.loaded.config.home, io.env, io.cwd);
+      const server = normalizeServer(flags.server);
+      const trust = [flags.caFile, flags.fingerprint, flags.insecureSkipVerify].filter(
+        (x) => x !== undefined,
+      );
+      if (trust.length > 1)
+        throw new KeywardenError("KW_ERR_USAGE", {
+          reason: "give only one of --ca-file, --fingerprint, --insecure-skip-verify",
+        });
+      const caFile = flags.caFile === undefined ? undefined : resolve(io.cwd, flags.caFile);
+      const ca = caFile === undefined ? undefined : readCaFile(caFile);
+      const fingerprint =
+        flags.fingerprint === undefined ? undefined : normalizeFingerprint(flags.fingerprint);
+      const insecure = flags.insecureSkipVerify === true && server.startsWith("https:");
+      if (insecure)
+        io.stderr.write(
+          "WARNING: --insecure-skip-verify: the server's certificate is NOT checked. Anyone able to\n" +
+            "intercept this connection can take the token and every secret read with it. Use\n" +
+            "--fingerprint (printed by `keywarden serve`) or --ca-file instead.\n",
+        );
+      const token = await readToken(io, flags);
+      const settings: RemoteSettings = { server, token, ca, fingerprint, insecureSkipVerify: insecure };
+      const client = await openClient(settings);
+      let self: Awaited<ReturnType<typeof client.tokens.self>>;
+      try {
+        self = await client.tokens.self();
+      } catch (e) {
+        throw await explainTls(e, server);
+      } finally {
+        client.close();
+      }
+      const store = saveLogin(
+        io.env,
+        home,
+        { server, caFile, fingerprint, insecureSkipVerify: insecure || undefined },
+        token,
+      );
+      io.stdout.write(
+        `logged in to ${server} as ${self.name} (${self.kind})` +
+          (self.expiresAt === undefined ? "" : `, token expires ${self.expiresAt}`) +
+          `, policies ${self.policies.join(",") || "(none)"}\n` +
+          `token stored ${store === "keyring" ? "in the OS keyring" : `in ${join(home, TOKEN_FILE)} (mode 0600; no OS keyring available)`}\n`,
+      );
+      setExit(EXIT.OK);
+    });
+
+  program
+    .command("logout")
+    .description("forget the stored server login and its token")
+    .action((_flags: unknown, cmd: Command) => {
+      const cc = commandContext(io, cmd);
+      const home = resolveHome(cc.loaded.config.home, io.env, io.cwd);
+      const server = removeLogin(io.env, home);
+      io.stdout.write(
+        server === undefined
+          ? "not logged in\n"
+          : `logged out of ${server}; the token itself stays valid until it expires or is revoked (keywarden token revoke)\n`,
+      );
+      setExit(EXIT.OK);
+    });
+}

@@ -1,0 +1,130 @@
+/**
+ * `keywarden serve`: the vault over HTTPS (see src/server). Unseals at start with
+ * --passphrase-file or KEYWARDEN_PASSPHRASE when the key provider needs it; otherwise the
+ * server starts sealed and /readyz answers 503. Stops gracefully on SIGTERM and SIGINT.
+ */
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { createKeywarden } from "../../app.ts";
+import { systemClock } from "../../core/clock.ts";
+import { EXIT, KeywardenError } from "../../core/errors.ts";
+import { localKeyFilePath } from "../../kms/create-key-provider.ts";
+import { startServer } from "../../server/listen.ts";
+import { isPostgresUrl, sqliteFileFor } from "../../storage/database.ts";
+import { commandContext } from "../context.ts";
+import { resolveHome } from "../home.ts";
+import type { CliIO } from "../io.ts";
+import {
+  cliRequestContext,
+  passphraseFrom,
+  withPassphraseOption,
+  type VaultFlags,
+} from "../vault-context.ts";
+
+interface ServeFlags extends VaultFlags {
+  host?: string;
+  port?: string;
+  database?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecureHttp?: boolean;
+}
+
+function portOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new KeywardenError("KW_ERR_USAGE", { reason: `--port ${text} is not a TCP port` });
+  return n;
+}
+
+async function serve(
+  io: CliIO,
+  cmd: Command,
+  flags: ServeFlags,
+  setExit: (code: number) => void,
+): Promise<void> {
+  const cc = commandContext(io, cmd, {
+    "server.host": flags.host,
+    "server.port": portOf(flags.port),
+    "storage.url": flags.database,
+    "server.tlsCert": flags.tlsCert,
+    "server.tlsKey": flags.tlsKey,
+  });
+  const { config } = cc.loaded;
+  const home = resolveHome(config.home, io.env, io.cwd);
+  const initialised =
+    config.kms.provider === "local"
+      ? existsSync(localKeyFilePath(config, home))
+      : isPostgresUrl(config.storage.url) || existsSync(sqliteFileFor(config.storage.url, home));
+  if (!initialised) throw new KeywardenError("KW_ERR_VAULT_NOT_INITIALIZED", { home });
+  const kw = await createKeywarden({
+    config,
+    home,
+    env: io.env,
+    clock: systemClock,
+    logger: cc.logger,
+    accessControl: true,
+  });
+  let stopped: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  try {
+    if (kw.sealed()) {
+      const passphrase = await passphraseFrom(io, flags);
+      if (passphrase === undefined)
+        cc.logger.warn("the vault is sealed: /readyz answers 503 until it is unsealed");
+      else await kw.unseal(cliRequestContext(io), passphrase);
+    }
+    const server = await startServer({
+      keywarden: kw,
+      access: kw.access,
+      config,
+      logger: cc.logger,
+      home,
+      insecureHttp: flags.insecureHttp,
+    });
+    // One write, so a reader sees the address and the fingerprint together.
+    io.stdout.write(
+      `keywarden listening on ${server.url}\n` +
+        (server.fingerprint === undefined
+          ? ""
+          : `certificate SHA-256 ${server.fingerprint}${server.generatedCertificate ? " (self-signed, generated now)" : ""}\n`),
+    );
+    const stop = (signal: NodeJS.Signals): void => {
+      cc.logger.info({ signal }, "stopping: finishing requests in flight");
+      server.close().then(stopped, (e: unknown) => {
+        cc.logger.error({ err: e }, "error while stopping");
+        setExit(EXIT.USAGE);
+        stopped();
+      });
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+    await done;
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+  } finally {
+    await kw.close();
+  }
+  io.stdout.write("keywarden stopped\n");
+}
+
+/**
+ * @example
+ *   keywarden serve --port 8443 --database postgres://kw@db/keywarden
+ */
+export function registerServe(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  withPassphraseOption(
+    program
+      .command("serve")
+      .description("serve the vault over HTTPS (REST API /api/v1 and Vault KV v2 under /v1)")
+      .option("--host <address>", "address to listen on (server.host, default 127.0.0.1)")
+      .option("--port <port>", "TCP port (server.port, default 8443; 0 for any free port)")
+      .option("--database <url>", "postgres://... to serve from PostgreSQL (storage.url)")
+      .option("--tls-cert <file>", "PEM certificate (default: self-signed, generated in home)")
+      .option("--tls-key <file>", "PEM private key of --tls-cert")
+      .option("--insecure-http", "serve plain HTTP; only allowed on a loopback address"),
+  ).action((flags: ServeFlags, cmd: Command) => serve(io, cmd, flags, setExit));
+}

@@ -1,0 +1,121 @@
+/**
+ * `keywarden token create|list|revoke`: API tokens for users and machine identities. The
+ * token is printed once, on stdout alone (so `$(keywarden token create ...)` captures just
+ * it); only its hash is stored.
+ */
+import { Option, type Command } from "commander";
+import type { TokenInfo } from "../../services/access/access-service.ts";
+import type { CliIO } from "../io.ts";
+import { withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
+import { parseDuration } from "./secrets.ts";
+import { collect } from "./user.ts";
+
+interface CreateFlags extends VaultFlags {
+  identity: string;
+  policy: string[];
+  ttl?: string;
+  allowIp: string[];
+  description?: string;
+  format: string;
+}
+
+function tokenTable(rows: readonly TokenInfo[], now: string): string {
+  if (rows.length === 0) return "no tokens\n";
+  const state = (t: TokenInfo): string =>
+    t.revokedAt !== null ? "revoked" : t.expiresAt <= now ? "expired" : "active";
+  const lines = rows.map((t) => {
+    const cols = [t.id.padEnd(30), t.kind.padEnd(4), state(t).padEnd(8), t.expiresAt.padEnd(24)];
+    let line = `${cols.join(" ")} ${t.policies.join(",") || "-"}`;
+    if (t.allowIps.length > 0) line += ` ip=${t.allowIps.join(",")}`;
+    if (t.description !== "") line += `  ${t.description}`;
+    return line;
+  });
+  return `${"ID".padEnd(30)} ${"KIND".padEnd(4)} ${"STATE".padEnd(8)} ${"EXPIRES".padEnd(24)} POLICIES\n${lines.join("\n")}\n`;
+}
+
+/** `keywarden token ...`. */
+export function registerToken(program: Command, io: CliIO, _setExit: (code: number) => void): void {
+  const token = program
+    .command("token")
+    .description("API tokens: create (shown once), list, revoke")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  keywarden machine add payments-api
+  keywarden policy put payments-read --allow 'payments/prod/*:read,list'
+  keywarden role put payments-reader --policy payments-read
+  keywarden role bind payments-reader payments-api
+  keywarden token create --identity payments-api --policy payments-read --ttl 30d --allow-ip 10.0.0.0/8
+
+A token gets exactly the policies named (each held by the identity through a role), lives
+access.tokenTtl by default (at most access.tokenMaxTtl), and is printed once.`,
+    );
+
+  withPassphraseOption(
+    token
+      .command("create")
+      .description("create a token and print it once")
+      .requiredOption("--identity <name>", "the user or machine identity it acts as")
+      .option("--policy <name>", "a policy it may use (repeatable; least privilege: only these)", collect, [])
+      .option("--ttl <duration>", "life, like 30d, 12h or 3600 (default access.tokenTtl)")
+      .option("--allow-ip <cidr>", "only from this address or network (repeatable)", collect, [])
+      .option("--description <text>", "what it is for")
+      .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text")),
+  ).action(async (flags: CreateFlags, cmd: Command) => {
+    const issued = await withVault(io, cmd, flags, { unsealed: false }, ({ kw, request }) =>
+      kw.access.createToken(request, "operator", {
+        identity: flags.identity,
+        policies: flags.policy,
+        ttlSeconds: flags.ttl === undefined ? undefined : parseDuration(flags.ttl),
+        allowIps: flags.allowIp,
+        description: flags.description,
+      }),
+    );
+    if (flags.format === "json") {
+      io.stdout.write(`${JSON.stringify({ token: issued.token.reveal(), ...issued.info }, null, 2)}\n`);
+      return;
+    }
+    io.stdout.write(`${issued.token.reveal()}\n`);
+    io.stderr.write(
+      `token ${issued.info.id} for ${flags.identity}, expires ${issued.info.expiresAt}, policies ${issued.info.policies.join(",") || "(none)"}\n` +
+        "Store it now: it is not shown again.\n",
+    );
+  });
+
+  withPassphraseOption(
+    token
+      .command("list")
+      .description("list tokens (never their text)")
+      .option("--identity <name>", "only this identity's")
+      .option("--active", "only tokens neither revoked nor expired")
+      .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text")),
+  ).action(
+    async (flags: VaultFlags & { identity?: string; active?: boolean; format: string }, cmd: Command) => {
+      const rows = await withVault(io, cmd, flags, { unsealed: false }, ({ kw, request }) =>
+        kw.access.listTokens(request, "operator", {
+          ...(flags.identity === undefined ? {} : { identity: flags.identity }),
+          active: flags.active === true,
+        }),
+      );
+      io.stdout.write(
+        flags.format === "json"
+          ? `${JSON.stringify(rows, null, 2)}\n`
+          : tokenTable(rows, new Date().toISOString()),
+      );
+    },
+  );
+
+  withPassphraseOption(
+    token.command("revoke <id>").description("revoke a token (tok_...) and its child tokens, at once"),
+  ).action(async (id: string, flags: VaultFlags, cmd: Command) => {
+    const n = await withVault(io, cmd, flags, { unsealed: false }, ({ kw, request }) =>
+      kw.access.revokeToken(request, "operator", id),
+    );
+    io.stdout.write(
+      n === 0
+        ? `${id} was already revoked\n`
+        : `revoked ${id}${n > 1 ? ` and ${n - 1} child token(s)` : ""}\n`,
+    );
+  });
+}

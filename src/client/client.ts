@@ -1,0 +1,351 @@
+/**
+ * A typed Node client for Keywarden's REST API (`keywarden/client`). HTTPS with a CA you
+ * give (a self-signed server's certificate) or a pinned SHA-256 fingerprint; retries on 429
+ * and 503 (the server did not act on those) with backoff honouring Retry-After; errors carry
+ * the server's code, status and request id, never the token or a value.
+ */
+import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from "node:http";
+import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
+import { TLSSocket } from "node:tls";
+
+export interface ClientOptions {
+  /** `https://host:port` of the server. */
+  readonly url: string;
+  /** A `kw_...` token, or a function returning the current one. */
+  readonly token: string | (() => string);
+  /** PEM certificate(s) to trust (e.g. the server's self-signed certificate). */
+  readonly ca?: string | undefined;
+  /** Trust exactly the certificate with this SHA-256 fingerprint (as `keywarden serve` prints it). */
+  readonly fingerprint?: string | undefined;
+  /** Retries after 429 or 503 (default 3). */
+  readonly retries?: number | undefined;
+  /** First backoff in milliseconds, doubled each retry (default 200); Retry-After wins when longer, up to maxDelayMs. */
+  readonly retryDelayMs?: number | undefined;
+  readonly maxDelayMs?: number | undefined;
+  /** Per-attempt timeout (default 30 s). */
+  readonly timeoutMs?: number | undefined;
+}
+
+/**
+ * A failed call: the server's error code, HTTP status and request id; never a token or a value.
+ *
+ * @example
+ *   catch (e) { if (e instanceof KeywardenClientError && e.status === 409) retryWithFreshVersion(); }
+ */
+export class KeywardenClientError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly requestId: string | undefined;
+
+  constructor(code: string, status: number, message: string, requestId: string | undefined) {
+    super(`${code}: ${message}${requestId === undefined ? "" : ` (request ${requestId})`}`);
+    this.name = "KeywardenClientError";
+    this.code = code;
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
+export interface SecretMetadata {
+  readonly id: string;
+  readonly path: string;
+  readonly currentVersion: number;
+  readonly provider: string | null;
+  readonly kind: string | null;
+  readonly owner: string | null;
+  readonly consumers: string[];
+  readonly tags: string[];
+  readonly expiresAt: string | null;
+  readonly maxAgeSeconds: number | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly lastReadAt: string | null;
+  readonly deletedAt: string | null;
+}
+
+export interface SecretValue {
+  readonly path: string;
+  readonly version: number;
+  readonly value: string;
+  readonly metadata: SecretMetadata;
+}
+
+export interface WriteResult {
+  readonly path: string;
+  readonly version: number;
+  readonly provider: string | null;
+  readonly kind: string | null;
+}
+
+export interface VersionInfo {
+  readonly version: number;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly restoredFrom: number | null;
+  readonly destroyedAt: string | null;
+  readonly current: boolean;
+}
+
+export interface MetadataPatch {
+  readonly owner?: string | null;
+  readonly consumers?: string[];
+  readonly tags?: string[];
+  readonly expiresAt?: string | null;
+  readonly maxAgeSeconds?: number | null;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly info: { readonly id: string; readonly expiresAt: string; readonly policies: string[] } & Record<
+    string,
+    unknown
+  >;
+}
+
+export interface AuditEntry {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly path: string | null;
+  readonly version: number | null;
+  readonly result: string;
+  readonly requestId: string;
+  readonly detail: string | null;
+}
+
+const RETRY_STATUSES = new Set([429, 503]);
+
+function secretUrl(path: string): string {
+  const parts = path.split("/");
+  if (parts.length !== 3 || parts.some((p) => p === ""))
+    throw new KeywardenClientError(
+      "KW_ERR_VAULT_PATH_INVALID",
+      400,
+      `invalid secret path ${path}: use project/env/NAME`,
+      undefined,
+    );
+  return `/api/v1/secrets/${parts.map(encodeURIComponent).join("/")}`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * @example
+ *   const kw = createClient({ url: "https://vault.internal:8443", token: process.env.KEYWARDEN_TOKEN!, ca });
+ *   const { value } = await kw.secrets.get("payments/prod/STRIPE_KEY");
+ */
+export function createClient(options: ClientOptions) {
+  const base = new URL(options.url);
+  const https = base.protocol === "https:";
+  const pinned = options.fingerprint?.toUpperCase();
+  const agent = https
+    ? new HttpsAgent({
+        keepAlive: true,
+        ca: options.ca,
+        // Pinning replaces chain validation: the fingerprint is checked on every new connection.
+        rejectUnauthorized: pinned === undefined,
+        minVersion: "TLSv1.2",
+      })
+    : new HttpAgent({ keepAlive: true });
+  const retries = options.retries ?? 3;
+  const firstDelay = options.retryDelayMs ?? 200;
+  const maxDelay = options.maxDelayMs ?? 10_000;
+  const verified = new WeakSet<object>();
+
+  function once(
+    method: string,
+    path: string,
+    body: string | undefined,
+  ): Promise<{ status: number; headers: IncomingMessage["headers"]; text: string }> {
+    const token = typeof options.token === "function" ? options.token() : options.token;
+    return new Promise((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(
+        {
+          protocol: base.protocol,
+          hostname: base.hostname,
+          port: base.port,
+          method,
+          path,
+          agent,
+          timeout: options.timeoutMs ?? 30_000,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: "application/json",
+            ...(body === undefined
+              ? {}
+              : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (d: Buffer) => chunks.push(d));
+          res.on("end", () => {
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              text: Buffer.concat(chunks).toString("utf8"),
+            });
+          });
+          res.on("error", reject);
+        },
+      );
+      if (pinned !== undefined) {
+        req.on("socket", (socket) => {
+          // A kept-alive socket was checked on its first request; a new one is checked once
+          // its handshake completes, before any byte of the request is answered.
+          if (verified.has(socket) || !(socket instanceof TLSSocket)) return;
+          socket.once("secureConnect", () => {
+            if (socket.getPeerCertificate().fingerprint256.toUpperCase() === pinned) verified.add(socket);
+            else
+              req.destroy(
+                new KeywardenClientError(
+                  "KW_ERR_CLIENT_TLS",
+                  0,
+                  "the server's certificate does not match the pinned fingerprint",
+                  undefined,
+                ),
+              );
+          });
+        });
+      }
+      req.on("timeout", () =>
+        req.destroy(
+          new KeywardenClientError(
+            "KW_ERR_CLIENT_TIMEOUT",
+            0,
+            `no answer from ${base.origin} in time`,
+            undefined,
+          ),
+        ),
+      );
+      req.on("error", (e: Error) => {
+        // Node's network errors name the host and port only; rebuilt anyway so no header can leak.
+        reject(
+          e instanceof KeywardenClientError
+            ? e
+            : new KeywardenClientError(
+                "KW_ERR_CLIENT_NETWORK",
+                0,
+                `cannot reach ${base.origin}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+                undefined,
+              ),
+        );
+      });
+      req.end(body);
+    });
+  }
+
+  async function call<T>(method: string, path: string, payload?: unknown): Promise<T> {
+    const body = payload === undefined ? undefined : JSON.stringify(payload);
+    for (let attempt = 0; ; attempt++) {
+      const r = await once(method, path, body);
+      if (r.status >= 200 && r.status < 300) return (r.text === "" ? undefined : JSON.parse(r.text)) as T;
+      if (RETRY_STATUSES.has(r.status) && attempt < retries) {
+        const after = Number(r.headers["retry-after"]);
+        const backoff = firstDelay * 2 ** attempt;
+        await sleep(
+          Math.min(maxDelay, Number.isFinite(after) && after * 1000 > backoff ? after * 1000 : backoff),
+        );
+        continue;
+      }
+      let code = "KW_ERR_INTERNAL";
+      let message = `HTTP ${r.status}`;
+      let requestId: string | undefined;
+      try {
+        const e = (JSON.parse(r.text) as { error?: { code?: string; message?: string; requestId?: string } })
+          .error;
+        if (e !== undefined) {
+          code = e.code ?? code;
+          message = e.message ?? message;
+          requestId = e.requestId;
+        }
+      } catch {
+        // Not our error shape (a proxy's page): keep the status only, never the body.
+      }
+      throw new KeywardenClientError(code, r.status, message, requestId);
+    }
+  }
+
+  return {
+    secrets: {
+      get: (path: string, o: { version?: number } = {}) =>
+        call<SecretValue>(
+          "GET",
+          `${secretUrl(path)}${o.version === undefined ? "" : `?version=${o.version}`}`,
+        ),
+      set: (path: string, value: string, o: { cas?: number; metadata?: MetadataPatch } = {}) =>
+        call<WriteResult>("PUT", secretUrl(path), { value, ...o }),
+      list: async (prefix = "") =>
+        (
+          await call<{ secrets: (SecretMetadata & { stale: boolean; expired: boolean })[] }>(
+            "GET",
+            `/api/v1/secrets?prefix=${encodeURIComponent(prefix)}`,
+          )
+        ).secrets,
+      describe: (path: string) => call<SecretMetadata>("GET", `${secretUrl(path)}/metadata`),
+      history: async (path: string) =>
+        (await call<{ versions: VersionInfo[] }>("GET", `${secretUrl(path)}/history`)).versions,
+      restore: (path: string, version: number, o: { cas?: number } = {}) =>
+        call<WriteResult>("POST", `${secretUrl(path)}/restore`, { version, ...o }),
+      delete: async (path: string): Promise<void> => {
+        await call("DELETE", secretUrl(path));
+      },
+      undelete: async (path: string): Promise<void> => {
+        await call("POST", `${secretUrl(path)}/undelete`);
+      },
+      destroy: async (path: string, versions: number[]): Promise<void> => {
+        await call("POST", `${secretUrl(path)}/destroy`, { versions });
+      },
+    },
+    tokens: {
+      self: () =>
+        call<{
+          id: string;
+          name: string;
+          kind: string;
+          policies: string[];
+          tokenId?: string;
+          expiresAt?: string;
+        }>("GET", "/api/v1/tokens/self"),
+      child: (o: { ttlMinutes: number; policies?: string[]; allowIps?: string[]; description?: string }) =>
+        call<IssuedToken>("POST", "/api/v1/tokens/child", o),
+      create: (o: {
+        identity?: string;
+        policies: string[];
+        ttlSeconds?: number;
+        allowIps?: string[];
+        description?: string;
+      }) => call<IssuedToken>("POST", "/api/v1/tokens", o),
+      revoke: async (id: string) =>
+        (await call<{ revoked: number }>("DELETE", `/api/v1/tokens/${encodeURIComponent(id)}`)).revoked,
+    },
+    audit: {
+      query: async (
+        q: {
+          path?: string;
+          actor?: string;
+          action?: string;
+          since?: string;
+          afterSeq?: number;
+          limit?: number;
+        } = {},
+      ) => {
+        const qs = new URLSearchParams(
+          Object.entries(q as Record<string, string | number | undefined>)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]): [string, string] => [k, String(v)]),
+        );
+        return (await call<{ entries: AuditEntry[] }>("GET", `/api/v1/audit?${qs.toString()}`)).entries;
+      },
+    },
+    /** True when the server answers /readyz with 200 (no retries). */
+    ready: async () => (await once("GET", "/readyz", undefined)).status === 200,
+    /** Closes kept-alive connections. */
+    close: () => {
+      agent.destroy();
+    },
+  };
+}
+
+export type KeywardenClient = ReturnType<typeof createClient>;

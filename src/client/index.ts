@@ -1,0 +1,14 @@
+/** `keywarden/client`: the typed Node client of Keywarden's server. */
+export {
+  createClient,
+  KeywardenClientError,
+  type ClientOptions,
+  type KeywardenClient,
+  type SecretValue,
+  type SecretMetadata,
+  type WriteResult,
+  type VersionInfo,
+  type MetadataPatch,
+  type IssuedToken,
+  type AuditEntry,
+} from "./client.ts";

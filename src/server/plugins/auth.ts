@@ -1,0 +1,172 @@
+/**
+ * Authentication for every route not marked `config: { public: true }`: the token comes
+ * from `Authorization: Bearer` or `X-Vault-Token`, the access service checks it, and the
+ * request carries the principal and its audit context from then on. Failed attempts are
+ * counted per client address; past the limit the address gets 429 before any check.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import type { AccessService, Capability, Principal } from "../../services/access/access-types.ts";
+import { principalContext } from "../../services/access/vault-authorizer.ts";
+import type { AccessManager } from "../../services/access/access-service.ts";
+import type { AuditService, RequestContext } from "../../services/audit/audit-service.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by the auth hook on every protected route. */
+    principal: Principal | undefined;
+    /** The audit context: the principal's id as actor once authenticated. */
+    kwCtx: RequestContext;
+  }
+  interface FastifyContextConfig {
+    /** Routes reachable without a token (health, readiness, the OpenAPI document). */
+    public?: boolean;
+  }
+}
+
+/** Header values longer than this are not tokens; refused before any lookup. */
+const MAX_TOKEN_LENGTH = 512;
+const WINDOW_MS = 60_000;
+
+/**
+ * The request's audit source: client address and user agent, bounded.
+ *
+ * @example
+ *   sourceOf(request) // "ip=10.0.0.7 ua=node-vault/0.12"
+ */
+export function sourceOf(request: FastifyRequest): string {
+  const ua = (request.headers["user-agent"] ?? "").replace(/[^\x20-\x7e]/g, "?").slice(0, 120);
+  return `ip=${request.ip} ua=${ua}`;
+}
+
+/**
+ * The raw token of a request (X-Vault-Token, else Authorization: Bearer), or undefined when it sends none.
+ *
+ * @example
+ *   tokenOf(request) // "kw_svc_..."
+ */
+export function tokenOf(request: FastifyRequest): string | undefined {
+  const vault = request.headers["x-vault-token"];
+  if (typeof vault === "string" && vault !== "") return vault.trim();
+  const auth = request.headers.authorization;
+  if (auth === undefined || auth === "") return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+  // A present but unusable header is a malformed token, not a missing one.
+  return m === null ? auth.slice(0, MAX_TOKEN_LENGTH + 1) : m[1];
+}
+
+/** A fixed-window counter of failed authentications per key. */
+function failureCounter(limit: number, now: () => number) {
+  const windows = new Map<string, { start: number; count: number }>();
+  return {
+    blocked(key: string): number | undefined {
+      const w = windows.get(key);
+      if (w === undefined) return undefined;
+      const t = now();
+      if (t - w.start >= WINDOW_MS) {
+        windows.delete(key);
+        return undefined;
+      }
+      return w.count >= limit ? Math.ceil((w.start + WINDOW_MS - t) / 1000) : undefined;
+    },
+    fail(key: string): void {
+      const t = now();
+      const w = windows.get(key);
+      if (w === undefined || t - w.start >= WINDOW_MS) windows.set(key, { start: t, count: 1 });
+      else w.count++;
+      // Bounded memory under a spray of addresses: drop the oldest windows.
+      if (windows.size > 100_000) for (const k of [...windows.keys()].slice(0, 10_000)) windows.delete(k);
+    },
+  };
+}
+
+export interface AuthOptions {
+  readonly access: AccessService;
+  /** Failed authentications per minute per client address. */
+  readonly failureLimit: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Installs the authentication hook on the root instance.
+ *
+ * @example
+ *   installAuth(app, { access, failureLimit: 30 });
+ */
+export function installAuth(app: FastifyInstance, options: AuthOptions): void {
+  const failures = failureCounter(options.failureLimit, options.now ?? Date.now);
+  app.decorateRequest("principal", undefined);
+  app.decorateRequest("kwCtx", undefined as unknown as RequestContext);
+  app.addHook("onRequest", async (request) => {
+    request.kwCtx = { actor: "anonymous", source: sourceOf(request), requestId: request.id };
+    if (request.routeOptions.config.public === true || request.routeOptions.url === undefined) return;
+    const retryAfter = failures.blocked(request.ip);
+    if (retryAfter !== undefined) throw new KeywardenError("KW_ERR_HTTP_RATE_LIMITED", { retryAfter });
+    // A missing token goes to the access service too: it audits the attempt like any other.
+    const token = tokenOf(request) ?? "";
+    try {
+      const principal = await options.access.authenticateToken(request.kwCtx, token, request.ip);
+      request.principal = principal;
+      // The vault's authorizer reads the principal from the context; the audit log its id.
+      request.kwCtx = principalContext(principal, request.kwCtx.source, request.id);
+    } catch (e) {
+      if (isKeywardenError(e) && e.httpStatus === 401) failures.fail(request.ip);
+      throw e;
+    }
+  });
+}
+
+/**
+ * The authenticated principal of a protected route (the hook guarantees one).
+ *
+ * @example
+ *   await access.createToken(request.kwCtx, principalOf(request), input);
+ */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === undefined) throw new Error("route is not behind the auth hook");
+  return request.principal;
+}
+
+/**
+ * Requires `capability` on `path` for the request's principal; audited and thrown as 403
+ * by the access service when denied.
+ *
+ * @example
+ *   await authorize(access, request, "read", "payments/prod/STRIPE_KEY");
+ */
+export function authorize(
+  access: AccessService,
+  request: FastifyRequest,
+  capability: Capability,
+  path: string,
+): Promise<void> {
+  return access.require(request.kwCtx, principalOf(request), capability, path);
+}
+
+/**
+ * Requires `list` on every secret under `prefix` (what listing it reveals); a denial is
+ * audited and thrown as 403 like any other.
+ *
+ * @example
+ *   await authorizeList(access, audit, request, "payments/prod/");
+ */
+export async function authorizeList(
+  access: AccessManager,
+  audit: AuditService,
+  request: FastifyRequest,
+  prefix: string,
+): Promise<void> {
+  const principal = principalOf(request);
+  if (await access.canList(principal, prefix)) return;
+  await audit.record(request.kwCtx, {
+    action: "access.list",
+    path: prefix === "" ? undefined : prefix,
+    result: "denied",
+    detail: "KW_ERR_ACCESS_DENIED",
+  });
+  throw new KeywardenError("KW_ERR_ACCESS_DENIED", {
+    actor: principal.id,
+    capability: "list",
+    path: prefix || "/",
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The one HTTP error shape, `{ "error": { "code", "message", "requestId" } }`, for every
+ * failure: catalogue errors keep their code and status; schema failures, oversized bodies
+ * and rate limits get codes of their own; anything else (a bug) is a 500 that says only
+ * "internal error" and is logged with its stack under the request id.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ERRORS, isKeywardenError, KeywardenError, type ErrorCode } from "../../core/errors.ts";
+
+/** The body of every error response. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly requestId: string };
+}
+
+/** Longest schema-validation message echoed back; validators never quote values, this bounds it anyway. */
+const MAX_REASON = 300;
+
+/** Fastify's own 4xx errors whose messages may quote the body: replaced by a fixed reason. */
+function fastifyReason(e: FastifyError): string {
+  switch (e.code) {
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return "unsupported content type";
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return "empty JSON body";
+    default:
+      return "malformed request";
+  }
+}
+
+/**
+ * Maps any thrown value to a status and the one error body.
+ *
+ * @example
+ *   const { status, body } = errorResponse(new KeywardenError("KW_ERR_VAULT_NOT_FOUND", { path }), "req_...");
+ */
+export function errorResponse(e: unknown, requestId: string): { status: number; body: ErrorBody } {
+  let code: ErrorCode = "KW_ERR_INTERNAL";
+  let status = 500;
+  let message = "internal error";
+  if (isKeywardenError(e)) {
+    code = e.code;
+    status = e.httpStatus;
+    message = e.message;
+  } else if (typeof e === "object" && e !== null && "statusCode" in e) {
+    const fe = e as FastifyError;
+    const s = typeof fe.statusCode === "number" ? fe.statusCode : 500;
+    if (fe.validation !== undefined) {
+      code = "KW_ERR_HTTP_BAD_REQUEST";
+      status = 400;
+      message = new KeywardenError(code, { reason: fe.message.slice(0, MAX_REASON) }).message;
+    } else if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      code = "KW_ERR_HTTP_TOO_LARGE";
+      status = 413;
+      message = ERRORS[code].message.replace("{limit}", "the configured");
+    } else if (s === 429) {
+      code = "KW_ERR_HTTP_RATE_LIMITED";
+      status = 429;
+      message = new KeywardenError(code, { retryAfter: "a few" }).message;
+    } else if (s >= 400 && s < 500) {
+      code = "KW_ERR_HTTP_BAD_REQUEST";
+      status = s;
+      message = new KeywardenError(code, { reason: fastifyReason(fe) }).message;
+    }
+  }
+  if (status >= 500) {
+    // A 503 keeps its code (sealed, not ready) so clients know to retry; nothing else leaks.
+    if (status !== 503) code = "KW_ERR_INTERNAL";
+    message = "internal error";
+  }
+  return { status, body: { error: { code, message, requestId } } };
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
+  const { status, body } = errorResponse(e, request.id);
+  if (status >= 500 && status !== 503) request.log.error({ err: e }, "request failed");
+  else request.log.info({ code: body.error.code, status }, "request refused");
+  return reply.code(status).type("application/json; charset=utf-8").send(body);
+}
+
+/**
+ * Installs the error and not-found handlers on the root instance.
+ *
+ * @example
+ *   installErrorHandling(app);
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((e, request, reply) => send(request, reply, e));
+  app.setNotFoundHandler((request, reply) =>
+    send(
+      request,
+      reply,
+      new KeywardenError("KW_ERR_HTTP_NOT_FOUND", {
+        method: request.method,
+        url: request.url.split("?")[0] ?? "",
+      }),
+    ),
+  );
+}

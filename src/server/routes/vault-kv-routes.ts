@@ -1,0 +1,348 @@
+/**
+ * The subset of HashiCorp Vault's KV version 2 HTTP API that applications use, so an app
+ * with a Vault client reads from Keywarden unchanged: `/v1/<mount>/data/<path>` (read,
+ * write with `options.cas`, soft delete) and `/v1/<mount>/metadata/<path>` (read, list with
+ * `?list=true`, delete). The token comes in `X-Vault-Token`.
+ *
+ * Mapping: the mount name is accepted and ignored; `<path>` is Keywarden's
+ * `project/env/NAME`. A value written through Keywarden reads as `{ "value": "..." }`; a
+ * write of exactly `{ "value": "..." }` stores the plain string; any other map is stored as
+ * JSON and tagged, so it reads back as the same map. Errors carry Keywarden's one shape plus
+ * Vault's `errors` array, which Vault clients print.
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import Type from "typebox";
+import type { Keywarden } from "../../app.ts";
+import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import { Secret } from "../../core/secret.ts";
+import type { AccessManager } from "../../services/access/access-service.ts";
+import type { SecretMetadata } from "../../services/vault/vault-service.ts";
+import { authorize, authorizeList } from "../plugins/auth.ts";
+import { errorResponse } from "../plugins/errors.ts";
+import { ErrorSchema } from "../schemas.ts";
+
+/**
+ * The secret path after the mount. TypeBox cannot describe a property named `*` (it reads
+ * property names as patterns), so the wildcard is read here, bounded.
+ */
+function restOf(request: FastifyRequest): string {
+  const rest = (request.params as Record<string, unknown>)["*"];
+  if (typeof rest !== "string" || rest.length > 512)
+    throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "the secret path is missing or too long" });
+  return rest;
+}
+
+/**
+ * Tag marking a value stored as the JSON of a multi-key Vault map.
+ *
+ * @example
+ *   metadata.tags.includes(KV_JSON_TAG) // the value is a JSON object of strings
+ */
+export const KV_JSON_TAG = "vault-kv:json";
+
+const Params = Type.Object({
+  mount: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }),
+});
+
+const VaultError = Type.Object({
+  errors: Type.Array(Type.String()),
+  error: ErrorSchema.properties.error,
+});
+
+const VAULT_ERRORS = {
+  400: VaultError,
+  401: VaultError,
+  403: VaultError,
+  404: VaultError,
+  409: VaultError,
+  429: VaultError,
+  500: VaultError,
+  503: VaultError,
+} as const;
+
+const VersionMeta = Type.Object({
+  created_time: Type.String(),
+  custom_metadata: Type.Null(),
+  deletion_time: Type.String(),
+  destroyed: Type.Boolean(),
+  version: Type.Integer(),
+});
+
+const envelope = <T extends Parameters<typeof Type.Object>[0]>(data: T) =>
+  Type.Object({
+    request_id: Type.String(),
+    lease_id: Type.String(),
+    renewable: Type.Boolean(),
+    lease_duration: Type.Integer(),
+    data: Type.Object(data),
+    wrap_info: Type.Null(),
+    warnings: Type.Null(),
+    auth: Type.Null(),
+  });
+
+function wrap<T>(request: FastifyRequest, data: T) {
+  return {
+    request_id: request.id,
+    lease_id: "",
+    renewable: false,
+    lease_duration: 0,
+    data,
+    wrap_info: null,
+    warnings: null,
+    auth: null,
+  };
+}
+
+/** Vault answers a missing secret with 404 and an empty errors list. */
+function vaultError(request: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
+  const { status, body } = errorResponse(e, request.id);
+  if (status >= 500 && status !== 503) request.log.error({ err: e }, "request failed");
+  return reply.code(status).send({ errors: [body.error.message], error: body.error });
+}
+
+function decodeData(value: string, m: SecretMetadata): Record<string, string> {
+  if (m.tags.includes(KV_JSON_TAG)) {
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+        return Object.fromEntries(
+          Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+        );
+      }
+    } catch {
+      // A plain value written after a map: fall through.
+    }
+  }
+  return { value };
+}
+
+/**
+ * @example
+ *   await app.register(vaultKvRoutes, { prefix: "/v1", keywarden, access });
+ */
+export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
+  keywarden: Keywarden;
+  access: AccessManager;
+}> = (app, { keywarden, access }) => {
+  const vault = keywarden.vault;
+  app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
+  const tags = ["vault-kv2"];
+
+  app.get(
+    "/:mount/data/*",
+    {
+      schema: {
+        tags,
+        summary: "Vault KV v2: read a secret (latest or ?version=N)",
+        params: Params,
+        querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 0 })) }),
+        response: {
+          200: envelope({ data: Type.Record(Type.String(), Type.String()), metadata: VersionMeta }),
+          ...VAULT_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const path = restOf(request);
+      await authorize(access, request, "read", path);
+      const version = request.query.version === 0 ? undefined : request.query.version;
+      const s = await vault.get(request.kwCtx, path, { version, via: "vault-kv" });
+      return wrap(request, {
+        data: decodeData(s.value.reveal(), s.metadata),
+        metadata: {
+          created_time: s.metadata.updatedAt,
+          custom_metadata: null,
+          deletion_time: "",
+          destroyed: false,
+          version: s.version,
+        },
+      });
+    },
+  );
+
+  const writeSchema = {
+    tags,
+    summary: "Vault KV v2: write a new version (options.cas: check-and-set)",
+    params: Params,
+    body: Type.Object({
+      data: Type.Record(Type.String({ maxLength: 256 }), Type.String()),
+      options: Type.Optional(Type.Object({ cas: Type.Optional(Type.Integer({ minimum: 0 })) })),
+    }),
+    response: {
+      200: envelope({
+        created_time: Type.String(),
+        custom_metadata: Type.Null(),
+        deletion_time: Type.String(),
+        destroyed: Type.Boolean(),
+        version: Type.Integer(),
+      }),
+      ...VAULT_ERRORS,
+    },
+  };
+  const write = async (
+    request: FastifyRequest<{
+      Params: { mount: string };
+      Body: { data: Record<string, string>; options?: { cas?: number } };
+    }>,
+  ) => {
+    const path = restOf(request);
+    await authorize(access, request, "write", path);
+    const data = request.body.data;
+    const keys = Object.keys(data);
+    if (keys.length === 0) throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "data is empty" });
+    const plain = keys.length === 1 && keys[0] === "value";
+    let tagsPatch: string[] | undefined;
+    if (!plain) {
+      let existing: readonly string[] = [];
+      try {
+        existing = (await vault.describe(request.kwCtx, path)).tags;
+      } catch (e) {
+        if (!isKeywardenError(e, "KW_ERR_VAULT_NOT_FOUND")) throw e;
+      }
+      tagsPatch = existing.includes(KV_JSON_TAG) ? undefined : [...existing, KV_JSON_TAG];
+    }
+    const value = plain ? data.value! : JSON.stringify(data);
+    const r = await vault.set(request.kwCtx, path, new Secret(value), {
+      cas: request.body.options?.cas,
+      metadata: tagsPatch === undefined ? undefined : { tags: tagsPatch },
+    });
+    return wrap(request, {
+      created_time: new Date().toISOString(),
+      custom_metadata: null,
+      deletion_time: "",
+      destroyed: false,
+      version: r.version,
+    });
+  };
+  app.post("/:mount/data/*", { schema: writeSchema }, write);
+  app.put("/:mount/data/*", { schema: writeSchema }, write);
+
+  app.delete(
+    "/:mount/data/*",
+    {
+      schema: {
+        tags,
+        summary: "Vault KV v2: soft-delete the latest version",
+        params: Params,
+        response: { 204: Type.Null(), ...VAULT_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const path = restOf(request);
+      await authorize(access, request, "delete", path);
+      await vault.remove(request.kwCtx, path);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    "/:mount/metadata/*",
+    {
+      schema: {
+        tags,
+        summary: "Vault KV v2: a secret's versions, or with ?list=true the keys under a folder",
+        params: Params,
+        querystring: Type.Object({ list: Type.Optional(Type.Union([Type.Boolean(), Type.Literal("1")])) }),
+        response: {
+          200: Type.Union([
+            envelope({ keys: Type.Array(Type.String()) }),
+            envelope({
+              created_time: Type.String(),
+              current_version: Type.Integer(),
+              max_versions: Type.Integer(),
+              oldest_version: Type.Integer(),
+              updated_time: Type.String(),
+              custom_metadata: Type.Null(),
+              cas_required: Type.Boolean(),
+              delete_version_after: Type.String(),
+              versions: Type.Record(
+                Type.String(),
+                Type.Object({
+                  created_time: Type.String(),
+                  deletion_time: Type.String(),
+                  destroyed: Type.Boolean(),
+                }),
+              ),
+            }),
+          ]),
+          ...VAULT_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const path = restOf(request).replace(/\/+$/, "");
+      const list = request.query.list === true || request.query.list === "1";
+      if (list) {
+        const prefix = path === "" ? "" : `${path}/`;
+        await authorizeList(access, keywarden.audit, request, prefix);
+        const keys = new Set<string>();
+        for (const s of await vault.list(request.kwCtx, prefix)) {
+          if (!s.path.startsWith(prefix)) continue;
+          const rest = s.path.slice(prefix.length);
+          const slash = rest.indexOf("/");
+          keys.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+        }
+        // Vault answers an empty folder with 404.
+        if (keys.size === 0)
+          return reply.code(404).send({
+            errors: [],
+            error: {
+              code: "KW_ERR_VAULT_NOT_FOUND",
+              message: `no secret under ${path}`,
+              requestId: request.id,
+            },
+          });
+        return wrap(request, { keys: [...keys].sort() });
+      }
+      await authorize(access, request, "list", path);
+      const history = await vault.history(request.kwCtx, path);
+      const current = history.find((v) => v.current);
+      const versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }> =
+        {};
+      for (const v of history)
+        versions[String(v.version)] = {
+          created_time: v.createdAt,
+          deletion_time: v.destroyedAt ?? "",
+          destroyed: v.destroyedAt !== null,
+        };
+      return wrap(request, {
+        created_time: history[0]?.createdAt ?? "",
+        current_version: current?.version ?? 0,
+        max_versions: 0,
+        oldest_version: history[0]?.version ?? 0,
+        updated_time: history.at(-1)?.createdAt ?? "",
+        custom_metadata: null,
+        cas_required: false,
+        delete_version_after: "0s",
+        versions,
+      });
+    },
+  );
+
+  app.delete(
+    "/:mount/metadata/*",
+    {
+      schema: {
+        tags,
+        summary: "Vault KV v2: destroy every version and delete the secret",
+        params: Params,
+        response: { 204: Type.Null(), ...VAULT_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const path = restOf(request);
+      await authorize(access, request, "destroy", path);
+      const history = await vault.history(request.kwCtx, path);
+      for (const v of history)
+        if (v.destroyedAt === null) await vault.destroy(request.kwCtx, path, v.version);
+      try {
+        await vault.remove(request.kwCtx, path);
+      } catch (e) {
+        if (!isKeywardenError(e, "KW_ERR_VAULT_DELETED")) throw e;
+      }
+      return reply.code(204).send(null);
+    },
+  );
+  return Promise.resolve();
+};

@@ -1,0 +1,123 @@
+/**
+ * The HTTP face of Keywarden: Fastify with TypeBox schemas on every route, security headers,
+ * per-address rate limits, body size limits, request ids in every log line and error, and
+ * one error shape. `buildServer` returns an instance that is not listening yet: tests use
+ * `inject`, `keywarden serve` calls `listen` (see listen.ts for TLS and shutdown).
+ */
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
+import type { Keywarden } from "../app.ts";
+import type { DeepReadonly } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import { KeywardenError } from "../core/errors.ts";
+import { newId } from "../core/ids.ts";
+import type { Logger } from "../core/logger.ts";
+import type { AccessManager } from "../services/access/access-service.ts";
+import { installAuth } from "./plugins/auth.ts";
+import { installErrorHandling } from "./plugins/errors.ts";
+import { accessRoutes } from "./routes/access-routes.ts";
+import { auditRoutes } from "./routes/audit-routes.ts";
+import { healthRoutes } from "./routes/health-routes.ts";
+import { secretsRoutes } from "./routes/secrets-routes.ts";
+import { vaultKvRoutes } from "./routes/vault-kv-routes.ts";
+import { ErrorSchema } from "./schemas.ts";
+
+/**
+ * Where the REST API lives.
+ *
+ * @example
+ *   `${API_PREFIX}/secrets` // "/api/v1/secrets"
+ */
+export const API_PREFIX = "/api/v1";
+
+export interface ServerDeps {
+  readonly keywarden: Keywarden;
+  readonly access: AccessManager;
+  readonly config: DeepReadonly<Config>;
+  readonly logger: Logger;
+  /** PEM certificate and key: HTTPS. Absent: plain HTTP (listen.ts allows it on loopback only). */
+  readonly tls?: { readonly cert: string; readonly key: string } | undefined;
+  /** Called for every route as it is added (the security suite enumerates routes with it). */
+  readonly onRoute?: ((route: RouteOptions) => void) | undefined;
+}
+
+/**
+ * @example
+ *   const app = await buildServer({ keywarden, access, config, logger, tls });
+ *   await app.listen({ host: "127.0.0.1", port: 8443 });
+ */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: () => newId("request"),
+    bodyLimit: config.server.bodyLimit,
+    trustProxy: config.server.trustProxy,
+    // A request that stalls its headers or body is dropped rather than held open.
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: false } },
+    ...(deps.tls === undefined
+      ? {}
+      : { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: "TLSv1.2" as const } }),
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  if (deps.onRoute !== undefined) app.addHook("onRoute", deps.onRoute);
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    // Secrets and tokens travel in these bodies: nothing may cache them.
+    reply.header("cache-control", "no-store");
+  });
+  installErrorHandling(app);
+  await app.register(helmet, {
+    // An API serves JSON only: the strictest policy costs nothing.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: deps.tls === undefined ? false : { maxAge: 31_536_000, includeSubDomains: true },
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.server.rateLimit,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, ctx) =>
+      Object.assign(
+        new KeywardenError("KW_ERR_HTTP_RATE_LIMITED", { retryAfter: Math.ceil(ctx.ttl / 1000) }),
+        {
+          statusCode: 429,
+        },
+      ),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Keywarden API",
+        version: "1",
+        description:
+          "Secrets, tokens, policies, identities and the audit log. Every error: { error: { code, message, requestId } }.",
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer" },
+          vaultToken: { type: "apiKey", in: "header", name: "X-Vault-Token" },
+        },
+      },
+      security: [{ bearer: [] }, { vaultToken: [] }],
+    },
+  });
+  app.addSchema(ErrorSchema);
+  installAuth(app, { access: deps.access, failureLimit: config.server.authFailureLimit });
+  await app.register(healthRoutes, { keywarden: deps.keywarden });
+  await app.register(secretsRoutes, { prefix: API_PREFIX, keywarden: deps.keywarden, access: deps.access });
+  await app.register(auditRoutes, { prefix: API_PREFIX, keywarden: deps.keywarden, access: deps.access });
+  await app.register(accessRoutes, { prefix: API_PREFIX, access: deps.access });
+  await app.register(vaultKvRoutes, { prefix: "/v1", keywarden: deps.keywarden, access: deps.access });
+  app.get(`${API_PREFIX}/openapi.json`, { config: { public: true }, schema: { hide: true } }, () =>
+    app.swagger(),
+  );
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,115 @@
+/**
+ * `keywarden/client` against a real server over HTTPS (CA or pinned fingerprint), and its
+ * retries on 429 and 503 against a plain HTTP fake that answers a scripted sequence.
+ */
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { createServer } from "node:http";
+import { once } from "node:events";
+import { describe, test } from "node:test";
+import { createClient, KeywardenClientError } from "../../../src/client/index.ts";
+import { createTestServer } from "../../helpers/server.ts";
+import { DIALECTS } from "../../helpers/storage.ts";
+import { makeKey } from "./fixtures.ts";
+
+const sqlite = DIALECTS.find((d) => d.name === "sqlite") ?? DIALECTS[0]!;
+
+describe("keywarden/client", () => {
+  test("reads and writes over HTTPS with a CA or a pinned fingerprint; errors carry no secret", async (t) => {
+    const s = await createTestServer(t, sqlite, { https: true });
+    const { url, ca } = await s.listen();
+    const token = await s.token([{ path: "payments/**", capabilities: ["read", "write", "list"] }]);
+    const kw = createClient({ url, token, ca });
+    t.after(() => {
+      kw.close();
+    });
+    const value = makeKey();
+    assert.equal((await kw.secrets.set("payments/prod/KEY", value, { cas: 0 })).version, 1);
+    assert.equal((await kw.secrets.get("payments/prod/KEY")).value, value);
+    assert.deepEqual(
+      (await kw.secrets.list("payments/")).map((x) => x.path),
+      ["payments/prod/KEY"],
+    );
+    assert.equal((await kw.tokens.self()).policies.length, 1);
+    const conflict = await kw.secrets.set("payments/prod/KEY", makeKey(), { cas: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(conflict instanceof KeywardenClientError);
+    assert.equal(conflict.code, "KW_ERR_VAULT_CAS_CONFLICT");
+    assert.equal(conflict.status, 409);
+    assert.match(conflict.requestId ?? "", /^req_/);
+    const denied = await kw.secrets.get("shipping/prod/KEY").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(denied instanceof KeywardenClientError);
+    assert.equal(denied.status, 403);
+    for (const e of [conflict, denied]) {
+      const text = `${e.message} ${e.stack ?? ""} ${JSON.stringify(e)}`;
+      assert.ok(!text.includes(token) && !text.includes(value));
+    }
+
+    const fingerprint = new X509Certificate(ca!).fingerprint256;
+    const pinned = createClient({ url, token, fingerprint });
+    t.after(() => {
+      pinned.close();
+    });
+    assert.equal((await pinned.secrets.get("payments/prod/KEY")).value, value);
+    const wrongPin = createClient({ url, token, fingerprint: fingerprint.replace(/^../, "00"), retries: 0 });
+    t.after(() => {
+      wrongPin.close();
+    });
+    await assert.rejects(wrongPin.secrets.get("payments/prod/KEY"), /KW_ERR_CLIENT_TLS/);
+    const untrusted = createClient({ url, token, retries: 0 });
+    t.after(() => {
+      untrusted.close();
+    });
+    await assert.rejects(untrusted.secrets.get("payments/prod/KEY"), /KW_ERR_CLIENT_NETWORK/);
+  });
+
+  test("retries 429 and 503, then gives up with the server's code", async (t) => {
+    const script = [429, 503, 200, 503, 503, 503];
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      const status = script.shift() ?? 500;
+      res.writeHead(status, {
+        "content-type": "application/json",
+        ...(status === 429 ? { "retry-after": "0" } : {}),
+      });
+      res.end(
+        JSON.stringify(
+          status === 200
+            ? { path: "a/b/C", version: 1, value: "v", metadata: {} }
+            : {
+                error: {
+                  code: status === 429 ? "KW_ERR_HTTP_RATE_LIMITED" : "KW_ERR_KMS_SEALED",
+                  message: "internal error",
+                  requestId: "req_x",
+                },
+              },
+        ),
+      );
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    t.after(() => server.close());
+    const address = server.address() as { port: number };
+    const token = `kw_svc_${"a".repeat(43)}_abcdef`;
+    const kw = createClient({ url: `http://127.0.0.1:${address.port}`, token, retries: 2, retryDelayMs: 1 });
+    t.after(() => {
+      kw.close();
+    });
+    assert.equal((await kw.secrets.get("a/b/C")).value, "v");
+    const e = await kw.secrets.get("a/b/C").then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    assert.ok(e instanceof KeywardenClientError);
+    assert.equal(e.code, "KW_ERR_KMS_SEALED");
+    assert.equal(e.status, 503);
+    assert.ok(!e.message.includes(token));
+    assert.equal(seen.length, 6, "3 attempts each");
+  });
+});

@@ -1,0 +1,189 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { DIALECTS } from "../../helpers/storage.ts";
+import { bearer, createTestServer } from "../../helpers/server.ts";
+import { makeKey } from "./fixtures.ts";
+
+for (const dialect of DIALECTS) {
+  describe(`server (${dialect.name})`, () => {
+    test("health, readiness, headers and the one error shape", async (t) => {
+      const s = await createTestServer(t, dialect);
+      const h = await s.app.inject({ url: "/healthz" });
+      assert.equal(h.statusCode, 200);
+      assert.deepEqual(h.json(), { status: "ok" });
+      assert.match(String(h.headers["x-request-id"]), /^req_[0-9A-Z]{26}$/);
+      assert.equal(h.headers["x-content-type-options"], "nosniff");
+      assert.match(String(h.headers["content-security-policy"]), /default-src 'none'/);
+      assert.equal((await s.app.inject({ url: "/readyz" })).statusCode, 200);
+      const nf = await s.app.inject({ url: "/api/v1/nope?x=1" });
+      assert.equal(nf.statusCode, 404);
+      const body = nf.json<{ error: { code: string; message: string; requestId: string } }>();
+      assert.deepEqual(Object.keys(body), ["error"]);
+      assert.equal(body.error.code, "KW_ERR_HTTP_NOT_FOUND");
+      assert.equal(body.error.requestId, nf.headers["x-request-id"]);
+    });
+
+    test("secrets: write with check-and-set, read, versions, history, restore, delete, destroy", async (t) => {
+      const s = await createTestServer(t, dialect);
+      const h = bearer(await s.rootToken());
+      const url = "/api/v1/secrets/payments/prod/STRIPE_KEY";
+      const v1 = makeKey();
+      const v2 = makeKey();
+      const w1 = await s.app.inject({ method: "PUT", url, headers: h, payload: { value: v1, cas: 0 } });
+      assert.equal(w1.statusCode, 200, w1.body);
+      assert.equal(w1.json<{ version: number }>().version, 1);
+      const stale = await s.app.inject({ method: "PUT", url, headers: h, payload: { value: v2, cas: 0 } });
+      assert.equal(stale.statusCode, 409);
+      assert.equal(stale.json<{ error: { code: string } }>().error.code, "KW_ERR_VAULT_CAS_CONFLICT");
+      assert.ok(!stale.body.includes(v2));
+      assert.equal(
+        (await s.app.inject({ method: "PUT", url, headers: h, payload: { value: v2, cas: 1 } })).statusCode,
+        200,
+      );
+      const read = await s.app.inject({ url, headers: h });
+      assert.equal(read.statusCode, 200);
+      const r = read.json<{ value: string; version: number; metadata: Record<string, unknown> }>();
+      assert.equal(r.value, v2);
+      assert.equal(r.version, 2);
+      assert.equal(
+        (await s.app.inject({ url: `${url}?version=1`, headers: h })).json<{ value: string }>().value,
+        v1,
+      );
+      const hist = await s.app.inject({ url: `${url}/history`, headers: h });
+      assert.deepEqual(
+        hist.json<{ versions: { version: number }[] }>().versions.map((v) => v.version),
+        [1, 2],
+      );
+      const restored = await s.app.inject({
+        method: "POST",
+        url: `${url}/restore`,
+        headers: h,
+        payload: { version: 1 },
+      });
+      assert.equal(restored.json<{ version: number }>().version, 3);
+      assert.equal((await s.app.inject({ url, headers: h })).json<{ value: string }>().value, v1);
+      const list = await s.app.inject({ url: "/api/v1/secrets?prefix=payments/", headers: h });
+      assert.deepEqual(
+        list.json<{ secrets: { path: string }[] }>().secrets.map((x) => x.path),
+        ["payments/prod/STRIPE_KEY"],
+      );
+      assert.ok(!list.body.includes(v1), "a list never carries values");
+      const destroyed = await s.app.inject({
+        method: "POST",
+        url: `${url}/destroy`,
+        headers: h,
+        payload: { versions: [2] },
+      });
+      assert.equal(destroyed.statusCode, 200);
+      assert.equal((await s.app.inject({ url: `${url}?version=2`, headers: h })).statusCode, 410);
+      assert.equal((await s.app.inject({ method: "DELETE", url, headers: h })).statusCode, 200);
+      const gone = await s.app.inject({ url, headers: h });
+      assert.equal(gone.statusCode, 410);
+      assert.equal(gone.json<{ error: { code: string } }>().error.code, "KW_ERR_VAULT_DELETED");
+      assert.equal(
+        (await s.app.inject({ method: "POST", url: `${url}/undelete`, headers: h })).statusCode,
+        200,
+      );
+      assert.equal((await s.app.inject({ url, headers: h })).statusCode, 200);
+      // Every operation was audited under the token's identity.
+      const audit = await s.app.inject({
+        url: "/api/v1/audit?path=payments/prod/STRIPE_KEY&action=secret.read",
+        headers: h,
+      });
+      const entries = audit.json<{ entries: { actor: string; source: string }[] }>().entries;
+      assert.ok(entries.length >= 4);
+      assert.ok(entries.every((e) => e.actor.startsWith("mid_") || e.actor.includes("_")));
+      assert.match(entries[0]!.source, /^ip=127\.0\.0\.1 ua=/);
+      assert.ok(!audit.body.includes(v1));
+    });
+
+    test("requests are validated; bodies are bounded; schema errors name no value", async (t) => {
+      const s = await createTestServer(t, dialect, { flags: { "server.bodyLimit": 2048 } });
+      const h = bearer(await s.rootToken());
+      const url = "/api/v1/secrets/payments/prod/K";
+      const extra = await s.app.inject({
+        method: "PUT",
+        url,
+        headers: h,
+        payload: { value: "x", admin: true },
+      });
+      assert.equal(extra.statusCode, 400);
+      assert.equal(extra.json<{ error: { code: string } }>().error.code, "KW_ERR_HTTP_BAD_REQUEST");
+      const big = await s.app.inject({
+        method: "PUT",
+        url,
+        headers: h,
+        payload: { value: "y".repeat(5000) },
+      });
+      assert.equal(big.statusCode, 413);
+      assert.equal(big.json<{ error: { code: string } }>().error.code, "KW_ERR_HTTP_TOO_LARGE");
+      const secretish = makeKey();
+      const bad = await s.app.inject({
+        method: "PUT",
+        url,
+        headers: { ...h, "content-type": "application/json" },
+        payload: `{"value": "${secretish}`,
+      });
+      assert.equal(bad.statusCode, 400);
+      assert.ok(!bad.body.includes(secretish), "a parse error never echoes the body");
+      const badPath = await s.app.inject({
+        method: "PUT",
+        url: "/api/v1/secrets/pay%20ments/prod/K",
+        headers: h,
+        payload: { value: "v" },
+      });
+      assert.equal(badPath.statusCode, 400);
+      assert.equal(badPath.json<{ error: { code: string } }>().error.code, "KW_ERR_VAULT_PATH_INVALID");
+    });
+
+    test("a sealed vault is not ready and its routes answer 503 with no detail", async (t) => {
+      const s = await createTestServer(t, dialect);
+      const h = bearer(await s.rootToken());
+      const url = "/api/v1/secrets/payments/prod/X";
+      const value = makeKey();
+      assert.equal(
+        (await s.app.inject({ method: "PUT", url, headers: h, payload: { value } })).statusCode,
+        200,
+      );
+      await s.kw.kms.close();
+      const r = await s.app.inject({ url: "/readyz" });
+      assert.equal(r.statusCode, 503);
+      assert.equal(r.json<{ error: { code: string } }>().error.code, "KW_ERR_SERVER_NOT_READY");
+      const read = await s.app.inject({ url, headers: h });
+      assert.equal(read.statusCode, 503, read.body);
+      assert.equal(read.json<{ error: { code: string } }>().error.code, "KW_ERR_KMS_SEALED");
+      assert.equal(read.json<{ error: { message: string } }>().error.message, "internal error");
+    });
+
+    test("failed authentications are rate-limited per address", async (t) => {
+      const s = await createTestServer(t, dialect, { flags: { "server.authFailureLimit": 3 } });
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++)
+        codes.push((await s.app.inject({ url: "/api/v1/secrets", headers: bearer("nope") })).statusCode);
+      assert.deepEqual(codes, [401, 401, 401, 429, 429]);
+      const good = await s.rootToken();
+      // Blocked until the window passes, even with a good token: guessing gains nothing.
+      assert.equal((await s.app.inject({ url: "/api/v1/secrets", headers: bearer(good) })).statusCode, 429);
+    });
+
+    test("OpenAPI 3.1 document lists every route with request and response schemas", async (t) => {
+      const s = await createTestServer(t, dialect);
+      const r = await s.app.inject({ url: "/api/v1/openapi.json" });
+      assert.equal(r.statusCode, 200);
+      const doc = r.json<{
+        openapi: string;
+        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      }>();
+      assert.equal(doc.openapi, "3.1.0");
+      const ops = Object.entries(doc.paths).flatMap(([p, methods]) =>
+        Object.entries(methods).map(([m, op]) => ({ p, m, op })),
+      );
+      assert.ok(ops.length >= 30, `only ${ops.length} operations`);
+      for (const { p, m, op } of ops) {
+        const ok = Object.keys(op.responses).filter((c) => c.startsWith("2"));
+        assert.ok(ok.length > 0, `${m} ${p} declares no success response`);
+        assert.ok("401" in op.responses || p === "/healthz" || p === "/readyz", `${m} ${p} declares no 401`);
+      }
+    });
+  });
+}

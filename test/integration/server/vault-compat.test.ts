@@ -1,0 +1,133 @@
+/**
+ * HashiCorp Vault KV v2 compatibility, proved with the real `node-vault` client over HTTPS:
+ * a secret written with Keywarden's CLI reads with node-vault, and one written with
+ * node-vault reads with the CLI; check-and-set, versions, list and delete behave as Vault's.
+ */
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import { describe, test } from "node:test";
+import nodeVault from "node-vault";
+import { run } from "../../../src/cli/main.ts";
+import { createTestServer, type TestServer } from "../../helpers/server.ts";
+import { DIALECTS } from "../../helpers/storage.ts";
+import { makeKey } from "./fixtures.ts";
+
+/** Runs Keywarden's CLI in process on the server's home and database. */
+async function cli(
+  s: TestServer,
+  args: string[],
+  stdin = "",
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const input = new PassThrough();
+  input.end(stdin);
+  let stdout = "";
+  let stderr = "";
+  const out = new PassThrough();
+  out.on("data", (d: Buffer) => (stdout += d.toString()));
+  const err = new PassThrough();
+  err.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await run(["--home", s.home, ...args], {
+    stdout: out,
+    stderr: err,
+    stdin: input,
+    cwd: s.home,
+    env: {
+      HOME: s.home,
+      USER: "tester",
+      KEYWARDEN_PASSPHRASE: s.passphrase,
+      ...(s.url === "" ? {} : { KEYWARDEN_STORAGE_URL: s.url }),
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+for (const dialect of DIALECTS) {
+  describe(`Vault KV v2 compatibility with node-vault (${dialect.name})`, () => {
+    test("CLI writes, node-vault reads; node-vault writes, CLI reads; cas, versions, list, delete", async (t) => {
+      const s = await createTestServer(t, dialect, { https: true });
+      const { url, ca } = await s.listen();
+      const token = await s.token([
+        { path: "payments/**", capabilities: ["read", "write", "list", "delete", "destroy"] },
+      ]);
+      const vault = nodeVault({ endpoint: url, token, noCustomHTTPVerbs: true, requestOptions: { ca } });
+
+      const fromCli = makeKey();
+      const set = await cli(s, ["secrets", "set", "payments/prod/STRIPE_KEY"], fromCli);
+      assert.equal(set.code, 0, set.stderr);
+      const read = (await vault.read("secret/data/payments/prod/STRIPE_KEY")) as {
+        data: { data: Record<string, string>; metadata: { version: number } };
+      };
+      assert.deepEqual(read.data.data, { value: fromCli });
+      assert.equal(read.data.metadata.version, 1);
+
+      const fromVault = makeKey();
+      const w = (await vault.write("secret/data/payments/prod/DB_PASSWORD", {
+        data: { value: fromVault },
+        options: { cas: 0 },
+      })) as { data: { version: number } };
+      assert.equal(w.data.version, 1);
+      const get = await cli(s, ["secrets", "get", "payments/prod/DB_PASSWORD"]);
+      assert.equal(get.code, 0, get.stderr);
+      assert.equal(get.stdout.trim(), fromVault);
+
+      // Check-and-set: a stale cas is refused the way Vault clients expect (a rejected promise with the message).
+      await assert.rejects(
+        vault.write("secret/data/payments/prod/DB_PASSWORD", {
+          data: { value: makeKey() },
+          options: { cas: 0 },
+        }),
+        (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, 409);
+          assert.match(e.message, /someone else wrote it/);
+          assert.ok(!e.message.includes(fromVault));
+          return true;
+        },
+      );
+      // A map of several keys round-trips as the same map; version 1 still reads.
+      const map = { username: "app", password: makeKey() };
+      await vault.write("secret/data/payments/prod/DB_PASSWORD", { data: map, options: { cas: 1 } });
+      const v2 = (await vault.read("secret/data/payments/prod/DB_PASSWORD")) as {
+        data: { data: unknown; metadata: { version: number } };
+      };
+      assert.deepEqual(v2.data.data, map);
+      assert.equal(v2.data.metadata.version, 2);
+      const v1 = (await vault.read("secret/data/payments/prod/DB_PASSWORD?version=1")) as {
+        data: { data: unknown };
+      };
+      assert.deepEqual(v1.data.data, { value: fromVault });
+
+      const meta = (await vault.read("secret/metadata/payments/prod/DB_PASSWORD")) as {
+        data: { current_version: number; versions: Record<string, unknown> };
+      };
+      assert.equal(meta.data.current_version, 2);
+      assert.deepEqual(Object.keys(meta.data.versions), ["1", "2"]);
+      const list = (await vault.list("secret/metadata/payments/prod")) as { data: { keys: string[] } };
+      assert.deepEqual(list.data.keys, ["DB_PASSWORD", "STRIPE_KEY"]);
+      const top = (await vault.list("secret/metadata/payments")) as { data: { keys: string[] } };
+      assert.deepEqual(top.data.keys, ["prod/"]);
+
+      await vault.delete("secret/metadata/payments/prod/DB_PASSWORD");
+      await assert.rejects(
+        vault.read("secret/data/payments/prod/DB_PASSWORD"),
+        (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, 410);
+          return true;
+        },
+      );
+      // A token of another scope is refused with Vault's error list.
+      const other = nodeVault({
+        endpoint: url,
+        token: await s.token([{ path: "shipping/**", capabilities: ["read"] }]),
+        requestOptions: { ca },
+      });
+      await assert.rejects(
+        other.read("secret/data/payments/prod/STRIPE_KEY"),
+        (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, 403);
+          assert.ok(!e.message.includes(fromCli));
+          return true;
+        },
+      );
+    });
+  });
+}
