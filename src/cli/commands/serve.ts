@@ -9,7 +9,6 @@ import { createKeywarden } from "../../app.ts";
 import { systemClock } from "../../core/clock.ts";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
 import { localKeyFilePath } from "../../kms/create-key-provider.ts";
-import { startServer } from "../../server/listen.ts";
 import { isPostgresUrl, sqliteFileFor } from "../../storage/database.ts";
 import { commandContext } from "../context.ts";
 import { resolveHome } from "../home.ts";
@@ -77,6 +76,8 @@ async function serve(
         cc.logger.warn("the vault is sealed: /readyz answers 503 until it is unsealed");
       else await kw.unseal(cliRequestContext(io), passphrase);
     }
+    // Fastify and its plugins load only for `serve`, not on every command's start-up.
+    const { startServer } = await import("../../server/listen.ts");
     const server = await startServer({
       keywarden: kw,
       access: kw.access,
