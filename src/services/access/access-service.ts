@@ -45,6 +45,7 @@ import {
   listPolicies as listPolicyRows,
   listRoles as listRoleRows,
   policiesOfIdentity,
+  policiesOfRole,
   policiesOfTokenHash,
   rolesOf,
   setRolePolicies,
@@ -408,6 +409,20 @@ export function createAccessService(deps: AccessDeps): AccessManager {
     const row = await findIdentityByName(db, name);
     if (row === undefined) throw new KeywardenError("KW_ERR_ACCESS_NOT_FOUND", { what: "identity", name });
     return row;
+  }
+
+  /** A role binding's two ends, after checking `by` administers both. */
+  async function bindingTarget(
+    ctx: RequestContext,
+    by: Actor,
+    role: string,
+    identity: string,
+  ): Promise<{ r: { id: string }; i: IdentityRow }> {
+    await requireAdmin(ctx, by, SYS.role(role));
+    await requireAdmin(ctx, by, SYS.identity(identity));
+    const r = await findRoleByName(db, role);
+    if (r === undefined) throw new KeywardenError("KW_ERR_ACCESS_NOT_FOUND", { what: "role", name: role });
+    return { r, i: await identityOrThrow(identity) };
   }
 
   async function identityInfo(row: IdentityRow): Promise<IdentityInfo> {
@@ -1110,13 +1125,8 @@ export function createAccessService(deps: AccessDeps): AccessManager {
     },
 
     async bindRole(ctx, by, role, identity) {
-      await requireAdmin(ctx, by, SYS.role(role));
-      await requireAdmin(ctx, by, SYS.identity(identity));
-      const r = await findRoleByName(db, role);
-      if (r === undefined) throw new KeywardenError("KW_ERR_ACCESS_NOT_FOUND", { what: "role", name: role });
-      const i = await identityOrThrow(identity);
-      const inRole = (await listRoleRows(db)).find((x) => x.id === r.id)?.policies ?? [];
-      await requireHeld(ctx, by, inRole, "access.role.bind");
+      const { r, i } = await bindingTarget(ctx, by, role, identity);
+      await requireHeld(ctx, by, await policiesOfRole(db, r.id), "access.role.bind");
       await db.transaction().execute(async (trx) => {
         await bindRoleRow(trx, r.id, i.id);
         await audit.append(trx, ctx, {
@@ -1129,11 +1139,7 @@ export function createAccessService(deps: AccessDeps): AccessManager {
     },
 
     async unbindRole(ctx, by, role, identity) {
-      await requireAdmin(ctx, by, SYS.role(role));
-      await requireAdmin(ctx, by, SYS.identity(identity));
-      const r = await findRoleByName(db, role);
-      if (r === undefined) throw new KeywardenError("KW_ERR_ACCESS_NOT_FOUND", { what: "role", name: role });
-      const i = await identityOrThrow(identity);
+      const { r, i } = await bindingTarget(ctx, by, role, identity);
       await db.transaction().execute(async (trx) => {
         await unbindRoleRow(trx, r.id, i.id);
         await audit.append(trx, ctx, {

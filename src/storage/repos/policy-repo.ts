@@ -75,6 +75,18 @@ export async function findRoleByName(db: Executor, name: string): Promise<RoleRo
   return db.selectFrom("roles").selectAll().where("name", "=", name).executeTakeFirst();
 }
 
+/** The policy names of one role, in name order. @example await policiesOfRole(db, role.id); */
+export async function policiesOfRole(db: Executor, roleId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("role_policies")
+    .innerJoin("policies", "policies.id", "role_policies.policy_id")
+    .select("policies.name")
+    .where("role_policies.role_id", "=", roleId)
+    .orderBy("policies.name")
+    .execute();
+  return rows.map((r) => r.name);
+}
+
 /** Roles with their policy names, in name order. @example await listRoles(db); */
 export async function listRoles(db: Executor): Promise<(RoleRow & { policies: string[] })[]> {
   const roles = await db.selectFrom("roles").selectAll().orderBy("name").execute();
