@@ -43,6 +43,8 @@ interface Measured {
   readonly p99: number;
   readonly requests: number;
   readonly errors: number;
+  /** CPU time of the server's thread per answered request (load on the machine barely moves it). */
+  readonly cpuUs: number;
 }
 
 async function listen(app: FastifyInstance): Promise<number> {
@@ -65,7 +67,10 @@ async function cannon(
     workers: 1,
   };
   await autocannon({ ...opts, duration: WARMUP_S });
+  // autocannon runs in a worker thread: this thread's CPU time is the server's alone.
+  const cpu0 = process.threadCpuUsage();
   const r = await autocannon({ ...opts, duration: DURATION_S });
+  const cpu = process.threadCpuUsage(cpu0);
   return {
     label,
     rps: r.requests.average,
@@ -73,6 +78,7 @@ async function cannon(
     p99: r.latency.p99,
     requests: r.requests.total,
     errors: r.errors + r.timeouts + r.non2xx,
+    cpuUs: (cpu.user + cpu.system) / Math.max(1, r.requests.total),
   };
 }
 
@@ -162,6 +168,15 @@ async function measureBare(tls: TlsMaterial): Promise<Measured> {
   }
 }
 
+/**
+ * `KEYWARDEN_BENCH_SERVER_ONLY=sqlite,postgres` measures only those stores (besides the bare
+ * route), e.g. to profile one of them.
+ */
+function wanted(store: "sqlite" | "sqlite-normal" | "postgres"): boolean {
+  const only = process.env.KEYWARDEN_BENCH_SERVER_ONLY;
+  return only === undefined || only === "" || only.split(",").includes(store);
+}
+
 async function run(): Promise<void> {
   const work = join(TMP_DIR, `server-${process.pid}`);
   mkdirSync(work, { recursive: true, mode: 0o700 });
@@ -170,19 +185,23 @@ async function run(): Promise<void> {
   try {
     const tls = await loadOrCreateTls({ tlsCert: "", tlsKey: "" }, join(work, "tls"));
     const rows: Measured[] = [await measureBare(tls)];
-    rows.push(
-      await measureVault("secret read, SQLite (synchronous=FULL, default)", "", join(work, "sqlite"), tls),
-    );
-    rows.push(
-      await measureVault(
-        "secret read, SQLite (synchronous=NORMAL)",
-        "",
-        join(work, "sqlite-normal"),
-        tls,
-        "NORMAL",
-      ),
-    );
-    if (base !== undefined) {
+    if (wanted("sqlite"))
+      rows.push(
+        await measureVault("secret read, SQLite (synchronous=FULL, default)", "", join(work, "sqlite"), tls),
+      );
+    if (wanted("sqlite-normal"))
+      rows.push(
+        await measureVault(
+          "secret read, SQLite (synchronous=NORMAL)",
+          "",
+          join(work, "sqlite-normal"),
+          tls,
+          "NORMAL",
+        ),
+      );
+    if (!wanted("postgres")) {
+      // Left out by KEYWARDEN_BENCH_SERVER_ONLY.
+    } else if (base !== undefined) {
       schema = `kw_bench_${randomBytes(6).toString("hex")}`;
       const c = new pg.Client({ connectionString: base });
       await c.connect();
@@ -198,7 +217,7 @@ async function run(): Promise<void> {
     );
     console.log(
       table(
-        ["target", "req/s", "p50 ms", "p99 ms", "requests", "errors", "of bare"],
+        ["target", "req/s", "p50 ms", "p99 ms", "requests", "errors", "of bare", "CPU µs/req"],
         rows.map((r) => [
           r.label,
           Math.round(r.rps).toLocaleString("en-US"),
@@ -207,6 +226,7 @@ async function run(): Promise<void> {
           r.requests.toLocaleString("en-US"),
           String(r.errors),
           `${fixed((r.rps / bare.rps) * 100)}%`,
+          fixed(r.cpuUs),
         ]),
       ),
     );

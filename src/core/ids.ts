@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
 
@@ -43,6 +43,23 @@ function encodeBase32(bytes: Uint8Array): string {
 }
 
 /**
+ * Random bytes for ids, drawn from the CSPRNG 4 KiB at a time: one call per 400 ids
+ * instead of one per id (an audited read makes two ids). Ids are not secrets; the
+ * randomness only keeps them unique and unguessable.
+ */
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+
+function randomInto(target: Uint8Array, offset: number, length: number): void {
+  if (poolAt + length > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  target.set(pool.subarray(poolAt, poolAt + length), offset);
+  poolAt += length;
+}
+
+/**
  * A new id: prefix, underscore, then 48 bits of milliseconds and 80 random bits in
  * Crockford base32 (26 characters), so ids sort by creation time.
  *
@@ -61,7 +78,7 @@ export function newId(kind: IdKind, clock: Clock = systemClock): string {
   bytes[3] = (low >>> 16) & 0xff;
   bytes[4] = (low >>> 8) & 0xff;
   bytes[5] = low & 0xff;
-  bytes.set(randomBytes(10), 6);
+  randomInto(bytes, 6, 10);
   return `${ID_PREFIXES[kind]}_${encodeBase32(bytes).slice(0, 26)}`;
 }
 

@@ -4,7 +4,6 @@
  * one error shape. `buildServer` returns an instance that is not listening yet: tests use
  * `inject`, `keywarden serve` calls `listen` (see listen.ts for TLS and shutdown).
  */
-import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
@@ -18,6 +17,8 @@ import type { Logger } from "../core/logger.ts";
 import type { AccessManager } from "../services/access/access-service.ts";
 import { installAuth } from "./plugins/auth.ts";
 import { installErrorHandling } from "./plugins/errors.ts";
+import { lazyChildLogger } from "./plugins/lazy-logger.ts";
+import { installSecurityHeaders } from "./plugins/security-headers.ts";
 import { accessRoutes } from "./routes/access-routes.ts";
 import { auditRoutes } from "./routes/audit-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
@@ -53,6 +54,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
     loggerInstance: deps.logger,
+    childLoggerFactory: lazyChildLogger,
     genReqId: () => newId("request"),
     bodyLimit: config.server.bodyLimit,
     trustProxy: config.server.trustProxy,
@@ -67,17 +69,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   if (deps.onRoute !== undefined) app.addHook("onRoute", deps.onRoute);
-  app.addHook("onSend", async (request, reply) => {
-    reply.header("x-request-id", request.id);
-    // Secrets and tokens travel in these bodies: nothing may cache them.
-    reply.header("cache-control", "no-store");
-  });
   installErrorHandling(app);
-  await app.register(helmet, {
-    // An API serves JSON only: the strictest policy costs nothing.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    hsts: deps.tls === undefined ? false : { maxAge: 31_536_000, includeSubDomains: true },
-  });
+  installSecurityHeaders(
+    app,
+    {
+      // An API serves JSON only: the strictest policy costs nothing.
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      hsts: deps.tls === undefined ? false : { maxAge: 31_536_000, includeSubDomains: true },
+    },
+    // Secrets and tokens travel in these bodies: nothing may cache them.
+    { "cache-control": "no-store" },
+  );
   await app.register(rateLimit, {
     global: true,
     max: config.server.rateLimit,

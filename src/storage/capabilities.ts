@@ -20,4 +20,19 @@ export interface StorageCapabilities {
    * destroy, outside any transaction.
    */
   scrub(db: Kysely<Database>, tables: readonly string[]): Promise<void>;
+  /**
+   * Creates triggers named after `name` that run `statement` (one SQL statement) after each
+   * of `events` on `table`, in the changing transaction (once per statement where the
+   * database can, else once per row).
+   */
+  createTriggers(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against the schema as it was.
+    db: Kysely<any>,
+    name: string,
+    table: string,
+    events: readonly TriggerEvent[],
+    statement: string,
+  ): Promise<void>;
 }
+
+export type TriggerEvent = "insert" | "update" | "delete";

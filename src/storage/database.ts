@@ -69,6 +69,11 @@ function sqliteCaps(): StorageCapabilities {
     async scrub(db) {
       await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
     },
+    async createTriggers(db, name, table, events, statement) {
+      for (const event of events)
+        await sql`create trigger ${sql.id(`${name}_${event}`)} after ${sql.raw(event)} on ${sql.table(table)}
+          begin ${sql.raw(statement)}; end`.execute(db);
+    },
   };
 }
 
@@ -80,6 +85,14 @@ function postgresCaps(schema: string): StorageCapabilities {
     versionFunction: "version()",
     async scrub(db, tables) {
       for (const t of tables) await sql`VACUUM ${sql.table(t)}`.execute(db);
+    },
+    async createTriggers(db, name, table, events, statement) {
+      // A trigger function per trigger: plpgsql bodies are text, so the statement goes in as is.
+      await sql`create function ${sql.id(name)}() returns trigger language plpgsql as ${sql.lit(
+        `begin ${statement}; return null; end`,
+      )}`.execute(db);
+      await sql`create trigger ${sql.id(name)} after ${sql.raw(events.join(" or "))} on ${sql.table(table)}
+        for each statement execute function ${sql.id(name)}()`.execute(db);
     },
   };
 }

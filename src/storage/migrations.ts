@@ -6,7 +6,7 @@
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
 import { KeywardenError } from "../core/errors.ts";
-import type { StorageCapabilities } from "./capabilities.ts";
+import type { StorageCapabilities, TriggerEvent } from "./capabilities.ts";
 
 /** The hash before the first audit entry. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -193,6 +193,38 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
           .addColumn("expires_at", "text", (c) => c.notNull())
           .addColumn("revoked_at", "text")
           .execute();
+      },
+    },
+    "0003_access_epoch": {
+      // A counter bumped by triggers in the same transaction as any change to what
+      // authentication or authorization reads (identities, tokens, policies, roles and their
+      // links), whoever makes it: this server, another one, the CLI, plain SQL. A server
+      // caches authenticated tokens and trusts an entry only while the epoch it was read
+      // at is still current, so a revocation is in force at once everywhere.
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable("access_epoch")
+          .addColumn("id", "integer", (c) => c.primaryKey())
+          .addColumn("epoch", "integer", (c) => c.notNull())
+          .execute();
+        await db.insertInto("access_epoch").values({ id: 1, epoch: 0 }).execute();
+        // Inserting a token changes nothing an existing cache entry says.
+        const watched: readonly [string, readonly TriggerEvent[]][] = [
+          ["identities", ["insert", "update", "delete"]],
+          ["tokens", ["update", "delete"]],
+          ["policies", ["insert", "update", "delete"]],
+          ["roles", ["insert", "update", "delete"]],
+          ["role_policies", ["insert", "update", "delete"]],
+          ["role_bindings", ["insert", "update", "delete"]],
+        ];
+        for (const [table, events] of watched)
+          await caps.createTriggers(
+            db,
+            `kw_epoch_${table}`,
+            table,
+            events,
+            "update access_epoch set epoch = epoch + 1 where id = 1",
+          );
       },
     },
   };

@@ -7,6 +7,7 @@
  * transactions start with `BEGIN IMMEDIATE`: taking the write lock up front means two
  * processes never deadlock upgrading a read lock, and busy_timeout makes the second wait.
  */
+import { open, type FileHandle } from "node:fs/promises";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import {
   CompiledQuery,
@@ -30,7 +31,12 @@ export interface NodeSqliteOptions {
   readonly file: string;
   /** Milliseconds a statement waits for another process's lock (PRAGMA busy_timeout). */
   readonly busyTimeoutMs?: number;
-  /** PRAGMA synchronous: FULL makes every commit durable against power loss, NORMAL against process crashes. */
+  /**
+   * FULL makes every commit durable against power loss before it returns, NORMAL against
+   * process crashes only. FULL is done by this driver, not by SQLite: SQLite runs with
+   * synchronous=NORMAL and the driver syncs the WAL file itself after each commit, on
+   * libuv's thread pool (see `WalSync`), so the event loop is not blocked by the fsync.
+   */
   readonly synchronous?: "FULL" | "NORMAL";
 }
 
@@ -156,11 +162,14 @@ class Lease implements DatabaseConnection {
     if (isSelect(compiledQuery)) return reader.executeQuery<R>(compiledQuery);
     // A write outside a transaction: its own turn on the writer, never inside another's transaction.
     await this.lock();
+    let result: QueryResult<R>;
     try {
-      return await writer.executeQuery<R>(compiledQuery);
+      result = await writer.executeQuery<R>(compiledQuery);
     } finally {
       this.unlock();
     }
+    await this.#driver.walSync.afterCommit();
+    return result;
   }
 
   streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
@@ -174,9 +183,75 @@ function leaseOf(connection: DatabaseConnection): Lease {
   return connection;
 }
 
+/**
+ * Durability of a commit without blocking the event loop. In WAL mode a transaction is
+ * durable once the WAL frames holding it are on disk, which SQLite's synchronous=FULL
+ * gets with an fsync of the WAL inside COMMIT, on the calling thread: with node:sqlite
+ * that thread is the event loop, and every request in the process waits for the disk.
+ * Instead SQLite runs with synchronous=NORMAL (it still syncs around checkpoints) and,
+ * after each COMMIT, the commit waits for an fdatasync of the WAL file on libuv's thread
+ * pool before it returns. fdatasync acts on the file, not the descriptor, so it covers
+ * frames written through SQLite's own descriptor. Meanwhile the writer lock is already
+ * free: the next transaction runs while this one's sync is in flight, and a sync that
+ * starts after a commit covers it, so syncs are shared under load.
+ *
+ * One difference from SQLite's FULL: other connections may read a commit a moment before
+ * it is on disk (a reader could see a row that a power cut then loses). No caller is told
+ * its own commit happened before its sync completes.
+ */
+class WalSync {
+  readonly #file: string | undefined;
+  #handle: Promise<FileHandle> | undefined;
+  /** Commits so far, and how many of them the last completed sync covers. */
+  #commits = 0;
+  #synced = 0;
+  #inFlight: Promise<void> | undefined;
+
+  constructor(file: string | undefined) {
+    this.#file = file;
+  }
+
+  /** Resolves once the commit just made is on disk (at once when nothing is to be synced). */
+  async afterCommit(): Promise<void> {
+    if (this.#file === undefined) return;
+    const mine = ++this.#commits;
+    while (this.#synced < mine) {
+      // A sync that started before this commit does not cover it: wait for it, then start one.
+      if (this.#inFlight !== undefined) {
+        await this.#inFlight;
+        continue;
+      }
+      this.#inFlight = this.#sync(this.#commits).finally(() => {
+        this.#inFlight = undefined;
+      });
+      await this.#inFlight;
+    }
+  }
+
+  async #sync(covers: number): Promise<void> {
+    this.#handle ??= open(`${this.#file}-wal`, "r");
+    let handle: FileHandle;
+    try {
+      handle = await this.#handle;
+    } catch (e) {
+      this.#handle = undefined;
+      throw e;
+    }
+    await handle.datasync();
+    this.#synced = Math.max(this.#synced, covers);
+  }
+
+  async close(): Promise<void> {
+    const h = this.#handle;
+    this.#handle = undefined;
+    if (h !== undefined) await (await h.catch(() => undefined))?.close();
+  }
+}
+
 class NodeSqliteDriver implements Driver {
   readonly #options: NodeSqliteOptions;
   readonly mutex = new Mutex();
+  walSync = new WalSync(undefined);
   #dbs: DatabaseSync[] = [];
   #writer: NodeSqliteConnection | undefined;
   #reader: NodeSqliteConnection | undefined;
@@ -192,7 +267,8 @@ class NodeSqliteDriver implements Driver {
       // WAL: readers never block the writer; secure_delete: freed pages are zeroed, so a
       // destroyed data key does not linger in the file.
       db.exec(`PRAGMA journal_mode = WAL`);
-      db.exec(`PRAGMA synchronous = ${this.#options.synchronous ?? "FULL"}`);
+      // FULL is NORMAL plus WalSync (see there).
+      db.exec(`PRAGMA synchronous = NORMAL`);
       db.exec(`PRAGMA foreign_keys = ON`);
       db.exec(`PRAGMA secure_delete = ON`);
       this.#dbs = [db];
@@ -204,6 +280,7 @@ class NodeSqliteDriver implements Driver {
         const ro = new DatabaseSync(this.#options.file, { timeout, readOnly: true });
         this.#dbs.push(ro);
         this.#reader = new NodeSqliteConnection(ro);
+        if ((this.#options.synchronous ?? "FULL") === "FULL") this.walSync = new WalSync(this.#options.file);
       }
       resolve();
     });
@@ -235,6 +312,7 @@ class NodeSqliteDriver implements Driver {
     const lease = leaseOf(connection);
     await lease.executeQuery(CompiledQuery.raw("commit"));
     lease.unlock();
+    await this.walSync.afterCommit();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
@@ -260,10 +338,10 @@ class NodeSqliteDriver implements Driver {
     return Promise.resolve();
   }
 
-  destroy(): Promise<void> {
+  async destroy(): Promise<void> {
     for (const db of this.#dbs.reverse()) db.close();
     this.#dbs = [];
-    return Promise.resolve();
+    await this.walSync.close();
   }
 }
 

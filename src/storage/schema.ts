@@ -174,6 +174,13 @@ export interface SessionsTable {
   revoked_at: string | null;
 }
 
+/** One row (id 1): bumped by triggers on every change to what authentication reads. */
+export interface AccessEpochTable {
+  readonly id: number;
+  /** A bigint on PostgreSQL (string from the driver), a number on SQLite. */
+  readonly epoch: number | string;
+}
+
 export interface Database {
   secrets: SecretsTable;
   secret_versions: SecretVersionsTable;
@@ -190,4 +197,5 @@ export interface Database {
   role_policies: RolePoliciesTable;
   role_bindings: RoleBindingsTable;
   sessions: SessionsTable;
+  access_epoch: AccessEpochTable;
 }

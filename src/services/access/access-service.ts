@@ -5,7 +5,7 @@
  * under a KEK-wrapped key. Every denial and every failed authentication is audited, never
  * with the token, password or code in it. Invariants: NOTES.md beside this file.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { DeepReadonly } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Clock } from "../../core/clock.ts";
@@ -62,6 +62,7 @@ import {
 } from "../../storage/repos/session-repo.ts";
 import {
   findTokenById,
+  accessEpoch,
   findTokenByHash,
   insertToken,
   listTokens as listTokenRows,
@@ -234,7 +235,7 @@ const SESSION_ID_BYTES = 32;
 
 /** SHA-256 hex: how tokens and session ids are stored and looked up. @example sha256Hex(raw).length // 64 */
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return hash("sha256", text, "hex");
 }
 
 function tokenKind(kind: string): TokenKind {
@@ -275,6 +276,37 @@ function totpAad(identityId: string): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(["keywarden-totp-v1", identityId]));
 }
 
+/** Tokens a server keeps authenticated at most; past it the oldest entries go. */
+const TOKEN_CACHE_SIZE = 10_000;
+
+interface CachedToken {
+  /** The access epoch read before the token's rows. */
+  readonly epoch: string;
+  readonly principal: Principal;
+  readonly expiresAt: string;
+  readonly allowIps: readonly string[];
+}
+
+/**
+ * Authenticated tokens by SHA-256 hash (never the token), so that a request with a known
+ * token costs one read of the access epoch instead of the token and policy queries. An
+ * entry is used only while the epoch is the one it was read at: any change to tokens,
+ * identities, policies or roles, by any process, bumps the epoch in the same transaction
+ * (migration 0003), so revocation and policy changes are in force at once. Expiry and the
+ * IP allow-list are checked on every request; a failure goes the full way and is audited.
+ */
+function tokenCache(max: number) {
+  const entries = new Map<string, CachedToken>();
+  return {
+    get: (hash: string): CachedToken | undefined => entries.get(hash),
+    set(hash: string, entry: CachedToken): void {
+      entries.delete(hash);
+      entries.set(hash, entry);
+      if (entries.size > max) entries.delete(entries.keys().next().value!);
+    },
+  };
+}
+
 /**
  * @example
  *   const access = createAccessService({ storage, audit, kms, clock, config: config.access });
@@ -288,6 +320,8 @@ export function createAccessService(deps: AccessDeps): AccessManager {
   /** The rules behind each principal this service built, so that `can` needs no query. */
   const rulesOf = new WeakMap<Principal, readonly PolicyRule[]>();
   const parsedPolicies = new Map<string, readonly PolicyRule[]>();
+  /** Tokens that authenticated, by hash, valid while the access epoch is (see `tokenCache`). */
+  const tokens = tokenCache(TOKEN_CACHE_SIZE);
   let totpKey: Uint8Array | undefined;
   let dummyHash: Promise<string> | undefined;
 
@@ -606,6 +640,11 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       if (!shaped) return fail(ctx, action, "KW_ERR_AUTH_MALFORMED", {}, `ip=${ip}`);
       if (!isValidToken(raw)) return fail(ctx, action, "KW_ERR_AUTH_CHECKSUM", {}, `ip=${ip}`);
       const hash = sha256Hex(raw);
+      // The epoch first: a change committed after this read makes the entry cached below stale.
+      const epoch = await accessEpoch(db);
+      const hit = tokens.get(hash);
+      if (hit !== undefined && hit.epoch === epoch && hit.expiresAt > iso() && ipAllowed(ip, hit.allowIps))
+        return hit.principal;
       // Both queries at once: on PostgreSQL that is one round trip of latency, not two.
       const [row, held] = await Promise.all([findTokenByHash(db, hash), policiesOfTokenHash(db, hash)]);
       // The lookup is by hash, so its timing says nothing about the token; the comparison
@@ -622,14 +661,16 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         return fail(ctx, action, "KW_ERR_AUTH_EXPIRED", { what: "token", expiresAt: row.expires_at }, detail);
       if (row.identity_disabled_at !== null)
         return fail(ctx, action, "KW_ERR_AUTH_DISABLED", { identity: row.identity_name }, detail);
-      if (!ipAllowed(ip, parseJsonList(row.ip_allow)))
-        return fail(ctx, action, "KW_ERR_AUTH_IP_NOT_ALLOWED", { ip }, detail);
-      return principalFor(
+      const allowIps = parseJsonList(row.ip_allow);
+      if (!ipAllowed(ip, allowIps)) return fail(ctx, action, "KW_ERR_AUTH_IP_NOT_ALLOWED", { ip }, detail);
+      const principal = await principalFor(
         { id: row.identity_id, name: row.identity_name, kind: row.identity_kind },
         parseJsonList(row.scope),
         { tokenId: row.id, expiresAt: row.expires_at },
         held,
       );
+      tokens.set(hash, { epoch, principal, expiresAt: row.expires_at, allowIps });
+      return principal;
     },
 
     can(principal, capability, path) {

@@ -3,7 +3,7 @@
  * whole chain that says which entries were modified, inserted, deleted, reordered or
  * truncated. NOTES.md beside this file explains the design and its limits.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AuditRow } from "../../storage/repos/audit-repo.ts";
 
 export const GENESIS = "0".repeat(64);
@@ -43,7 +43,7 @@ export function canonicalEntry(e: ChainFields): string {
  *   const hash = entryHash({ ...fields, prev_hash: head.hash });
  */
 export function entryHash(e: ChainFields): string {
-  return createHash("sha256").update(canonicalEntry(e)).digest("hex");
+  return hash("sha256", canonicalEntry(e), "hex");
 }
 
 export type IssueKind = "modified" | "inserted" | "deleted" | "reordered" | "truncated" | "checkpoint";

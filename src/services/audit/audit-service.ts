@@ -15,7 +15,7 @@ import {
   setAuditHead,
   type AuditQuery,
   type AuditRow,
-  insertAuditRowsSetHeadPg,
+  appendAuditGroup,
 } from "../../storage/repos/audit-repo.ts";
 import { touchSecrets } from "../../storage/repos/secret-repo.ts";
 import type { Executor } from "../../storage/repos/executor.ts";
@@ -33,6 +33,12 @@ export interface RequestContext {
 }
 
 export type AuditResult = "ok" | "denied" | "failed";
+
+/** One entry to append: who (the context) and what (the event). */
+export interface AuditItem {
+  readonly ctx: RequestContext;
+  readonly event: AuditEvent;
+}
 
 /** What happened; never a secret value. */
 export interface AuditEvent {
@@ -124,12 +130,11 @@ export function createAuditService(deps: AuditDeps) {
   /**
    * Appends several entries, in order, inside the caller's transaction: one claim of the
    * head, one multi-row insert, one head update (what a group commit needs). `touch` sets
-   * `last_read_at` of the secrets read in the same transaction (in the same statement on
-   * PostgreSQL).
+   * `last_read_at` of the secrets read in the same transaction.
    */
   async function appendMany(
     trx: Executor,
-    items: readonly { readonly ctx: RequestContext; readonly event: AuditEvent }[],
+    items: readonly AuditItem[],
     touch?: { readonly ids: readonly string[]; readonly at: string },
   ): Promise<AuditEntry[]> {
     if (items.length === 0) {
@@ -137,13 +142,23 @@ export function createAuditService(deps: AuditDeps) {
       return [];
     }
     const { first, prevHash } = await claimAuditSeqs(trx, items.length);
+    const rows = chain(first, prevHash, items);
+    if (touch !== undefined) await touchSecrets(trx, touch.ids, touch.at);
+    await insertAuditRows(trx, rows);
+    await setAuditHead(trx, rows.at(-1)!.hash);
+    return rows.map(toEntry);
+  }
+
+  /** The rows for `items`, chained from `prevHash`, numbered from `first`. */
+  function chain(first: number, prevHash: string, items: readonly AuditItem[]): AuditRow[] {
     const rows: AuditRow[] = [];
+    const atText = clock.now().toISOString();
     let prev = prevHash;
     for (const [i, { ctx, event }] of items.entries()) {
       const fields = {
         seq: first + i,
         id: newId("audit", clock),
-        at: clock.now().toISOString(),
+        at: atText,
         actor: ctx.actor,
         action: event.action,
         path: event.path ?? null,
@@ -158,15 +173,34 @@ export function createAuditService(deps: AuditDeps) {
       rows.push(row);
       prev = row.hash;
     }
-    if (storage.caps.engine === "postgres" && rows.length <= 500 && (touch?.ids.length ?? 0) <= 500) {
-      // One round trip instead of three: on PostgreSQL each statement waits for the server.
-      await insertAuditRowsSetHeadPg(trx, rows, prev, touch);
-    } else {
-      if (touch !== undefined) await touchSecrets(trx, touch.ids, touch.at);
-      await insertAuditRows(trx, rows);
-      await setAuditHead(trx, prev);
+    return rows;
+  }
+
+  /** The head this process's group appends last wrote (see `appendGroup`). */
+  let lastHead: { seq: number; hash: string } | undefined;
+
+  /**
+   * Appends a group in a commit of its own (a group commit of reads), touching
+   * `last_read_at` of the secrets read. While nothing else has written to the log since
+   * this process's last group, the group is chained onto the head it remembers with a
+   * compare-and-set (one statement on PostgreSQL: `appendAuditGroup`); otherwise it takes
+   * the head the locked way.
+   */
+  async function appendGroup(
+    items: readonly AuditItem[],
+    touch: { readonly ids: readonly string[]; readonly at: string },
+  ): Promise<void> {
+    if (items.length === 0) return;
+    if (lastHead !== undefined) {
+      const rows = chain(lastHead.seq + 1, lastHead.hash, items);
+      if (await appendAuditGroup(storage.db, lastHead, rows, touch)) {
+        lastHead = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
+        return;
+      }
     }
-    return rows.map(toEntry);
+    const entries = await storage.db.transaction().execute((trx) => appendMany(trx, items, touch));
+    const last = entries.at(-1)!;
+    lastHead = { seq: last.seq, hash: last.hash };
   }
 
   /** Appends in a transaction of its own. */
@@ -228,7 +262,7 @@ export function createAuditService(deps: AuditDeps) {
     checkpointKey = undefined;
   }
 
-  return { append, appendMany, record, query, checkpoint, verify, close };
+  return { append, appendMany, appendGroup, record, query, checkpoint, verify, close };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

@@ -35,6 +35,21 @@ export function groupCommitter<J, R>(
   apply: (trx: Transaction<Database>, jobs: readonly J[]) => Promise<R>,
   maxGroup: number = DEFAULT_MAX_GROUP,
 ): GroupCommitter<J, R> {
+  return groupRunner((jobs) => db.transaction().execute((trx) => apply(trx, jobs)), maxGroup);
+}
+
+/**
+ * One `commit` at a time over every job waiting; `commit` makes its own transaction (or
+ * single statement) and must commit all of the group or none of it. If it fails, every job
+ * of that group is rejected with its error.
+ *
+ * @example
+ *   const reads = groupRunner((jobs) => audit.appendGroup(jobs, touch));
+ */
+export function groupRunner<J, R>(
+  commit: (jobs: readonly J[]) => Promise<R>,
+  maxGroup: number = DEFAULT_MAX_GROUP,
+): GroupCommitter<J, R> {
   const queue: Waiting<J, R>[] = [];
   let running = false;
   // A function, not an inline test: the queue grows across the await below.
@@ -52,12 +67,7 @@ export function groupCommitter<J, R>(
         }
         const group = queue.splice(0, maxGroup);
         try {
-          const r = await db.transaction().execute((trx) =>
-            apply(
-              trx,
-              group.map((w) => w.job),
-            ),
-          );
+          const r = await commit(group.map((w) => w.job));
           for (const w of group) w.resolve(r);
         } catch (e) {
           for (const w of group) w.reject(e);

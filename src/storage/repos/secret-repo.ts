@@ -3,7 +3,7 @@
  */
 import { sql, type Selectable, type Updateable } from "kysely";
 import type { SecretsTable } from "../schema.ts";
-import type { Executor } from "./executor.ts";
+import { onPostgres, type Executor } from "./executor.ts";
 import { prepared } from "./prepared.ts";
 
 export type SecretRow = Selectable<SecretsTable>;
@@ -72,14 +72,14 @@ export async function updateSecret(db: Executor, id: string, patch: SecretPatch)
  *   await touchSecrets(trx, ["sec_01...", "sec_02..."], now);
  */
 export async function touchSecrets(db: Executor, ids: readonly string[], at: string): Promise<void> {
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 500) {
-    await db
-      .updateTable("secrets")
-      .set({ last_read_at: at })
-      .where("id", "in", unique.slice(i, i + 500))
-      .execute();
-  }
+  if (ids.length === 0) return;
+  // One JSON parameter: the same statement text for any number of ids.
+  const json = JSON.stringify([...new Set(ids)]);
+  await (
+    onPostgres(db)
+      ? sql`update secrets set last_read_at = ${at} where id in (select jsonb_array_elements_text(${json}::jsonb))`
+      : sql`update secrets set last_read_at = ${at} where id in (select value from json_each(${json}))`
+  ).execute(db);
 }
 
 /**

@@ -440,4 +440,72 @@ for (const d of DIALECTS) {
     const denials = (await kw.audit.query({ actor: p.id })).filter((e) => e.result === "denied");
     assert.ok(denials.length >= 5, "the vault audits each denial");
   });
+
+  test(`${d.name}: an authenticated token is remembered only until anything it depends on changes, whoever changes it`, async (t) => {
+    const a = await createTestAccess(t, d);
+    await payments(a);
+    const issue = async () =>
+      (await a.access.createToken(a.ctx, "operator", { identity: "payments-api", policies: ["pay-read"] }))
+        .token;
+    const first = (await issue()).reveal();
+    const p1 = await a.access.authenticateToken(api, first, "10.0.0.1");
+    assert.equal(
+      await a.access.authenticateToken(api, first, "10.0.0.1"),
+      p1,
+      "the second check is a cache hit",
+    );
+    const second = (await issue()).reveal();
+    assert.equal(await a.access.authenticateToken(api, first, "10.0.0.1"), p1, "a new token changes nothing");
+
+    // Plain SQL, as another server or process would commit it: the triggers bump the epoch.
+    const db = a.kw.storage.db;
+    await db
+      .updateTable("policies")
+      .set({ rules: JSON.stringify([{ path: "payments/dev/*", capabilities: ["read"] }]) })
+      .where("name", "=", "pay-read")
+      .execute();
+    const p2 = await a.access.authenticateToken(api, first, "10.0.0.1");
+    assert.notEqual(p2, p1);
+    assert.equal(await a.access.can(p2, "read", "payments/prod/STRIPE_KEY"), false, "the new rules at once");
+    assert.equal(await a.access.can(p2, "read", "payments/dev/STRIPE_KEY"), true);
+
+    const row = await db
+      .selectFrom("tokens")
+      .select("id")
+      .where("revoked_at", "is", null)
+      .orderBy("created_at")
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable("tokens")
+      .set({ revoked_at: "2025-03-01T12:00:00.000Z" })
+      .where("id", "=", row.id)
+      .execute();
+    await assert.rejects(
+      a.access.authenticateToken(api, first, "10.0.0.1"),
+      rejectsWith("KW_ERR_AUTH_REVOKED"),
+    );
+
+    await a.access.authenticateToken(api, second, "10.0.0.1");
+    await db.deleteFrom("role_bindings").execute();
+    assert.deepEqual(
+      (await a.access.authenticateToken(api, second, "10.0.0.1")).policies,
+      [],
+      "the role is gone",
+    );
+    await db
+      .updateTable("identities")
+      .set({ disabled_at: "2025-03-01T12:00:00.000Z" })
+      .where("name", "=", "payments-api")
+      .execute();
+    await assert.rejects(
+      a.access.authenticateToken(api, second, "10.0.0.1"),
+      rejectsWith("KW_ERR_AUTH_DISABLED"),
+    );
+    const denials = await a.kw.audit.query({ action: "auth.token" });
+    assert.equal(
+      denials.filter((e) => e.result === "denied").length,
+      2,
+      "refusals after a cache hit are audited",
+    );
+  });
 }

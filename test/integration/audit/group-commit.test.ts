@@ -57,4 +57,33 @@ for (const d of DIALECTS) {
     assert.deepEqual(report.issues, []);
     assert.equal((await v.kw.audit.query({ action: "secret.read" })).length, 40);
   });
+
+  test(`group appends from two processes' handles, interleaved with single appends, keep one gapless chain (${d.name})`, async (t) => {
+    const v = await createTestVault(t, d);
+    await v.kw.vault.set(v.ctx, "group/test/KEY", new Secret("group value"));
+    const other = await v.reopen();
+    for (let round = 0; round < 4; round++) {
+      // Each handle's remembered head is stale after the other one wrote: its
+      // compare-and-set fails and it appends the locked way, then chains on its own again.
+      // One handle at a time: two SQLite handles in one process would wait on each other's
+      // lock synchronously (two processes do not).
+      await Promise.all(Array.from({ length: 5 }, () => v.kw.vault.get(v.ctx, "group/test/KEY")));
+      await Promise.all(Array.from({ length: 5 }, () => other.vault.get(v.ctx, "group/test/KEY")));
+      await v.kw.audit.record(v.ctx, { action: "test.note", result: "ok" });
+      await other.vault.get(v.ctx, "group/test/KEY");
+      await other.vault.get(v.ctx, "group/test/KEY");
+    }
+    const report = await v.kw.audit.verify();
+    assert.deepEqual(report.issues, []);
+    const reads = await v.kw.audit.query({ action: "secret.read" });
+    assert.equal(reads.length, 4 * 12);
+    const all = await v.kw.audit.query({});
+    assert.deepEqual(
+      all.map((e) => e.seq),
+      all.map((_, i) => all[0]!.seq + i),
+      "gapless",
+    );
+    const meta = await v.kw.vault.describe(v.ctx, "group/test/KEY");
+    assert.ok(meta.lastReadAt !== null, "last_read_at is touched by group appends");
+  });
 }
