@@ -7,9 +7,9 @@ import { join } from "node:path";
 import type { DeepReadonly } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { Clock } from "./core/clock.ts";
-import { isKeywardenError } from "./core/errors.ts";
+import { isKeywardenError, KeywardenError } from "./core/errors.ts";
 import type { Logger } from "./core/logger.ts";
-import { createKeyProvider, isSealed, unseal, type Passphrase } from "./kms/index.ts";
+import { createKeyProvider, isSealed, LocalKeyProvider, unseal, type Passphrase } from "./kms/index.ts";
 import type { KeyProvider } from "./kms/key-provider.ts";
 import {
   createAuditService,
@@ -19,6 +19,7 @@ import {
 import { createAccessService, type AccessManager } from "./services/access/access-service.ts";
 import { vaultAuthorizer } from "./services/access/vault-authorizer.ts";
 import { createKekService, type KekService } from "./services/vault/kek-service.ts";
+import { createProjectService, type ProjectService } from "./services/vault/project-service.ts";
 import { createVaultService, type Authorizer, type VaultService } from "./services/vault/vault-service.ts";
 import { openStorage, type Storage } from "./storage/database.ts";
 import { migrateToLatest } from "./storage/migrations.ts";
@@ -51,6 +52,8 @@ export interface Keywarden {
   readonly kms: KeyProvider;
   readonly audit: AuditService;
   readonly vault: VaultService;
+  /** Projects and environments with their secret counts, as far as the caller may list them. */
+  readonly projects: ProjectService;
   /** Identities, tokens, policies, roles and sessions. */
   readonly access: AccessManager;
   /** KEK status and rotation (`keywarden kek`). */
@@ -59,6 +62,11 @@ export interface Keywarden {
   sealed(): boolean;
   /** Unseals a `local` provider (no-op for others), auditing the attempt either way. */
   unseal(ctx: RequestContext, passphrase: Passphrase): Promise<void>;
+  /**
+   * Seals a `local` provider again (its keys leave memory; reads and writes answer
+   * KW_ERR_KMS_SEALED until the next unseal); audited. Other providers cannot be sealed.
+   */
+  seal(ctx: RequestContext): Promise<void>;
   /** Signs the audit head (if unsealed) and closes everything. */
   close(): Promise<void>;
 }
@@ -96,20 +104,24 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
     config: deps.config.access,
     logger: deps.logger,
   });
+  const authorize =
+    deps.authorize ?? (deps.accessControl === true ? vaultAuthorizer(() => access) : undefined);
   const vault = createVaultService({
     storage,
     kms,
     audit,
     clock: deps.clock,
     logger: deps.logger,
-    authorize: deps.authorize ?? (deps.accessControl === true ? vaultAuthorizer(() => access) : undefined),
+    authorize,
   });
+  const projects = createProjectService({ storage, audit, authorize });
   const kek = createKekService({ storage, kms, audit, clock: deps.clock, logger: deps.logger });
   return {
     storage,
     kms,
     audit,
     vault,
+    projects,
     access,
     kek,
     sealed: () => isSealed(kms),
@@ -127,6 +139,33 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
         throw e;
       }
       await audit.record(ctx, { action: "vault.unseal", result: "ok", detail: kms.kind });
+    },
+    async seal(ctx) {
+      if (!(kms instanceof LocalKeyProvider)) {
+        const error = new KeywardenError("KW_ERR_KMS_ROTATE_UNSUPPORTED", {
+          provider: kms.kind,
+          operation: "seal",
+          reason: "only the local sealed-file provider holds its keys behind a passphrase",
+        });
+        await audit.record(ctx, { action: "vault.seal", result: "failed", detail: error.code });
+        throw error;
+      }
+      if (kms.sealed) return;
+      // Signed while the key is still there, so the next start can verify the chain up to here.
+      try {
+        await audit.checkpoint();
+      } catch (e) {
+        deps.logger?.warn(
+          { code: isKeywardenError(e) ? e.code : undefined },
+          "could not write the audit checkpoint",
+        );
+      }
+      kms.seal();
+      // Keys derived from the KEK go too; they come back through the provider after unseal.
+      vault.close();
+      access.close();
+      audit.close();
+      await audit.record(ctx, { action: "vault.seal", result: "ok", detail: kms.kind });
     },
     async close() {
       try {

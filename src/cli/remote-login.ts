@@ -1,18 +1,19 @@
 /**
  * Where the CLI finds its server: `keywarden login` stores the address and how to trust it
  * in `<home>/remote.json` (no secret in it) and the token in the OS keyring when one answers
- * (libsecret's `secret-tool` over D-Bus), else alone in `<home>/remote-token` (0600).
- * KEYWARDEN_ADDR and KEYWARDEN_TOKEN (and KEYWARDEN_CA_FILE, KEYWARDEN_FINGERPRINT) override
- * the stored login, for CI. The token travels on stdin and in memory only, never in argv.
+ * (the Secret Service through `secret-tool`, see os-keyring.ts), else alone in
+ * `<home>/remote-token` (0600). KEYWARDEN_ADDR and KEYWARDEN_TOKEN (and KEYWARDEN_CA_FILE,
+ * KEYWARDEN_FINGERPRINT) override the stored login, for CI. The token travels on stdin and
+ * in memory only, never in argv.
  */
-import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { delimiter, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { KeywardenError } from "../core/errors.ts";
 import { Secret } from "../core/secret.ts";
 import type { CliIO } from "./io.ts";
+import { keyringClear, keyringLookup, keyringStatus, keyringStore, type KeyringItem } from "./os-keyring.ts";
 
 export const ADDR_ENV = "KEYWARDEN_ADDR";
 export const TOKEN_ENV = "KEYWARDEN_TOKEN";
@@ -21,7 +22,6 @@ export const FINGERPRINT_ENV = "KEYWARDEN_FINGERPRINT";
 
 export const LOGIN_FILE = "remote.json";
 export const TOKEN_FILE = "remote-token";
-const KEYRING_SERVICE = "keywarden";
 
 /** What `keywarden login` keeps beside the token: how to reach and trust the server. */
 export interface StoredLogin {
@@ -138,50 +138,6 @@ export function readCaFile(file: string): string {
   }
 }
 
-function onPath(env: CliIO["env"], name: string): boolean {
-  return (env.PATH ?? "").split(delimiter).some((d) => d !== "" && existsSync(join(d, name)));
-}
-
-/**
- * True when an OS keyring can be used: libsecret's `secret-tool` with a D-Bus session.
- * Machines without a desktop session (servers, CI, containers) have none.
- *
- * @example
- *   keyringAvailable(process.env) // false on a headless box
- */
-export function keyringAvailable(env: CliIO["env"]): boolean {
-  if (env.KEYWARDEN_KEYRING === "off") return false;
-  return (env.DBUS_SESSION_BUS_ADDRESS ?? "") !== "" && onPath(env, "secret-tool");
-}
-
-function secretTool(env: CliIO["env"], args: string[], input?: string) {
-  return spawnSync("secret-tool", args, {
-    input,
-    env: { ...env },
-    encoding: "utf8",
-    timeout: 10_000,
-  });
-}
-
-function keyringStore(env: CliIO["env"], server: string, token: Secret): boolean {
-  // The token goes on stdin: secret-tool reads the secret there when it is not a terminal.
-  const r = secretTool(
-    env,
-    ["store", "--label", `Keywarden token for ${server}`, "service", KEYRING_SERVICE, "server", server],
-    token.reveal(),
-  );
-  return r.status === 0;
-}
-
-function keyringLookup(env: CliIO["env"], server: string): string | undefined {
-  const r = secretTool(env, ["lookup", "service", KEYRING_SERVICE, "server", server]);
-  return r.status === 0 && r.stdout.trim() !== "" ? r.stdout.trim() : undefined;
-}
-
-function keyringClear(env: CliIO["env"], server: string): void {
-  secretTool(env, ["clear", "service", KEYRING_SERVICE, "server", server]);
-}
-
 /** Writes `text` to `file` with mode 0600 from its first byte, replacing any old file. */
 function writePrivate(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -221,47 +177,119 @@ export function readStoredLogin(home: string): StoredLogin | undefined {
   }
 }
 
+/** Where `saveLogin` put the token, and why not in the keyring when it did not. */
+export interface SavedLogin {
+  readonly store: StoredLogin["tokenStore"];
+  /** Why the OS keyring was not used (only when `store` is "file"). */
+  readonly keyringReason?: string | undefined;
+  /** The previous login's keyring item could not be removed: what to do about it. */
+  readonly warning?: KeywardenError | undefined;
+}
+
+/** The keyring item of a login: the token belongs to one server and one Keywarden home. */
+function itemOf(home: string, server: string): KeyringItem {
+  return { server, home: resolve(home) };
+}
+
 /**
- * Stores a login: the token in the keyring when there is one, else alone in a 0600 file.
- * Returns where the token went.
+ * Stores a login: the token in the OS keyring when one answers, else alone in a 0600 file.
+ * A keyring that is off, absent, locked or silent never loses the token: it goes to the file
+ * and the reason comes back. The new token is stored before the old login is removed.
  *
  * @example
- *   saveLogin(io.env, home, { server, fingerprint }, token) // "file"
+ *   saveLogin(io.env, home, { server, fingerprint }, token) // { store: "file", keyringReason: "..." }
  */
 export function saveLogin(
   env: CliIO["env"],
   home: string,
   login: Omit<StoredLogin, "tokenStore">,
   token: Secret,
-): StoredLogin["tokenStore"] {
+): SavedLogin {
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const previous = readStoredLogin(home);
-  if (previous !== undefined) removeLogin(env, home);
-  const store = keyringAvailable(env) && keyringStore(env, login.server, token) ? "keyring" : "file";
-  if (store === "file") writePrivate(join(home, TOKEN_FILE), `${token.reveal()}\n`);
+  const status = keyringStatus(env);
+  let keyringReason: string | undefined;
+  if (status.usable) {
+    const stored = keyringStore(env, itemOf(home, login.server), token);
+    if (!stored.ok) keyringReason = stored.reason;
+  } else {
+    keyringReason = status.reason;
+  }
+  const store = keyringReason === undefined ? "keyring" : "file";
+  const tokenFile = join(home, TOKEN_FILE);
+  if (store === "file") writePrivate(tokenFile, `${token.reveal()}\n`);
   writePrivate(join(home, LOGIN_FILE), `${JSON.stringify({ ...login, tokenStore: store }, null, 2)}\n`);
-  return store;
+  if (store === "keyring") rmSync(tokenFile, { force: true });
+  // The old keyring item, unless the new one just replaced it (same server and home).
+  const warning =
+    previous?.tokenStore === "keyring" && (store === "file" || previous.server !== login.server)
+      ? forgetKeyringItem(env, home, previous.server)
+      : undefined;
+  return { store, keyringReason, warning };
+}
+
+/** Removes a login's keyring item; the error to report when it could not. */
+function forgetKeyringItem(env: CliIO["env"], home: string, server: string): KeywardenError | undefined {
+  const item = itemOf(home, server);
+  const status = keyringStatus(env);
+  const cleared = status.usable ? keyringClear(env, item) : { ok: false as const, reason: status.reason };
+  if (cleared.ok) return undefined;
+  return new KeywardenError("KW_ERR_REMOTE_KEYRING", {
+    operation: "remove",
+    server,
+    reason:
+      `${cleared.reason}; the token stays in the keyring, remove it with ` +
+      `\`secret-tool clear service keywarden server ${item.server} home ${item.home}\``,
+  });
+}
+
+/** What `removeLogin` forgot. */
+export interface RemovedLogin {
+  readonly server: string;
+  /** The keyring item could not be removed (locked, no session, no answer): what to do. */
+  readonly keyringError?: KeywardenError | undefined;
 }
 
 /**
- * Forgets the stored login and its token (keyring entry or file). Returns the server it
- * was for, or undefined when there was none.
+ * Forgets the stored login and its token, wherever it is (keyring item or file). Returns the
+ * server it was for, or undefined when there was none. The login is forgotten even when the
+ * keyring cannot remove its item; `keyringError` then says what to remove by hand.
  *
  * @example
- *   removeLogin(io.env, home) // "https://vault.internal:8443"
+ *   removeLogin(io.env, home)?.server // "https://vault.internal:8443"
  */
-export function removeLogin(env: CliIO["env"], home: string): string | undefined {
+export function removeLogin(env: CliIO["env"], home: string): RemovedLogin | undefined {
   const login = readStoredLogin(home);
   rmSync(join(home, TOKEN_FILE), { force: true });
   if (login === undefined) return undefined;
-  if (login.tokenStore === "keyring" && keyringAvailable(env)) keyringClear(env, login.server);
   rmSync(join(home, LOGIN_FILE), { force: true });
-  return login.server;
+  const keyringError =
+    login.tokenStore === "keyring" ? forgetKeyringItem(env, home, login.server) : undefined;
+  return { server: login.server, keyringError };
 }
 
 function storedToken(env: CliIO["env"], home: string, login: StoredLogin): string | undefined {
-  if (login.tokenStore === "keyring")
-    return keyringAvailable(env) ? keyringLookup(env, login.server) : undefined;
+  if (login.tokenStore === "keyring") {
+    const status = keyringStatus(env);
+    if (!status.usable)
+      throw new KeywardenError("KW_ERR_REMOTE_KEYRING", {
+        operation: "read",
+        server: login.server,
+        reason: `it is in the OS keyring, which this session cannot reach: ${status.reason}`,
+      });
+    const found = keyringLookup(env, itemOf(home, login.server));
+    if (found.ok) return found.value;
+    if (found.missing)
+      throw new KeywardenError("KW_ERR_REMOTE_NO_TOKEN", {
+        server: login.server,
+        reason: "the OS keyring has no token for it any more (removed outside Keywarden?)",
+      });
+    throw new KeywardenError("KW_ERR_REMOTE_KEYRING", {
+      operation: "read",
+      server: login.server,
+      reason: found.reason,
+    });
+  }
   const file = join(home, TOKEN_FILE);
   if (!existsSync(file)) return undefined;
   return readFileSync(file, "utf8").trim() || undefined;

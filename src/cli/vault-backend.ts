@@ -277,16 +277,11 @@ function remoteBackend(settings: RemoteSettings, client: KeywardenClient): Vault
       const parts = path.split("/").map(encodeURIComponent).join("/");
       return rawCall<SecretMetadata>(settings, "PATCH", `/api/v1/secrets/${parts}/metadata`, patch);
     },
-    readEnvironment: async (environment) => {
-      // The server has no one-call environment read: list it, then read each current value
-      // (each read is checked and audited by the server on its own).
+    readEnvironment: async (environment, purpose) => {
+      // One request, needing `read` on each secret and no `list`; the server audits each read.
       const env = parseEnvironmentPath(environment);
-      const rows = (await summaries(`${env.path}/`, false)).filter(
-        (s) => s.deletedAt === null && s.path.split("/").length === 3,
-      );
-      const out: { name: string; value: Secret }[] = [];
-      for (const s of rows) out.push({ name: s.path.split("/")[2]!, value: (await get(s.path)).value });
-      return out;
+      const values = await client.environments.read(env.path, { purpose });
+      return values.map((v) => ({ name: v.name, value: new Secret(v.value) }));
     },
     auditQuery: async (q) =>
       (await client.audit.query({

@@ -7,14 +7,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { createKeywarden, type Keywarden } from "../app.ts";
+import type { Keywarden } from "../app.ts";
 import { systemClock } from "../core/clock.ts";
 import { KeywardenError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import { Secret } from "../core/secret.ts";
-import { localKeyFilePath } from "../kms/index.ts";
 import type { RequestContext } from "../services/audit/audit-service.ts";
-import { isPostgresUrl, sqliteFileFor } from "../storage/database.ts";
 import { commandContext, type CommandContext } from "./context.ts";
 import { resolveHome } from "./home.ts";
 import type { CliIO } from "./io.ts";
@@ -86,10 +84,20 @@ export interface VaultSession {
   readonly home: string;
 }
 
-/** True when a vault was initialised in `home` (its database, or for PostgreSQL its key file). */
-function vaultExists(cc: CommandContext, home: string): boolean {
+/**
+ * True when a vault was initialised in `home` (its database, or for PostgreSQL its key file).
+ * Loads the storage and key-provider modules it asks, so start-up never does.
+ *
+ * @example
+ *   if (!(await vaultExists(cc, home))) throw new KeywardenError("KW_ERR_VAULT_NOT_INITIALIZED", { home });
+ */
+export async function vaultExists(cc: CommandContext, home: string): Promise<boolean> {
   const { config } = cc.loaded;
-  if (config.kms.provider === "local") return existsSync(localKeyFilePath(config, home));
+  if (config.kms.provider === "local") {
+    const { localKeyFilePath } = await import("../kms/index.ts");
+    return existsSync(localKeyFilePath(config, home));
+  }
+  const { isPostgresUrl, sqliteFileFor } = await import("../storage/database.ts");
   if (isPostgresUrl(config.storage.url)) return true;
   return existsSync(sqliteFileFor(config.storage.url, home));
 }
@@ -110,7 +118,9 @@ export async function openVault(
 ): Promise<VaultSession> {
   const cc = commandContext(io, cmd);
   const home = resolveHome(cc.loaded.config.home, io.env, io.cwd);
-  if (!vaultExists(cc, home)) throw new KeywardenError("KW_ERR_VAULT_NOT_INITIALIZED", { home });
+  if (!(await vaultExists(cc, home))) throw new KeywardenError("KW_ERR_VAULT_NOT_INITIALIZED", { home });
+  // Storage, key providers and services load only for vault commands: `scan` never pays for them.
+  const { createKeywarden } = await import("../app.ts");
   const kw = await createKeywarden({
     config: cc.loaded.config,
     home,

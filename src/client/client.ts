@@ -114,7 +114,46 @@ export interface AuditEntry {
   readonly detail: string | null;
 }
 
+/** A project and how much of it the token may list. */
+export interface ProjectInfo {
+  readonly name: string;
+  readonly environments: number;
+  readonly secrets: number;
+}
+
+/** An environment and how many of its secrets the token may list. */
+export interface EnvironmentInfo {
+  readonly name: string;
+  readonly secrets: number;
+}
+
+/** One current value of an environment, as `keywarden run` injects it. */
+export interface EnvironmentValue {
+  readonly name: string;
+  readonly path: string;
+  readonly version: number;
+  readonly value: string;
+}
+
+/** Whether the server's vault is sealed, and its key provider (`local`, `env`, `pkcs11`, `aws-kms`). */
+export interface SealStatus {
+  readonly sealed: boolean;
+  readonly type: string;
+}
+
 const RETRY_STATUSES = new Set([429, 503]);
+
+function environmentUrl(environment: string): string {
+  const parts = environment.replace(/\/+$/, "").split("/");
+  if (parts.length !== 2 || parts.some((p) => p === ""))
+    throw new KeywardenClientError(
+      "KW_ERR_VAULT_PATH_INVALID",
+      400,
+      `invalid environment ${environment}: use project/environment`,
+      undefined,
+    );
+  return `/api/v1/environments/${parts.map(encodeURIComponent).join("/")}/secrets`;
+}
 
 function secretUrl(path: string): string {
   const parts = path.split("/");
@@ -157,8 +196,13 @@ export function createClient(options: ClientOptions) {
     method: string,
     path: string,
     body: string | undefined,
+    withToken = true,
   ): Promise<{ status: number; headers: IncomingMessage["headers"]; text: string }> {
-    const token = typeof options.token === "function" ? options.token() : options.token;
+    const token = !withToken
+      ? undefined
+      : typeof options.token === "function"
+        ? options.token()
+        : options.token;
     return new Promise((resolve, reject) => {
       const req = (https ? httpsRequest : httpRequest)(
         {
@@ -170,7 +214,7 @@ export function createClient(options: ClientOptions) {
           agent,
           timeout: options.timeoutMs ?? 30_000,
           headers: {
-            authorization: `Bearer ${token}`,
+            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
             accept: "application/json",
             ...(body === undefined
               ? {}
@@ -236,12 +280,17 @@ export function createClient(options: ClientOptions) {
     });
   }
 
-  async function call<T>(method: string, path: string, payload?: unknown): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    payload?: unknown,
+    o: { withToken?: boolean; retry?: boolean } = {},
+  ): Promise<T> {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
     for (let attempt = 0; ; attempt++) {
-      const r = await once(method, path, body);
+      const r = await once(method, path, body, o.withToken);
       if (r.status >= 200 && r.status < 300) return (r.text === "" ? undefined : JSON.parse(r.text)) as T;
-      if (RETRY_STATUSES.has(r.status) && attempt < retries) {
+      if (RETRY_STATUSES.has(r.status) && attempt < retries && o.retry !== false) {
         const after = Number(r.headers["retry-after"]);
         const backoff = firstDelay * 2 ** attempt;
         await sleep(
@@ -298,6 +347,31 @@ export function createClient(options: ClientOptions) {
         await call("POST", `${secretUrl(path)}/destroy`, { versions });
       },
     },
+    projects: {
+      /** Projects in which the token may list something, with counts of what it may list. */
+      list: async () => (await call<{ projects: ProjectInfo[] }>("GET", "/api/v1/projects")).projects,
+      /** Environments of `project` in which the token may list something. */
+      environments: async (project: string) =>
+        (
+          await call<{ environments: EnvironmentInfo[] }>(
+            "GET",
+            `/api/v1/projects/${encodeURIComponent(project)}/environments`,
+          )
+        ).environments,
+    },
+    environments: {
+      /**
+       * Every current value of `project/environment` in one request: needs `read` on each
+       * secret (no `list`); one the token may not read fails the whole call with a 403.
+       */
+      read: async (environment: string, o: { purpose?: string } = {}) =>
+        (
+          await call<{ secrets: EnvironmentValue[] }>(
+            "GET",
+            `${environmentUrl(environment)}${o.purpose === undefined ? "" : `?purpose=${encodeURIComponent(o.purpose)}`}`,
+          )
+        ).secrets,
+    },
     tokens: {
       self: () =>
         call<{
@@ -339,6 +413,17 @@ export function createClient(options: ClientOptions) {
         return (await call<{ entries: AuditEntry[] }>("GET", `/api/v1/audit?${qs.toString()}`)).entries;
       },
     },
+    /** Whether the vault is sealed (needs no token; none is sent). */
+    sealStatus: () => call<SealStatus>("GET", "/api/v1/sys/seal-status", undefined, { withToken: false }),
+    /**
+     * Unseals a server whose local key provider is sealed (needs no token; none is sent).
+     * A wrong passphrase is KW_ERR_SERVER_UNSEAL_DENIED (401); not retried, since the
+     * server limits attempts per address.
+     */
+    unseal: (passphrase: string) =>
+      call<SealStatus>("POST", "/api/v1/sys/unseal", { passphrase }, { withToken: false, retry: false }),
+    /** Seals the server's vault (needs `admin` on `_sys/seal`); reads answer 503 until it is unsealed. */
+    seal: () => call<SealStatus>("POST", "/api/v1/sys/seal", undefined, { retry: false }),
     /** True when the server answers /readyz with 200 (no retries). */
     ready: async () => (await once("GET", "/readyz", undefined)).status === 200,
     /** Closes kept-alive connections. */

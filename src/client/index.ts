@@ -11,4 +11,8 @@ export {
   type MetadataPatch,
   type IssuedToken,
   type AuditEntry,
+  type ProjectInfo,
+  type EnvironmentInfo,
+  type EnvironmentValue,
+  type SealStatus,
 } from "./client.ts";

@@ -446,6 +446,12 @@ export const ConfigSchema = Type.Object(
           default: 30,
           description: "Failed authentications per minute allowed from one IP address before 429.",
         }),
+        unsealRateLimit: Type.Integer({
+          minimum: 1,
+          default: 5,
+          description:
+            "Unseal attempts over HTTP (POST /api/v1/sys/unseal) per minute allowed from one IP address.",
+        }),
         trustProxy: Type.Boolean({
           default: false,
           description: "Take the client address from X-Forwarded-For (only behind a proxy you run).",

@@ -337,6 +337,12 @@ export const ERRORS = Object.freeze({
     2,
     "Ask an administrator to enable it again or to give you another identity.",
   ),
+  KW_ERR_AUTH_CSRF: spec(
+    "missing or wrong CSRF token: a request with the session cookie that changes something needs its session's token in x-csrf-token",
+    403,
+    2,
+    "Send the csrfToken from login (or GET /api/v1/auth/session) in the x-csrf-token header; requests with a token (Bearer, X-Vault-Token) need none.",
+  ),
   KW_ERR_ACCESS_DENIED: spec(
     "{actor} may not {capability} {path}",
     403,
@@ -391,7 +397,13 @@ export const ERRORS = Object.freeze({
     "the server is not ready: {reason}",
     503,
     2,
-    "Unseal the vault (`keywarden unseal` or KEYWARDEN_PASSPHRASE at start) and retry.",
+    "Unseal the vault (`keywarden unseal --server URL`, or KEYWARDEN_PASSPHRASE at start) and retry.",
+  ),
+  KW_ERR_SERVER_UNSEAL_DENIED: spec(
+    "the passphrase does not unseal the vault",
+    401,
+    2,
+    "Try again with the passphrase the key file was sealed with; the attempt was recorded in the audit log and attempts are rate limited.",
   ),
   KW_ERR_SERVER_INSECURE: spec(
     "refusing plain HTTP on {host}: it is not a loopback address",
@@ -448,6 +460,12 @@ export const ERRORS = Object.freeze({
     500,
     2,
     "Check that the Keywarden home is writable, then log in again.",
+  ),
+  KW_ERR_REMOTE_KEYRING: spec(
+    "the OS keyring could not {operation} the token for {server}: {reason}",
+    503,
+    2,
+    "Unlock the keyring (or run from the desktop session that holds it) and retry; or set KEYWARDEN_TOKEN; or log out and log in again with KEYWARDEN_KEYRING=off for a 0600 file.",
   ),
   // --- end remote CLI ---
 } satisfies Record<string, ErrorSpec>);

@@ -38,6 +38,21 @@ export const PROTECTED_ERRORS = {
 } as const;
 
 /**
+ * Responses a public route that reads a body (unseal, login) may give besides its own:
+ * no 403 or 404, since nothing is authorized and the route exists.
+ *
+ * @example
+ *   schema: { body: Body, response: { 200: Status, ...PUBLIC_BODY_ERRORS } }
+ */
+export const PUBLIC_BODY_ERRORS = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  429: ErrorSchema,
+  500: ErrorSchema,
+  503: ErrorSchema,
+} as const;
+
+/**
  * A string or null.
  *
  * @example

@@ -4,6 +4,7 @@
  * one error shape. `buildServer` returns an instance that is not listening yet: tests use
  * `inject`, `keywarden serve` calls `listen` (see listen.ts for TLS and shutdown).
  */
+import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
@@ -11,6 +12,7 @@ import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
 import type { Keywarden } from "../app.ts";
 import type { DeepReadonly } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { systemClock, type Clock } from "../core/clock.ts";
 import { KeywardenError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { Logger } from "../core/logger.ts";
@@ -19,10 +21,14 @@ import { installAuth } from "./plugins/auth.ts";
 import { installErrorHandling } from "./plugins/errors.ts";
 import { lazyChildLogger } from "./plugins/lazy-logger.ts";
 import { installSecurityHeaders } from "./plugins/security-headers.ts";
+import { SESSION_COOKIE, sessionCookies } from "./plugins/sessions.ts";
 import { accessRoutes } from "./routes/access-routes.ts";
 import { auditRoutes } from "./routes/audit-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
+import { projectsRoutes } from "./routes/projects-routes.ts";
 import { secretsRoutes } from "./routes/secrets-routes.ts";
+import { sessionRoutes } from "./routes/session-routes.ts";
+import { sysRoutes } from "./routes/sys-routes.ts";
 import { vaultKvRoutes } from "./routes/vault-kv-routes.ts";
 import { ErrorSchema } from "./schemas.ts";
 
@@ -43,6 +49,8 @@ export interface ServerDeps {
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   /** Called for every route as it is added (the security suite enumerates routes with it). */
   readonly onRoute?: ((route: RouteOptions) => void) | undefined;
+  /** The clock the access service uses (sessions report their idle expiry by it); the system's by default. */
+  readonly clock?: Clock | undefined;
 }
 
 /**
@@ -105,17 +113,44 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer" },
           vaultToken: { type: "apiKey", in: "header", name: "X-Vault-Token" },
+          session: { type: "apiKey", in: "cookie", name: SESSION_COOKIE },
         },
       },
-      security: [{ bearer: [] }, { vaultToken: [] }],
+      security: [{ bearer: [] }, { vaultToken: [] }, { session: [] }],
     },
   });
   app.addSchema(ErrorSchema);
-  installAuth(app, { access: deps.access, failureLimit: config.server.authFailureLimit });
+  // Cookies are parsed in an onRequest hook registered before the auth hook, which reads them.
+  await app.register(cookie);
+  const cookies = sessionCookies({
+    tls: deps.tls !== undefined,
+    maxAgeSeconds: config.access.sessionMaxHours * 3600,
+  });
+  const failures = installAuth(app, {
+    access: deps.access,
+    failureLimit: config.server.authFailureLimit,
+    sessions: cookies,
+    audit: deps.keywarden.audit,
+  });
   await app.register(healthRoutes, { keywarden: deps.keywarden });
   await app.register(secretsRoutes, { prefix: API_PREFIX, keywarden: deps.keywarden, access: deps.access });
   await app.register(auditRoutes, { prefix: API_PREFIX, keywarden: deps.keywarden, access: deps.access });
+  await app.register(projectsRoutes, { prefix: API_PREFIX, keywarden: deps.keywarden });
+  await app.register(sysRoutes, {
+    prefix: API_PREFIX,
+    keywarden: deps.keywarden,
+    access: deps.access,
+    unsealRateLimit: config.server.unsealRateLimit,
+  });
   await app.register(accessRoutes, { prefix: API_PREFIX, access: deps.access });
+  await app.register(sessionRoutes, {
+    prefix: API_PREFIX,
+    access: deps.access,
+    cookies,
+    failures,
+    clock: deps.clock ?? systemClock,
+    idleMinutes: config.access.sessionIdleMinutes,
+  });
   await app.register(vaultKvRoutes, { prefix: "/v1", keywarden: deps.keywarden, access: deps.access });
   app.get(`${API_PREFIX}/openapi.json`, { config: { public: true }, schema: { hide: true } }, () =>
     app.swagger(),

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 
 export const ROOT = join(import.meta.dirname, "../..");
 export const BIN = join(ROOT, "dist/cli/bin.js");
@@ -23,4 +24,28 @@ export function runCli(
     maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs the CLI from the sources inside this process (main.ts's `run`), with `env` as its
+ * whole environment and KEYWARDEN_HOME as its working folder. A command it spawns (`run`)
+ * writes to the real stdout, not to the result.
+ *
+ * @example
+ *   const r = await runCliInProcess({ KEYWARDEN_HOME: home }, ["secrets", "list"]);
+ */
+export async function runCliInProcess(
+  env: Record<string, string>,
+  args: readonly string[],
+  input = "",
+): Promise<CliRun> {
+  const { run } = await import("../../src/cli/main.ts");
+  let stdout = "";
+  let stderr = "";
+  const out = new PassThrough().on("data", (d: Buffer) => (stdout += d.toString()));
+  const err = new PassThrough().on("data", (d: Buffer) => (stderr += d.toString()));
+  const stdin = new PassThrough();
+  stdin.end(input);
+  const code = await run(args, { stdout: out, stderr: err, stdin, env, cwd: env.KEYWARDEN_HOME ?? ROOT });
+  return { code, stdout, stderr };
 }

@@ -104,6 +104,7 @@ export async function createTestServer(
     logger,
     onRoute: options.onRoute,
     tls,
+    clock,
   });
   t.after(() => app.close());
   const ctx: RequestContext = { actor: "cli:operator", source: "cli", requestId: "req_test" };

@@ -1,11 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import type { Command } from "commander";
-import { createKeywarden } from "../../app.ts";
 import { systemClock } from "../../core/clock.ts";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
-import { initLocalKeyFile, localKeyFilePath } from "../../kms/index.ts";
-import { openStorage } from "../../storage/database.ts";
-import { migrateToLatest } from "../../storage/migrations.ts";
 import { commandContext } from "../context.ts";
 import { resolveHome } from "../home.ts";
 import type { CliIO } from "../io.ts";
@@ -17,6 +13,7 @@ import {
   withPassphraseOption,
   type VaultFlags,
 } from "../vault-context.ts";
+import type { UnsealServerFlags } from "./unseal-server.ts";
 
 /** `keywarden init`, `keywarden unseal` and `keywarden migrate`. */
 export function registerInit(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -38,6 +35,11 @@ Examples:
     const cc = commandContext(io, cmd);
     const { config } = cc.loaded;
     const home = resolveHome(config.home, io.env, io.cwd);
+    // Loaded here, not at start-up: only vault commands need storage and key providers.
+    const [{ createKeywarden }, { initLocalKeyFile, localKeyFilePath }] = await Promise.all([
+      import("../../app.ts"),
+      import("../../kms/index.ts"),
+    ]);
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const lines = [`Initialised a Keywarden vault in ${home}`];
     if (config.kms.provider === "local") {
@@ -72,9 +74,23 @@ Examples:
   withPassphraseOption(
     program
       .command("unseal")
-      .description("check the vault passphrase (each command unseals with it; the attempt is audited)")
-      .addHelpText("after", `\nExamples:\n  keywarden unseal\n  ${PASSPHRASE_ENV}=... keywarden unseal`),
-  ).action(async (flags: VaultFlags, cmd: Command) => {
+      .description(
+        "check the vault passphrase (each command unseals with it), or unseal a running server with --server; audited",
+      )
+      .option("--server <url>", "unseal this server (started sealed) over HTTPS; no token needed")
+      .option("--ca-file <file>", "with --server: trust this PEM certificate or CA")
+      .option("--fingerprint <sha256>", "with --server: trust exactly the certificate with this SHA-256")
+      .addHelpText(
+        "after",
+        `\nExamples:\n  keywarden unseal\n  ${PASSPHRASE_ENV}=... keywarden unseal\n  keywarden unseal --server https://127.0.0.1:8443 --fingerprint AB:CD:...`,
+      ),
+  ).action(async (flags: UnsealServerFlags, cmd: Command) => {
+    if (flags.server !== undefined) {
+      const { unsealServer } = await import("./unseal-server.ts");
+      io.stdout.write(await unsealServer(io, cmd, flags));
+      setExit(EXIT.OK);
+      return;
+    }
     const s = await openVault(io, cmd, flags, { unsealed: true });
     try {
       const status = await s.kw.kms.status();
@@ -91,6 +107,10 @@ Examples:
     .action(async (_flags: unknown, cmd: Command) => {
       const cc = commandContext(io, cmd);
       const home = resolveHome(cc.loaded.config.home, io.env, io.cwd);
+      const [{ openStorage }, { migrateToLatest }] = await Promise.all([
+        import("../../storage/database.ts"),
+        import("../../storage/migrations.ts"),
+      ]);
       const storage = await openStorage({ url: cc.loaded.config.storage.url, home });
       try {
         const r = await migrateToLatest(storage.db, storage.caps);

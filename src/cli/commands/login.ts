@@ -58,9 +58,11 @@ export function registerLogin(program: Command, io: CliIO, setExit: (code: numbe
     .addHelpText(
       "after",
       `
-The token is stored in the OS keyring when one is available, otherwise in a 0600 file in
-the Keywarden home. KEYWARDEN_ADDR and KEYWARDEN_TOKEN (with KEYWARDEN_CA_FILE or
-KEYWARDEN_FINGERPRINT) override the stored login, for CI.
+The token is stored in the OS keyring (the Secret Service: GNOME Keyring, KWallet, ...,
+through secret-tool) when one answers, otherwise in a 0600 file in the Keywarden home; the
+output says which. KEYWARDEN_KEYRING=off always uses the file; KEYWARDEN_KEYRING_TIMEOUT_MS
+(default 20000) bounds each keyring call. KEYWARDEN_ADDR and KEYWARDEN_TOKEN (with
+KEYWARDEN_CA_FILE or KEYWARDEN_FINGERPRINT) override the stored login, for CI.
 
 Examples:
   keywarden serve                  prints "certificate SHA-256 AB:CD:..."
@@ -101,7 +103,7 @@ Examples:
       } finally {
         client.close();
       }
-      const store = saveLogin(
+      const saved = saveLogin(
         io.env,
         home,
         { server, caFile, fingerprint, insecureSkipVerify: insecure || undefined },
@@ -111,8 +113,12 @@ Examples:
         `logged in to ${server} as ${self.name} (${self.kind})` +
           (self.expiresAt === undefined ? "" : `, token expires ${self.expiresAt}`) +
           `, policies ${self.policies.join(",") || "(none)"}\n` +
-          `token stored ${store === "keyring" ? "in the OS keyring" : `in ${join(home, TOKEN_FILE)} (mode 0600; no OS keyring available)`}\n`,
+          (saved.store === "keyring"
+            ? "token stored in the OS keyring (Secret Service)\n"
+            : `token stored in ${join(home, TOKEN_FILE)} (mode 0600; OS keyring not used: ${saved.keyringReason ?? "unknown"})\n`),
       );
+      if (saved.warning !== undefined)
+        io.stderr.write(`keywarden: warning ${saved.warning.code}: ${saved.warning.message}\n`);
       setExit(EXIT.OK);
     });
 
@@ -122,12 +128,14 @@ Examples:
     .action((_flags: unknown, cmd: Command) => {
       const cc = commandContext(io, cmd);
       const home = resolveHome(cc.loaded.config.home, io.env, io.cwd);
-      const server = removeLogin(io.env, home);
+      const removed = removeLogin(io.env, home);
       io.stdout.write(
-        server === undefined
+        removed === undefined
           ? "not logged in\n"
-          : `logged out of ${server}; the token itself stays valid until it expires or is revoked (keywarden token revoke)\n`,
+          : `logged out of ${removed.server}; the token itself stays valid until it expires or is revoked (keywarden token revoke)\n`,
       );
+      // Logged out all the same; the error names the keyring item left behind.
+      if (removed?.keyringError !== undefined) throw removed.keyringError;
       setExit(EXIT.OK);
     });
 }

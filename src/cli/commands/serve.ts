@@ -1,21 +1,20 @@
 /**
  * `keywarden serve`: the vault over HTTPS (see src/server). Unseals at start with
- * --passphrase-file or KEYWARDEN_PASSPHRASE when the key provider needs it; otherwise the
- * server starts sealed and /readyz answers 503. Stops gracefully on SIGTERM and SIGINT.
+ * --passphrase-file or KEYWARDEN_PASSPHRASE when the key provider needs it; otherwise, or
+ * with --sealed, the server starts sealed: /readyz answers 503 until an operator unseals
+ * it over HTTP (`keywarden unseal --server URL`, POST /api/v1/sys/unseal). Stops
+ * gracefully on SIGTERM and SIGINT.
  */
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { createKeywarden } from "../../app.ts";
 import { systemClock } from "../../core/clock.ts";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
-import { localKeyFilePath } from "../../kms/create-key-provider.ts";
-import { isPostgresUrl, sqliteFileFor } from "../../storage/database.ts";
 import { commandContext } from "../context.ts";
 import { resolveHome } from "../home.ts";
 import type { CliIO } from "../io.ts";
 import {
   cliRequestContext,
   passphraseFrom,
+  vaultExists,
   withPassphraseOption,
   type VaultFlags,
 } from "../vault-context.ts";
@@ -27,6 +26,7 @@ interface ServeFlags extends VaultFlags {
   tlsCert?: string;
   tlsKey?: string;
   insecureHttp?: boolean;
+  sealed?: boolean;
 }
 
 function portOf(text: string | undefined): number | undefined {
@@ -52,11 +52,9 @@ async function serve(
   });
   const { config } = cc.loaded;
   const home = resolveHome(config.home, io.env, io.cwd);
-  const initialised =
-    config.kms.provider === "local"
-      ? existsSync(localKeyFilePath(config, home))
-      : isPostgresUrl(config.storage.url) || existsSync(sqliteFileFor(config.storage.url, home));
-  if (!initialised) throw new KeywardenError("KW_ERR_VAULT_NOT_INITIALIZED", { home });
+  if (!(await vaultExists(cc, home))) throw new KeywardenError("KW_ERR_VAULT_NOT_INITIALIZED", { home });
+  // Storage and services load only for commands that use them, not on every start-up.
+  const { createKeywarden } = await import("../../app.ts");
   const kw = await createKeywarden({
     config,
     home,
@@ -70,10 +68,19 @@ async function serve(
     stopped = resolve;
   });
   try {
-    if (kw.sealed()) {
+    if (flags.sealed === true && !kw.sealed())
+      cc.logger.warn(
+        { provider: kw.kms.kind },
+        "--sealed has no effect: this key provider has no passphrase",
+      );
+    else if (flags.sealed === true)
+      cc.logger.info("started sealed (--sealed): unseal over HTTP with `keywarden unseal --server URL`");
+    else if (kw.sealed()) {
       const passphrase = await passphraseFrom(io, flags);
       if (passphrase === undefined)
-        cc.logger.warn("the vault is sealed: /readyz answers 503 until it is unsealed");
+        cc.logger.warn(
+          "the vault is sealed: /readyz answers 503 until it is unsealed (`keywarden unseal --server URL`)",
+        );
       else await kw.unseal(cliRequestContext(io), passphrase);
     }
     // Fastify and its plugins load only for `serve`, not on every command's start-up.
@@ -126,6 +133,10 @@ export function registerServe(program: Command, io: CliIO, setExit: (code: numbe
       .option("--database <url>", "postgres://... to serve from PostgreSQL (storage.url)")
       .option("--tls-cert <file>", "PEM certificate (default: self-signed, generated in home)")
       .option("--tls-key <file>", "PEM private key of --tls-cert")
-      .option("--insecure-http", "serve plain HTTP; only allowed on a loopback address"),
+      .option("--insecure-http", "serve plain HTTP; only allowed on a loopback address")
+      .option(
+        "--sealed",
+        "start sealed even when a passphrase is at hand; unseal later over HTTP (`keywarden unseal --server URL`)",
+      ),
   ).action((flags: ServeFlags, cmd: Command) => serve(io, cmd, flags, setExit));
 }

@@ -3,11 +3,15 @@
  * from `Authorization: Bearer` or `X-Vault-Token`, the access service checks it, and the
  * request carries the principal and its audit context from then on. Failed attempts are
  * counted per client address; past the limit the address gets 429 before any check.
+ * A request with no token but a `kw_session` cookie authenticates as the session's user;
+ * if it may change something it also needs the session's CSRF token (see sessions.ts).
+ * A session that is unknown, ended or expired gets 401 and the cookie is cleared.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import type { AccessService, Capability, Principal } from "../../services/access/access-types.ts";
 import { principalContext } from "../../services/access/vault-authorizer.ts";
+import { csrfSatisfied, sessionCookieOf, type SessionCookies } from "./sessions.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
 import type { AuditService, RequestContext } from "../../services/audit/audit-service.ts";
 
@@ -85,35 +89,65 @@ export interface AuthOptions {
   /** Failed authentications per minute per client address. */
   readonly failureLimit: number;
   readonly now?: () => number;
+  /** Session cookie attributes; the cookie is cleared with them when its session is refused. */
+  readonly sessions?: SessionCookies | undefined;
+  /** Where a refused CSRF token is recorded (other denials are audited by the access service). */
+  readonly audit?: Pick<AuditService, "record"> | undefined;
+}
+
+/** The per-address failure window, for public routes that authenticate by themselves (login). */
+export interface AuthFailures {
+  /** Seconds until the address may try again, or undefined when it may now. */
+  blocked(ip: string): number | undefined;
+  fail(ip: string): void;
 }
 
 /**
- * Installs the authentication hook on the root instance.
+ * Installs the authentication hook on the root instance; returns its failure window.
  *
  * @example
- *   installAuth(app, { access, failureLimit: 30 });
+ *   const failures = installAuth(app, { access, failureLimit: 30, sessions: cookies, audit });
  */
-export function installAuth(app: FastifyInstance, options: AuthOptions): void {
+export function installAuth(app: FastifyInstance, options: AuthOptions): AuthFailures {
   const failures = failureCounter(options.failureLimit, options.now ?? Date.now);
   app.decorateRequest("principal", undefined);
   app.decorateRequest("kwCtx", undefined as unknown as RequestContext);
-  app.addHook("onRequest", async (request) => {
+  app.decorateRequest("kwSession", undefined);
+  app.addHook("onRequest", async (request, reply) => {
     request.kwCtx = { actor: "anonymous", source: sourceOf(request), requestId: request.id };
     if (request.routeOptions.config.public === true || request.routeOptions.url === undefined) return;
     const retryAfter = failures.blocked(request.ip);
     if (retryAfter !== undefined) throw new KeywardenError("KW_ERR_HTTP_RATE_LIMITED", { retryAfter });
-    // A missing token goes to the access service too: it audits the attempt like any other.
-    const token = tokenOf(request) ?? "";
+    const token = tokenOf(request);
+    // A token wins over the cookie: it is what a non-browser client meant to send.
+    const session = token === undefined ? sessionCookieOf(request) : undefined;
     try {
-      const principal = await options.access.authenticateToken(request.kwCtx, token, request.ip);
+      // A missing token goes to the access service too: it audits the attempt like any other.
+      const principal =
+        session === undefined
+          ? await options.access.authenticateToken(request.kwCtx, token ?? "", request.ip)
+          : await options.access.authenticateSession(request.kwCtx, session.reveal(), request.ip);
       request.principal = principal;
       // The vault's authorizer reads the principal from the context; the audit log its id.
       request.kwCtx = principalContext(principal, request.kwCtx.source, request.id);
+      if (session !== undefined && !csrfSatisfied(request, session)) {
+        await options.audit?.record(request.kwCtx, {
+          action: "auth.csrf",
+          result: "denied",
+          detail: `KW_ERR_AUTH_CSRF ${request.method}`,
+        });
+        throw new KeywardenError("KW_ERR_AUTH_CSRF");
+      }
+      request.kwSession = session;
     } catch (e) {
-      if (isKeywardenError(e) && e.httpStatus === 401) failures.fail(request.ip);
+      if (isKeywardenError(e) && (e.httpStatus === 401 || e.code === "KW_ERR_AUTH_CSRF"))
+        failures.fail(request.ip);
+      if (session !== undefined && isKeywardenError(e) && e.httpStatus === 401)
+        options.sessions?.clear(request, reply);
       throw e;
     }
   });
+  return failures;
 }
 
 /**

@@ -700,8 +700,11 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       }
       const detail = `${identity.id} ip=${input.ip}`;
       const { lockedUntil } = await claimAttempt(identity.id);
-      if (lockedUntil !== undefined)
+      if (lockedUntil !== undefined) {
+        // As slow as a real check: a quick refusal would tell that the name exists.
+        await verifyPassword(cred.password_hash, password);
         return fail(ctx, action, "KW_ERR_AUTH_LOCKED_OUT", { lockedUntil }, detail);
+      }
       let ok = await verifyPassword(cred.password_hash, password);
       let step: number | undefined;
       if (ok && cred.totp_sealed !== null) {

@@ -62,6 +62,8 @@ export interface Principal {
 export interface AccessService {
   /** Checks a raw `kw_...` token: format, checksum, hash lookup, expiry, revocation, IP allow-list. */
   authenticateToken(ctx: RequestContext, rawToken: string, ip: string): Promise<Principal>;
+  /** Checks a raw dashboard session id: known, not ended, within its idle and absolute timeouts; touches it. */
+  authenticateSession(ctx: RequestContext, rawSessionId: string, ip: string): Promise<Principal>;
   /** True when the principal's policies allow `capability` on `path` (deny wins). */
   can(principal: Principal, capability: Capability, path: string): Promise<boolean>;
   /** Like `can`, but audits and throws KW_ERR_ACCESS_DENIED when not allowed. */

@@ -60,3 +60,18 @@ export function parseEnvironmentPath(raw: string): { project: string; environmen
   }
   return { project: parts[0]!, environment: parts[1]!, path: trimmed };
 }
+
+/**
+ * Checks a project name (the first segment of a secret path).
+ *
+ * @example
+ *   parseProject("payments") // "payments"
+ */
+export function parseProject(raw: string): string {
+  if (!SEGMENT.test(raw))
+    throw new KeywardenError("KW_ERR_VAULT_PATH_INVALID", {
+      path: displayPath(raw),
+      reason: "a project is 1-64 letters, digits, '.', '_' or '-'",
+    });
+  return raw;
+}

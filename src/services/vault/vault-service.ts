@@ -714,9 +714,24 @@ export function createVaultService(deps: VaultDeps) {
     return audited(ctx, "secret.read", environment, async () => {
       const env = parseEnvironmentPath(environment);
       const rows = await listEnvironment(db, env.project, env.environment);
+      // All or nothing, checked before anything is decrypted. The caller learns that the
+      // environment holds a secret it may not read, never its name; the audit log names it.
+      for (const row of rows) {
+        if (deps.authorize === undefined || (await deps.authorize(ctx, "read", row.path))) continue;
+        await audit.record(ctx, {
+          action: "secret.read",
+          path: row.path,
+          result: "denied",
+          detail: "KW_ERR_VAULT_DENIED",
+        });
+        throw new KeywardenError("KW_ERR_VAULT_DENIED", {
+          actor: ctx.actor,
+          action: "read every secret of",
+          path: env.path,
+        });
+      }
       const out: { name: string; version: number; value: Secret; path: string; id: string }[] = [];
       for (const row of rows) {
-        await authorize(ctx, "read", row.path, "read");
         out.push({
           name: row.name,
           version: row.current_version,

@@ -129,3 +129,31 @@ export async function listEnvironment(
     .orderBy("name")
     .execute();
 }
+
+/** How many live secrets one environment holds. */
+export interface EnvironmentCount {
+  readonly project: string;
+  readonly environment: string;
+  readonly count: number;
+}
+
+/**
+ * Live secrets per `project/environment` (of one project, or all), in name order.
+ *
+ * @example
+ *   await countByEnvironment(db, "payments"); // [{ project: "payments", environment: "prod", count: 4 }]
+ */
+export async function countByEnvironment(db: Executor, project?: string): Promise<EnvironmentCount[]> {
+  let q = db
+    .selectFrom("secrets")
+    .select(["project", "environment", (eb) => eb.fn.countAll<number | string | bigint>().as("n")])
+    .where("deleted_at", "is", null)
+    .where("current_version", ">", 0);
+  if (project !== undefined) q = q.where("project", "=", project);
+  const rows = await q.groupBy(["project", "environment"]).execute();
+  const key = (r: { project: string; environment: string }): string => `${r.project}/${r.environment}`;
+  // Sorted here: the engines' collations order text differently. pg returns a bigint count as text.
+  return rows
+    .map((r) => ({ project: r.project, environment: r.environment, count: Number(r.n) }))
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}

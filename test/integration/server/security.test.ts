@@ -41,10 +41,21 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "POST /api/v1/secrets/:project/:env/:name/undelete": { url: `${S}/undelete` },
   "POST /api/v1/secrets/:project/:env/:name/destroy": { url: `${S}/destroy`, body: { versions: [1] } },
   "GET /api/v1/audit": { url: `/api/v1/audit?path=${SECRET}` },
+  // Filtered views: a token sees only what its list capability covers (empty, not 403).
+  "GET /api/v1/projects": { url: "/api/v1/projects", scoped: 200 },
+  "GET /api/v1/projects/:project/environments": {
+    url: "/api/v1/projects/payments/environments",
+    scoped: 200,
+  },
+  "GET /api/v1/environments/:project/:env/secrets": { url: "/api/v1/environments/payments/prod/secrets" },
+  "POST /api/v1/sys/seal": { url: "/api/v1/sys/seal" },
   "POST /api/v1/tokens": { url: "/api/v1/tokens", body: { identity: "root", policies: ["root"] } },
   // Any token may make a short-lived child of itself and look itself up.
   "POST /api/v1/tokens/child": { url: "/api/v1/tokens/child", body: { ttlMinutes: 5 }, scoped: 201 },
   "GET /api/v1/tokens/self": { url: "/api/v1/tokens/self", scoped: 200 },
+  // Who the caller is, and ending the caller's own session: about the caller itself.
+  "GET /api/v1/auth/session": { url: "/api/v1/auth/session", scoped: 200 },
+  "POST /api/v1/auth/logout": { url: "/api/v1/auth/logout", scoped: 200 },
   "GET /api/v1/tokens": { url: "/api/v1/tokens?identity=root" },
   "DELETE /api/v1/tokens/:id": { url: "/api/v1/tokens/ROOT_TOKEN_ID" },
   "GET /api/v1/policies": { url: "/api/v1/policies" },
@@ -72,7 +83,16 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
 };
 
 /** Routes that need no token, and why. */
-const PUBLIC = new Set(["GET /healthz", "GET /readyz", "GET /api/v1/openapi.json"]);
+const PUBLIC = new Set([
+  "GET /healthz",
+  "GET /readyz",
+  "GET /api/v1/openapi.json",
+  // A sealed server is unsealed by an operator who may hold no token (rate limited, audited).
+  "GET /api/v1/sys/seal-status",
+  "POST /api/v1/sys/unseal",
+  // Dashboard login checks the password itself (failures limited per address and per identity).
+  "POST /api/v1/auth/login",
+]);
 
 async function setUp(
   t: Parameters<typeof createTestServer>[0],

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { KeywardenClientError } from "../../../src/client/client.ts";
 import { isKeywardenError, KeywardenError } from "../../../src/core/errors.ts";
 import { Secret } from "../../../src/core/secret.ts";
+import { keyringStatus } from "../../../src/cli/os-keyring.ts";
 import {
-  keyringAvailable,
   normalizeFingerprint,
   normalizeServer,
   removeLogin,
@@ -59,8 +59,23 @@ test("fingerprints are accepted with or without colons, in any case", () => {
   );
 });
 
-test("no keyring without a D-Bus session", () => {
-  assert.equal(keyringAvailable({ PATH: process.env.PATH }), false);
+test("the keyring is not tried, with the reason, when off, without a D-Bus session or secret-tool", (t) => {
+  const bin = tempDir(t);
+  writeFileSync(join(bin, "secret-tool"), "");
+  const bus = "unix:path=/nonexistent/bus";
+  assert.deepEqual(keyringStatus({ PATH: bin, DBUS_SESSION_BUS_ADDRESS: bus }), { usable: true });
+  assert.deepEqual(keyringStatus({ PATH: bin }), {
+    usable: false,
+    reason: "no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)",
+  });
+  assert.match(
+    (keyringStatus({ PATH: "", DBUS_SESSION_BUS_ADDRESS: bus }) as { reason: string }).reason,
+    /secret-tool is not installed/,
+  );
+  assert.deepEqual(keyringStatus({ PATH: bin, DBUS_SESSION_BUS_ADDRESS: bus, KEYWARDEN_KEYRING: "off" }), {
+    usable: false,
+    reason: "KEYWARDEN_KEYRING=off",
+  });
 });
 
 test("a stored login: token alone in a 0600 file; env overrides; logout removes it", (t) => {
@@ -69,9 +84,13 @@ test("a stored login: token alone in a 0600 file; env overrides; logout removes 
   assert.equal(resolveRemote(io, home), undefined, "nothing configured: local");
   const token = fakeToken();
   const fp = normalizeFingerprint(randomBytes(32).toString("hex"));
-  assert.equal(
+  assert.deepEqual(
     saveLogin(io.env, home, { server: "https://kw.test:8443", fingerprint: fp }, new Secret(token)),
-    "file",
+    {
+      store: "file",
+      keyringReason: "no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)",
+      warning: undefined,
+    },
   );
   const file = join(home, "remote-token");
   assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -99,7 +118,7 @@ test("a stored login: token alone in a 0600 file; env overrides; logout removes 
   assert.equal(ci.server, "https://elsewhere.test");
   assert.equal(ci.fingerprint, undefined);
 
-  assert.equal(removeLogin(io.env, home), "https://kw.test:8443");
+  assert.deepEqual(removeLogin(io.env, home), { server: "https://kw.test:8443", keyringError: undefined });
   assert.equal(existsSync(file), false);
   assert.equal(resolveRemote(io, home), undefined);
   assert.equal(

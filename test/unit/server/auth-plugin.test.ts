@@ -23,6 +23,7 @@ function double(seen: string[]): AccessService {
         ? Promise.resolve(principal)
         : Promise.reject(new KeywardenError("KW_ERR_AUTH_UNKNOWN"));
     },
+    authenticateSession: () => Promise.reject(new KeywardenError("KW_ERR_AUTH_UNKNOWN")),
     can: () => Promise.resolve(true),
     require: () => Promise.resolve(),
   };
