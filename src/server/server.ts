@@ -8,7 +8,9 @@ import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifySchemaCompiler, type RouteOptions } from "fastify";
+import type { TSchema } from "typebox";
+import { Compile } from "typebox/compile";
 import type { Keywarden } from "../app.ts";
 import type { DeepReadonly } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
@@ -31,6 +33,19 @@ import { sessionRoutes } from "./routes/session-routes.ts";
 import { sysRoutes } from "./routes/sys-routes.ts";
 import { vaultKvRoutes } from "./routes/vault-kv-routes.ts";
 import { ErrorSchema } from "./schemas.ts";
+
+/**
+ * TypeBox's validator, checking before it converts: TypeBoxValidatorCompiler converts every
+ * params and query object (strings to numbers and the like) and then checks it, which cost
+ * a few percent of a secret read. Values that already pass are taken as they are; the rest
+ * go through the converting validator, so the result is the same.
+ */
+const checkFirst: FastifySchemaCompiler<TSchema> = (route) => {
+  const convertAndCheck = TypeBoxValidatorCompiler(route);
+  if (route.httpPart === "body") return convertAndCheck;
+  const check = Compile(route.schema);
+  return (value) => (check.Check(value) ? { value } : convertAndCheck(value));
+};
 
 /**
  * Where the REST API lives.
@@ -75,7 +90,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       ? {}
       : { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: "TLSv1.2" as const } }),
   }) as unknown as FastifyInstance;
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(checkFirst);
   if (deps.onRoute !== undefined) app.addHook("onRoute", deps.onRoute);
   installErrorHandling(app);
   installSecurityHeaders(
