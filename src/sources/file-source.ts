@@ -11,7 +11,6 @@ import {
 } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
-import { containerFileItems } from "./archive/container.ts";
 import { DEFAULT_ARCHIVE_OPTIONS, type ArchiveOptions } from "./archive/limits.ts";
 import { SNIFF_BYTES, sniffContainer, type ContainerKind } from "./archive/sniff.ts";
 import type { Source, SourceItem, TextChunk } from "./source.ts";
@@ -84,8 +83,13 @@ export function fileSource(options: FileSourceOptions): Source {
       for (const p of options.paths) {
         const abs = resolve(options.cwd, p);
         for (const item of walk(abs, options)) {
-          if (item.kind === "container") yield* containerFileItems(item.abs, item.path, item.container, ctx);
-          else yield item;
+          if (item.kind !== "container") {
+            yield item;
+            continue;
+          }
+          // The archive readers (yauzl, tar-stream) load at the first archive, not at start-up.
+          const { containerFileItems } = await import("./archive/container.ts");
+          yield* containerFileItems(item.abs, item.path, item.container, ctx);
         }
       }
     },

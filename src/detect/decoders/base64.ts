@@ -149,56 +149,55 @@ function allHex(text: string, start: number, end: number): boolean {
   return true;
 }
 
-/** The layer of one run of token characters [start, end), if it decodes to text. */
-function runLayer(
-  text: string,
-  start: number,
-  end: number,
-  std: boolean,
-  url: boolean,
-  hex: boolean,
-): DecodedLayer | undefined {
+// What a run of token characters may be, from cheap tests; only these are decoded.
+const NOT_BLOB = 0;
+const HEX_RUN = 1;
+const BASE64_RUN = 2;
+const BASE64URL_RUN = 3;
+
+/** What run [start, end) may be (HEX_RUN, BASE64_RUN...), reading a few of its characters. */
+function runKind(text: string, start: number, end: number, std: boolean, url: boolean, hex: boolean): number {
   const len = end - start;
   // Most runs are identifiers or hashes: the group test rejects them reading a few characters.
   if (!groupsLookLikeAscii(text, start, end)) {
-    return hex && len >= MIN_HEX && len % 2 === 0 && allHex(text, start, end)
-      ? hexLayer(text, start, end)
-      : undefined;
+    return hex && len >= MIN_HEX && len % 2 === 0 && allHex(text, start, end) ? HEX_RUN : NOT_BLOB;
   }
   let flags = 0;
   for (let j = start; j < end; j++) flags |= CLASS[text.charCodeAt(j)]!;
   if (flags === ALNUM) {
     // Only hex digits: a hash, an id or hex-encoded text; never tried as base64.
-    return hex && len >= MIN_HEX && len % 2 === 0 ? hexLayer(text, start, end) : undefined;
+    return hex && len >= MIN_HEX && len % 2 === 0 ? HEX_RUN : NOT_BLOB;
   }
   // Both alphabets in one run: a path or an identifier, not base64.
-  if ((flags & STD) !== 0 && (flags & URL_SAFE) !== 0) return undefined;
+  if ((flags & STD) !== 0 && (flags & URL_SAFE) !== 0) return NOT_BLOB;
   // Letters and digits alone are valid in both alphabets: standard base64 names them.
-  const decoder = (flags & URL_SAFE) !== 0 || !std ? "base64url" : "base64";
-  if (decoder === "base64url" && !url) return undefined;
-  let padded = end;
-  while (padded < text.length && padded - end < 2 && text.charCodeAt(padded) === 61) padded++;
-  return base64Layer(text, start, padded, decoder);
+  if ((flags & URL_SAFE) !== 0 || !std) return url ? BASE64URL_RUN : NOT_BLOB;
+  return BASE64_RUN;
 }
 
+/** The layer of run [start, end) of kind `kind`, if it decodes to text. */
+function runLayer(text: string, start: number, end: number, kind: number): DecodedLayer | undefined {
+  if (kind === HEX_RUN) return hexLayer(text, start, end);
+  let padded = end;
+  while (padded < text.length && padded - end < 2 && text.charCodeAt(padded) === 61) padded++;
+  return base64Layer(text, start, padded, kind === BASE64_RUN ? "base64" : "base64url");
+}
+
+/** End of the run that `nextRun` found last: the hot loop returns one number. */
+let runEnd = 0;
+
 /**
- * Finds the base64, base64url and hex blobs of `text` that decode to printable text.
- *
- * @example
- *   blobLayers("data: dXNlcjpwYXNzd29yZC0xMjM0NQ==", new Set(["base64"]))[0]?.text // "user:password-12345"
+ * Start of the first run of MIN_BASE64 or more token characters that begins at or after
+ * `from` (where a run may begin: text[from - 1] is not a token character), or -1; its end
+ * is left in `runEnd`. Any run of MIN_BASE64 token characters covers a probe: probes step
+ * MIN_BASE64 apart past each non-token character, so most of a text is never read here.
+ * Kept apart from the decoding so that this loop, the hot one, stays small for the JIT.
  */
-export function blobLayers(text: string, enabled: ReadonlySet<DecoderName>): DecodedLayer[] {
-  const out: DecodedLayer[] = [];
-  const std = enabled.has("base64");
-  const url = enabled.has("base64url");
-  const hex = enabled.has("hex");
-  if (!std && !url && !hex) return out;
+function nextRun(text: string, from: number): number {
   const n = text.length;
-  // Any run of MIN_BASE64 token characters covers a probe: probes step MIN_BASE64 apart past
-  // each non-token character, so most of a text is never read here.
   const half = MIN_BASE64 >> 1;
-  let lo = 0;
-  let p = MIN_BASE64 - 1;
+  let lo = from;
+  let p = from + MIN_BASE64 - 1;
   while (p < n) {
     if (CLASS[text.charCodeAt(p)] === 0) {
       lo = p + 1;
@@ -229,7 +228,7 @@ export function blobLayers(text: string, enabled: ReadonlySet<DecoderName>): Dec
     // Reading that from its far end stops at the last break in it, and the next probe goes
     // past that break: most runs here are short identifiers, never read to their end.
     const need = start + MIN_BASE64 - 1;
-    if (need >= n) break;
+    if (need >= n) return -1;
     let brk = need;
     while (brk > p && CLASS[text.charCodeAt(brk)] !== 0) brk--;
     if (brk > p) {
@@ -239,10 +238,34 @@ export function blobLayers(text: string, enabled: ReadonlySet<DecoderName>): Dec
     }
     let i = need + 1;
     while (i < n && CLASS[text.charCodeAt(i)] !== 0) i++;
-    lo = i + 1;
-    p = i + MIN_BASE64;
-    if (i - start < MIN_BASE64 || i - start > MAX_BLOB) continue;
-    const layer = runLayer(text, start, i, std, url, hex);
+    runEnd = i;
+    return start;
+  }
+  return -1;
+}
+
+/**
+ * Finds the base64, base64url and hex blobs of `text` that decode to printable text.
+ *
+ * @example
+ *   blobLayers("data: dXNlcjpwYXNzd29yZC0xMjM0NQ==", new Set(["base64"]))[0]?.text // "user:password-12345"
+ */
+export function blobLayers(text: string, enabled: ReadonlySet<DecoderName>): DecodedLayer[] {
+  const out: DecodedLayer[] = [];
+  const std = enabled.has("base64");
+  const url = enabled.has("base64url");
+  const hex = enabled.has("hex");
+  if (!std && !url && !hex) return out;
+  // Candidates first, decoded after: the loop over a text's runs stays free of decoding
+  // (Buffer, TextDecoder), which would make it slow for V8 to optimise and re-optimise.
+  const candidates: number[] = [];
+  for (let start = nextRun(text, 0); start >= 0; start = nextRun(text, runEnd + 1)) {
+    if (runEnd - start > MAX_BLOB) continue;
+    const kind = runKind(text, start, runEnd, std, url, hex);
+    if (kind !== NOT_BLOB) candidates.push(start, runEnd, kind);
+  }
+  for (let c = 0; c < candidates.length; c += 3) {
+    const layer = runLayer(text, candidates[c]!, candidates[c + 1]!, candidates[c + 2]!);
     if (layer !== undefined) out.push(layer);
   }
   return out;

@@ -176,8 +176,20 @@ const JSON_CODEC: Codec = {
   countsEvery: true,
 };
 
-/** Escapes that the backslash decoder reads and JSON does not, and that can hide text. */
-const BACKSLASH_ONLY = /\\(?:x[0-9A-Fa-f]{2}|[0-7])/;
+/**
+ * Whether `text` has an escape that the backslash decoder reads and JSON does not, and that
+ * can hide text: `\xNN` or an octal digit after any backslash (paired or not). Visits only
+ * the backslashes (a native search jumps between them), not every character.
+ */
+function hasBackslashOnlyEscape(text: string): boolean {
+  for (let i = text.indexOf("\\"); i >= 0; i = text.indexOf("\\", i + 1)) {
+    const next = text.charCodeAt(i + 1);
+    if (next >= 48 && next <= 55) return true;
+    if (next === 0x78 && hexValue(text.charCodeAt(i + 2)) >= 0 && hexValue(text.charCodeAt(i + 3)) >= 0)
+      return true;
+  }
+  return false;
+}
 
 /** With the JSON decoder on, the backslash decoder only starts where JSON cannot read. */
 function backslashCodec(jsonToo: boolean): Codec {
@@ -293,7 +305,7 @@ export function escapeLayers(
     if (enabled.has("json")) codecs.push(JSON_CODEC);
     // Most text has JSON-readable escapes only: the second pass runs where it can add something.
     const jsonToo = enabled.has("json");
-    if (enabled.has("backslash") && (!jsonToo || BACKSLASH_ONLY.test(text)))
+    if (enabled.has("backslash") && (!jsonToo || hasBackslashOnlyEscape(text)))
       codecs.push(backslashCodec(jsonToo));
   }
   for (const codec of codecs) {

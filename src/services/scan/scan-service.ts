@@ -10,7 +10,6 @@ import type { SkippedItem, Source, TextChunk } from "../../sources/source.ts";
 import { catalogueFor, chunkDetector } from "./chunk-detector.ts";
 import { fingerprintOf, type Finding } from "./finding.ts";
 import { createSuppressor, inlineAllowed } from "./suppression.ts";
-import { createVerifyService } from "../verify/verify-service.ts";
 import { createDetectPipeline, resolveJobs } from "./worker-pool.ts";
 
 export interface ScanStats {
@@ -163,11 +162,13 @@ export function createScanService(deps: {
     } finally {
       await pipeline.close();
     }
-    // The only place requests leave for providers: opt-in, never on by default.
-    const reported =
-      (request.verify ?? deps.config.verify.enabled)
-        ? await createVerifyService({ config: deps.config, rules: catalogue.rules }).verify(findings)
-        : findings;
+    // The only place requests leave for providers: opt-in, never on by default (so its
+    // request signing, the AWS SDK's, loads only then).
+    let reported = findings;
+    if (request.verify ?? deps.config.verify.enabled) {
+      const { createVerifyService } = await import("../verify/verify-service.ts");
+      reported = await createVerifyService({ config: deps.config, rules: catalogue.rules }).verify(findings);
+    }
     return {
       findings: reported,
       skipped,
