@@ -19,6 +19,7 @@ import { redactUrl } from "../core/redact.ts";
 import type { StorageCapabilities } from "./capabilities.ts";
 import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
 import type { Database } from "./schema.ts";
+import { registerNamedStatements } from "./repos/prepared.ts";
 
 /** The embedded database's file name inside home. */
 export const SQLITE_FILE_NAME = "keywarden.db";
@@ -159,6 +160,7 @@ async function openPostgres(url: string): Promise<Storage> {
   const description = redactUrl(url);
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
+  registerNamedStatements(db, pool);
   try {
     const r = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
     const schema = r.rows[0]?.schema ?? null;

@@ -5,6 +5,7 @@
  */
 import { CompiledQuery, sql, type Kysely, type Selectable } from "kysely";
 import type { AuditLogTable, Database } from "../schema.ts";
+import { runHot } from "./prepared.ts";
 import { touchSecrets } from "./secret-repo.ts";
 import { onPostgres, type Executor } from "./executor.ts";
 
@@ -132,7 +133,7 @@ export async function appendAuditGroup(
       return true;
     });
   const ids = JSON.stringify([...new Set(touch.ids)]);
-  const r = await sql<{ n: number }>`
+  const q = sql<{ n: number }>`
     with head as (
       update audit_head set seq = ${last.seq}, hash = ${last.hash}
       where id = 1 and seq = ${expected.seq} and hash = ${expected.hash} returning 1
@@ -142,7 +143,9 @@ export async function appendAuditGroup(
       update secrets set last_read_at = ${touch.at}
       where id in (select jsonb_array_elements_text(${ids}::jsonb)) and exists (select 1 from head)
     )
-    select count(*)::int as n from head`.execute(db);
+    select count(*)::int as n from head`.compile(db);
+  // The same text for every group: a named statement, planned once per connection.
+  const r = { rows: await runHot<{ n: number }>(db, q.sql, q.parameters) };
   return (r.rows[0]?.n ?? 0) === 1;
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { sql } from "kysely";
 import { prepared } from "../../../src/storage/repos/prepared.ts";
 import { DIALECTS } from "../../helpers/storage.ts";
 
@@ -48,6 +49,22 @@ for (const d of DIALECTS) {
       const inTrx = await storage.db.transaction().execute((trx) => byActor(trx, "alice", "secret.read"));
       assert.equal(inTrx.length, 2);
     });
+
+    if (d.name === "postgres")
+      test("outside a transaction a prepared query is a named statement, planned once per connection", async (t) => {
+        const { storage } = await d.create(t);
+        await storage.db
+          .insertInto("audit_log")
+          .values([row(1, "alice")])
+          .execute();
+        // One query at a time: the pool hands back the connection it just took.
+        for (let i = 0; i < 3; i++)
+          assert.equal((await byActor(storage.db, "alice", "secret.read")).length, 1);
+        const named = await sql<{ name: string; statement: string }>`
+          select name, statement from pg_prepared_statements where name like 'kw\_%'`.execute(storage.db);
+        assert.equal(named.rows.length, 1, JSON.stringify(named.rows));
+        assert.match(named.rows[0]!.statement, /from "audit_log"/);
+      });
 
     test("a prepared query refuses an argument that does not end up as a value", async (t) => {
       const { storage } = await d.create(t);
