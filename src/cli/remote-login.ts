@@ -9,7 +9,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
-import { connect as tlsConnect } from "node:tls";
 import { KeywardenError } from "../core/errors.ts";
 import { Secret } from "../core/secret.ts";
 import type { CliIO } from "./io.ts";
@@ -100,8 +99,10 @@ export function normalizeFingerprint(text: string): string {
  * @example
  *   await peerFingerprint("https://127.0.0.1:8443") // "AB:CD:..."
  */
-export function peerFingerprint(server: string): Promise<string> {
+export async function peerFingerprint(server: string): Promise<string> {
   const url = new URL(server);
+  // Loaded here, not at start-up (see vault-backend.ts).
+  const { connect: tlsConnect } = await import("node:tls");
   return new Promise((resolvePromise, reject) => {
     const socket = tlsConnect({
       host: url.hostname.replace(/^\[|\]$/g, ""),

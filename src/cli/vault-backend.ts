@@ -4,12 +4,12 @@
  * `secrets`, `run`, `export`, `import` and `audit log` are written once. A server's errors
  * come back as the same KeywardenError codes, so output and exit codes match local runs.
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import type { Command } from "commander";
-import { createClient, KeywardenClientError, type KeywardenClient } from "../client/client.ts";
+import type { KeywardenClient } from "../client/client.ts";
+import { KeywardenClientError } from "../client/client-error.ts";
 import { ERRORS, KeywardenError, type ErrorCode } from "../core/errors.ts";
 import { Secret } from "../core/secret.ts";
 import type { AuditEntry } from "../services/audit/audit-service.ts";
@@ -112,6 +112,12 @@ async function rawCall<T>(
   const https = base.protocol === "https:";
   const port = Number(base.port === "" ? (https ? 443 : 80) : base.port);
   const host = base.hostname.replace(/^\[|\]$/g, "");
+  // Loaded here: HTTP and TLS cost tens of milliseconds at start-up, which scans never need.
+  const [{ request: httpRequest }, { request: httpsRequest }, { connect: tlsConnect }] = await Promise.all([
+    import("node:http"),
+    import("node:https"),
+    import("node:tls"),
+  ]);
   let socket: TLSSocket | undefined;
   if (https) {
     socket = await new Promise<TLSSocket>((resolve, reject) => {
@@ -214,6 +220,7 @@ export async function openClient(settings: RemoteSettings): Promise<KeywardenCli
   const fingerprint =
     settings.fingerprint ??
     (https && settings.insecureSkipVerify ? await peerFingerprint(settings.server) : undefined);
+  const { createClient } = await import("../client/client.ts");
   return createClient({
     url: settings.server,
     token: () => settings.token.reveal(),

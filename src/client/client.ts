@@ -7,6 +7,9 @@
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from "node:http";
 import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
 import { TLSSocket } from "node:tls";
+import { KeywardenClientError } from "./client-error.ts";
+
+export { KeywardenClientError };
 
 export interface ClientOptions {
   /** `https://host:port` of the server. */
@@ -24,26 +27,6 @@ export interface ClientOptions {
   readonly maxDelayMs?: number | undefined;
   /** Per-attempt timeout (default 30 s). */
   readonly timeoutMs?: number | undefined;
-}
-
-/**
- * A failed call: the server's error code, HTTP status and request id; never a token or a value.
- *
- * @example
- *   catch (e) { if (e instanceof KeywardenClientError && e.status === 409) retryWithFreshVersion(); }
- */
-export class KeywardenClientError extends Error {
-  readonly code: string;
-  readonly status: number;
-  readonly requestId: string | undefined;
-
-  constructor(code: string, status: number, message: string, requestId: string | undefined) {
-    super(`${code}: ${message}${requestId === undefined ? "" : ` (request ${requestId})`}`);
-    this.name = "KeywardenClientError";
-    this.code = code;
-    this.status = status;
-    this.requestId = requestId;
-  }
 }
 
 export interface SecretMetadata {
