@@ -192,11 +192,18 @@ export function createAuditService(deps: AuditDeps) {
   ): Promise<void> {
     if (items.length === 0) return;
     if (lastHead !== undefined) {
-      const rows = chain(lastHead.seq + 1, lastHead.hash, items);
-      if (await appendAuditGroup(storage.db, lastHead, rows, touch)) {
-        lastHead = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
-        return;
+      const expected = lastHead;
+      const rows = chain(expected.seq + 1, expected.hash, items);
+      const next = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
+      // A group started while this one commits chains onto it (group commits may overlap).
+      lastHead = next;
+      let appended = false;
+      try {
+        appended = await appendAuditGroup(storage.db, expected, rows, touch);
+      } finally {
+        if (!appended && lastHead === next) lastHead = undefined;
       }
+      if (appended) return;
     }
     const entries = await storage.db.transaction().execute((trx) => appendMany(trx, items, touch));
     const last = entries.at(-1)!;

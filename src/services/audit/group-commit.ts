@@ -39,53 +39,68 @@ export function groupCommitter<J, R>(
 }
 
 /**
- * One `commit` at a time over every job waiting; `commit` makes its own transaction (or
- * single statement) and must commit all of the group or none of it. If it fails, every job
- * of that group is rejected with its error.
+ * Groups waiting jobs and runs `commit` over each group; `commit` makes its own transaction
+ * (or single statement) and must commit all of the group or none of it. If it fails, every
+ * job of that group is rejected with its error.
+ *
+ * Up to `maxInFlight` groups run at once: with 2, the next group forms and commits while
+ * the last one waits for its fsync (the database's lock still orders the commits). A lone
+ * job starts at once; while a group is in flight, jobs are collected until the event loop
+ * has taken in what arrived (one setImmediate), so that groups stay large.
  *
  * @example
- *   const reads = groupRunner((jobs) => audit.appendGroup(jobs, touch));
+ *   const reads = groupRunner((jobs) => audit.appendGroup(jobs, touch), DEFAULT_MAX_GROUP, 2);
  */
 export function groupRunner<J, R>(
   commit: (jobs: readonly J[]) => Promise<R>,
   maxGroup: number = DEFAULT_MAX_GROUP,
+  maxInFlight = 1,
 ): GroupCommitter<J, R> {
   const queue: Waiting<J, R>[] = [];
-  let running = false;
-  // A function, not an inline test: the queue grows across the await below.
-  const idle = (): boolean => queue.length === 0;
+  let inFlight = 0;
+  let scheduled = false;
 
-  async function drain(): Promise<void> {
-    try {
-      for (;;) {
-        if (idle()) {
-          // After a commit, give the callers it released (and those that waited on the
-          // database behind it) one turn of the event loop to submit again and join the
-          // next group, instead of each starting a group of one.
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          if (idle()) return;
-        }
-        const group = queue.splice(0, maxGroup);
-        try {
-          const r = await commit(group.map((w) => w.job));
-          for (const w of group) w.resolve(r);
-        } catch (e) {
-          for (const w of group) w.reject(e);
-        }
-      }
-    } finally {
-      running = false;
+  function pump(): void {
+    scheduled = false;
+    while (queue.length > 0 && inFlight < maxInFlight) {
+      const group = queue.splice(0, maxGroup);
+      inFlight++;
+      commit(group.map((w) => w.job))
+        .then(
+          (r) => {
+            for (const w of group) w.resolve(r);
+          },
+          (e: unknown) => {
+            for (const w of group) w.reject(e);
+          },
+        )
+        .finally(() => {
+          inFlight--;
+          later();
+        });
     }
+  }
+
+  /**
+   * After a commit (or while one runs), give the callers it released, and those that
+   * arrived meanwhile, one turn of the event loop to join the next group.
+   */
+  function later(): void {
+    if (scheduled || queue.length === 0) return;
+    scheduled = true;
+    setImmediate(pump);
   }
 
   return {
     submit(job) {
       return new Promise<R>((resolve, reject) => {
         queue.push({ job, resolve, reject });
-        if (!running) {
+        if (inFlight > 0) {
+          later();
+        } else if (!scheduled) {
           // Started after the current task, so jobs submitted together start one group.
-          running = true;
-          queueMicrotask(() => void drain());
+          scheduled = true;
+          queueMicrotask(pump);
         }
       });
     },

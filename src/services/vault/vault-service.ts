@@ -39,7 +39,7 @@ import {
   type VersionWithKey,
 } from "../../storage/repos/secret-version-repo.ts";
 import type { AuditEvent, AuditResult, AuditService, RequestContext } from "../audit/audit-service.ts";
-import { groupRunner } from "../audit/group-commit.ts";
+import { DEFAULT_MAX_GROUP, groupRunner } from "../audit/group-commit.ts";
 import { dataKeyCache } from "./data-key-cache.ts";
 import { metaKey } from "./meta-keys.ts";
 import { displayPath, parseEnvironmentPath, parseSecretPath, type SecretPath } from "./secret-path.ts";
@@ -232,11 +232,16 @@ export function createVaultService(deps: VaultDeps) {
    * Audited reads go through one group committer: each read's entry (and last_read_at) is
    * committed before its value is returned, many reads to a transaction under load.
    */
-  const reads = groupRunner(async (jobs: readonly ReadJob[]): Promise<string> => {
-    const now = clock.now().toISOString();
-    await audit.appendGroup(jobs, { ids: jobs.map((j) => j.secretId), at: now });
-    return now;
-  });
+  const reads = groupRunner(
+    async (jobs: readonly ReadJob[]): Promise<string> => {
+      const now = clock.now().toISOString();
+      await audit.appendGroup(jobs, { ids: jobs.map((j) => j.secretId), at: now });
+      return now;
+    },
+    DEFAULT_MAX_GROUP,
+    // The next group commits while the last one waits for its fsync.
+    2,
+  );
 
   async function fpKey(): Promise<Uint8Array> {
     fingerprintKey ??= await metaKey(db, kms, clock, "fingerprint-key");
