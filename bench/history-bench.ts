@@ -13,13 +13,12 @@
  *   fixed strings. Both tools use every core.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinCatalogue } from "../src/detect/catalogue.ts";
 import type { BenchPart } from "./bench-part.ts";
-import { keywardenCli, runKeywardenScan, type KeywardenJsonReport } from "./keywarden-build.ts";
+import { canaryAwsEnv, keywardenCli, runKeywardenScan, type KeywardenJsonReport } from "./keywarden-build.ts";
 import { BENCH_DIR, fixed, MB, table, TMP_DIR } from "./measure.ts";
 
 /**
@@ -256,12 +255,7 @@ function canaryCheck(bin: string, work: string): void {
   mkdirSync(dir, { recursive: true });
   const env = gitEnv(0);
   run("git", ["init", "-q", "-b", "main", dir], { env });
-  const pick = (alphabet: string, n: number): string =>
-    Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join("");
-  const upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  const id = "AKIA" + pick(upper + "234567", 16);
-  const key = pick(upper + upper.toLowerCase() + "0123456789+/", 40);
-  writeFileSync(join(dir, "config.env"), `AWS_ACCESS_KEY_ID=${id}\nAWS_SECRET_ACCESS_KEY=${key}\n`);
+  writeFileSync(join(dir, "config.env"), canaryAwsEnv());
   run("git", ["-C", dir, "add", "."], { env });
   run("git", ["-C", dir, "commit", "-qm", "add config"], { env });
   const leak = run("git", ["-C", dir, "rev-parse", "HEAD"]).trim();

@@ -1,5 +1,6 @@
 /** The built Keywarden CLI the bench runs: dist/ when it is fresh, else a private build in .bench/. */
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR, ROOT, runNode, type ChildRun } from "./measure.ts";
@@ -109,4 +110,20 @@ export function runKeywardenScan(
   );
   if (r.status !== 0 && r.status !== 1) throw new Error(`keywarden exited ${r.status}: ${r.stderr.trim()}`);
   return { ...r, report: JSON.parse(readFileSync(out, "utf8")) as KeywardenJsonReport };
+}
+
+/**
+ * A `.env` text with an AWS key pair generated now (never a literal): the canary the benches
+ * plant to prove a tool really scans.
+ *
+ * @example
+ *   writeFileSync(join(dir, "config.env"), canaryAwsEnv());
+ */
+export function canaryAwsEnv(): string {
+  const pick = (alphabet: string, n: number): string =>
+    Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join("");
+  const upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const id = "AKIA" + pick(upper + "234567", 16);
+  const key = pick(upper + upper.toLowerCase() + "0123456789+/", 40);
+  return `AWS_ACCESS_KEY_ID=${id}\nAWS_SECRET_ACCESS_KEY=${key}\n`;
 }

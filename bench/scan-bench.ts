@@ -11,13 +11,12 @@
  *   pays its ~0.3 s start-up, as Keywarden pays its own once). The targets are judged
  *   against the batched run, the more conservative of the two.
  */
-import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { BenchPart } from "./bench-part.ts";
 import { buildSample, CORPUS_ROOT, corpusTextFiles, ensureCorpus } from "./corpus.ts";
-import { keywardenCli, runKeywardenScan } from "./keywarden-build.ts";
+import { canaryAwsEnv, keywardenCli, runKeywardenScan } from "./keywarden-build.ts";
 import { BENCH_DIR, canPin, fixed, MB, ROOT, runNode, table, TMP_DIR } from "./measure.ts";
 
 const MIN_CORPUS = 200 * MB;
@@ -107,12 +106,7 @@ function canaryCheck(bin: string, work: string): void {
   const dir = join(work, "canary");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const pick = (alphabet: string, n: number): string =>
-    Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join("");
-  const upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  const id = "AKIA" + pick(upper + "234567", 16);
-  const key = pick(upper + upper.toLowerCase() + "0123456789+/", 40);
-  writeFileSync(join(dir, "config.env"), `AWS_ACCESS_KEY_ID=${id}\nAWS_SECRET_ACCESS_KEY=${key}\n`);
+  writeFileSync(join(dir, "config.env"), canaryAwsEnv());
   const kw = runKeywarden(bin, dir, "canary", work);
   const sl = runSecretlint([dir], 0, "canary", work);
   if (kw.findings === 0)

@@ -298,10 +298,10 @@ interface CachedToken {
 function tokenCache(max: number) {
   const entries = new Map<string, CachedToken>();
   return {
-    get: (hash: string): CachedToken | undefined => entries.get(hash),
-    set(hash: string, entry: CachedToken): void {
-      entries.delete(hash);
-      entries.set(hash, entry);
+    get: (tokenHash: string): CachedToken | undefined => entries.get(tokenHash),
+    set(tokenHash: string, entry: CachedToken): void {
+      entries.delete(tokenHash);
+      entries.set(tokenHash, entry);
       if (entries.size > max) entries.delete(entries.keys().next().value!);
     },
   };
@@ -639,17 +639,20 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       const shaped = /^kw_(svc|usr|cld)_[0-9A-Za-z]{43}_[0-9A-Za-z]{6}$/.test(raw);
       if (!shaped) return fail(ctx, action, "KW_ERR_AUTH_MALFORMED", {}, `ip=${ip}`);
       if (!isValidToken(raw)) return fail(ctx, action, "KW_ERR_AUTH_CHECKSUM", {}, `ip=${ip}`);
-      const hash = sha256Hex(raw);
+      const tokenHash = sha256Hex(raw);
       // The epoch first: a change committed after this read makes the entry cached below stale.
       const epoch = await accessEpoch(db);
-      const hit = tokens.get(hash);
+      const hit = tokens.get(tokenHash);
       if (hit !== undefined && hit.epoch === epoch && hit.expiresAt > iso() && ipAllowed(ip, hit.allowIps))
         return hit.principal;
       // Both queries at once: on PostgreSQL that is one round trip of latency, not two.
-      const [row, held] = await Promise.all([findTokenByHash(db, hash), policiesOfTokenHash(db, hash)]);
+      const [row, held] = await Promise.all([
+        findTokenByHash(db, tokenHash),
+        policiesOfTokenHash(db, tokenHash),
+      ]);
       // The lookup is by hash, so its timing says nothing about the token; the comparison
       // below guards against an index that matched on something else.
-      if (row === undefined || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(hash)))
+      if (row === undefined || !timingSafeEqual(Buffer.from(row.token_hash), Buffer.from(tokenHash)))
         return fail(ctx, action, "KW_ERR_AUTH_UNKNOWN", {}, `ip=${ip}`);
       const detail = `${row.id} ip=${ip}`;
       if (row.revoked_at !== null)
@@ -669,7 +672,7 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         { tokenId: row.id, expiresAt: row.expires_at },
         held,
       );
-      tokens.set(hash, { epoch, principal, expiresAt: row.expires_at, allowIps });
+      tokens.set(tokenHash, { epoch, principal, expiresAt: row.expires_at, allowIps });
       return principal;
     },
 
@@ -826,12 +829,12 @@ export function createAccessService(deps: AccessDeps): AccessManager {
           reason: `${name} is not a user`,
         });
       const cred = await findCredentials(db, row.id);
-      const hash = await hashPassword(text, argon2);
+      const passwordHash = await hashPassword(text, argon2);
       const t = iso();
       await db.transaction().execute(async (trx) => {
         await upsertCredentials(trx, {
           identity_id: row.id,
-          password_hash: hash,
+          password_hash: passwordHash,
           totp_sealed: cred?.totp_sealed ?? null,
           totp_last_step: cred?.totp_last_step ?? null,
           updated_at: t,

@@ -5,9 +5,6 @@
  * a lone caller waits no longer than with its own transaction; under load, one commit (one
  * fsync on SQLite, one round trip of COMMIT on PostgreSQL) serves many callers.
  */
-import type { Kysely, Transaction } from "kysely";
-import type { Database } from "../../storage/schema.ts";
-
 /** How many jobs one transaction takes at most (keeps statements and lock times bounded). */
 export const DEFAULT_MAX_GROUP = 256;
 
@@ -20,22 +17,6 @@ interface Waiting<J, R> {
   readonly job: J;
   readonly resolve: (r: R) => void;
   readonly reject: (e: unknown) => void;
-}
-
-/**
- * One transaction at a time runs `apply` over every job waiting. If the transaction fails,
- * every job of that group is rejected with its error (nothing of it was committed).
- *
- * @example
- *   const reads = groupCommitter(db, async (trx, jobs) => { await audit.appendMany(trx, jobs); });
- *   await reads.submit({ ctx, event }); // committed
- */
-export function groupCommitter<J, R>(
-  db: Kysely<Database>,
-  apply: (trx: Transaction<Database>, jobs: readonly J[]) => Promise<R>,
-  maxGroup: number = DEFAULT_MAX_GROUP,
-): GroupCommitter<J, R> {
-  return groupRunner((jobs) => db.transaction().execute((trx) => apply(trx, jobs)), maxGroup);
 }
 
 /**

@@ -145,8 +145,8 @@ export async function appendAuditGroup(
     )
     select count(*)::int as n from head`.compile(db);
   // The same text for every group: a named statement, planned once per connection.
-  const r = { rows: await runHot<{ n: number }>(db, q.sql, q.parameters) };
-  return (r.rows[0]?.n ?? 0) === 1;
+  const [row] = await runHot<{ n: number }>(db, q.sql, q.parameters);
+  return row?.n === 1;
 }
 
 /** @example await insertAuditRow(trx, row); await setAuditHead(trx, row.hash); */

@@ -15,6 +15,18 @@ export interface NamedStatementRunner {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
+/** Statement names by text: hot texts are few and fixed, so each is hashed once. */
+const names = new Map<string, string>();
+
+function statementName(sqlText: string): string {
+  let name = names.get(sqlText);
+  if (name === undefined) {
+    name = `kw_${hash("sha256", sqlText, "hex").slice(0, 24)}`;
+    names.set(sqlText, name);
+  }
+  return name;
+}
+
 /** PostgreSQL handles whose pool runs hot queries as named statements (see `runHot`). */
 const runners = new WeakMap<object, NamedStatementRunner>();
 
@@ -41,10 +53,9 @@ export function registerNamedStatements(db: Kysely<Database>, runner: NamedState
  */
 export async function runHot<R>(db: Executor, sqlText: string, params: readonly unknown[]): Promise<R[]> {
   const runner = runners.get(db);
-  if (runner !== undefined) {
-    const name = `kw_${hash("sha256", sqlText, "hex").slice(0, 24)}`;
-    return (await runner.query({ name, text: sqlText, values: [...params] })).rows as R[];
-  }
+  if (runner !== undefined)
+    return (await runner.query({ name: statementName(sqlText), text: sqlText, values: [...params] }))
+      .rows as R[];
   return (await db.executeQuery<R>(CompiledQuery.raw(sqlText, [...params]))).rows;
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Secret } from "../../../src/core/secret.ts";
-import { groupCommitter, groupRunner } from "../../../src/services/audit/group-commit.ts";
+import { groupRunner } from "../../../src/services/audit/group-commit.ts";
 import { DIALECTS } from "../../helpers/storage.ts";
 import { createTestVault } from "../../helpers/vault.ts";
 
@@ -46,17 +46,21 @@ for (const d of DIALECTS) {
     const { storage } = await d.create(t);
     const groups: string[][] = [];
     const arrivedMeanwhile: Promise<number>[] = [];
-    const committer = groupCommitter(storage.db, async (trx, jobs: readonly string[]) => {
-      groups.push([...jobs]);
-      if (jobs.includes("poison")) throw new Error("poisoned group");
-      // Jobs submitted while this transaction runs wait for the next one.
-      if (jobs.includes("a")) arrivedMeanwhile.push(committer.submit("f"), committer.submit("g"));
-      await trx
-        .insertInto("vault_meta")
-        .values(jobs.map((name) => ({ name, kek_version: 1, wrapped: new Uint8Array([1]), created_at: "t" })))
-        .execute();
-      return groups.length;
-    });
+    const committer = groupRunner((jobs: readonly string[]) =>
+      storage.db.transaction().execute(async (trx) => {
+        groups.push([...jobs]);
+        if (jobs.includes("poison")) throw new Error("poisoned group");
+        // Jobs submitted while this transaction runs wait for the next one.
+        if (jobs.includes("a")) arrivedMeanwhile.push(committer.submit("f"), committer.submit("g"));
+        await trx
+          .insertInto("vault_meta")
+          .values(
+            jobs.map((name) => ({ name, kek_version: 1, wrapped: new Uint8Array([1]), created_at: "t" })),
+          )
+          .execute();
+        return groups.length;
+      }),
+    );
     assert.equal(await committer.submit("a"), 1);
     assert.deepEqual(await Promise.all(arrivedMeanwhile), [2, 2]);
     const settled = await Promise.allSettled(["b", "c", "poison"].map((j) => committer.submit(j)));

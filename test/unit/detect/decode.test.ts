@@ -8,21 +8,7 @@ import { DECODER_NAMES, type DecoderName } from "../../../src/detect/decoders/la
 import { bytesToText } from "../../../src/detect/decoders/text-check.ts";
 import { compileCatalogue, scanText } from "../../../src/detect/engine.ts";
 import { createExampleGen } from "../../../src/detect/example-gen.ts";
-import type { Rule } from "../../../src/detect/rule.ts";
-
-function rule(over: Partial<Rule> & Pick<Rule, "id" | "pattern" | "keywords">): Rule {
-  return {
-    provider: "Test",
-    description: "a test rule",
-    secretGroup: 1,
-    entropy: 0,
-    severity: "high",
-    remediation: "revoke it",
-    docs: "https://example.test/docs",
-    examples: { positives: () => [], negatives: [] },
-    ...over,
-  };
-}
+import { testRule as rule } from "../../helpers/rules.ts";
 
 /** A token rule, a rule that needs a quoted key name as context, and a generic rule. */
 const catalogue = compileCatalogue([

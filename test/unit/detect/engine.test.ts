@@ -4,23 +4,9 @@ import { compileCatalogue, scanText } from "../../../src/detect/engine.ts";
 import { shannonEntropy } from "../../../src/detect/entropy.ts";
 import { checkBoundedPattern } from "../../../src/detect/pattern-check.ts";
 import { buildAutomaton } from "../../../src/detect/prefilter.ts";
-import type { Rule } from "../../../src/detect/rule.ts";
+import { testRule as rule } from "../../helpers/rules.ts";
 import { compileUserRule } from "../../../src/detect/user-rules.ts";
 import { KeywardenError } from "../../../src/core/errors.ts";
-
-function rule(over: Partial<Rule> & Pick<Rule, "id" | "pattern" | "keywords">): Rule {
-  return {
-    provider: "Test",
-    description: "a test rule",
-    secretGroup: 1,
-    entropy: 0,
-    severity: "high",
-    remediation: "revoke it",
-    docs: "https://example.test/docs",
-    examples: { positives: () => [], negatives: [] },
-    ...over,
-  };
-}
 
 test("the prefilter finds every keyword occurrence, case-insensitively, including overlaps", () => {
   const a = buildAutomaton(["abc", "bc", "zz_"]);
