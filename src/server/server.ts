@@ -22,6 +22,7 @@ import type { AccessManager } from "../services/access/access-service.ts";
 import { installAuth } from "./plugins/auth.ts";
 import { installErrorHandling } from "./plugins/errors.ts";
 import { lazyChildLogger } from "./plugins/lazy-logger.ts";
+import { installTurnBatching } from "./plugins/turn-batching.ts";
 import { installSecurityHeaders } from "./plugins/security-headers.ts";
 import { SESSION_COOKIE, sessionCookies } from "./plugins/sessions.ts";
 import { accessRoutes } from "./routes/access-routes.ts";
@@ -91,6 +92,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       : { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: "TLSv1.2" as const } }),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(checkFirst);
+  installTurnBatching(app);
   if (deps.onRoute !== undefined) app.addHook("onRoute", deps.onRoute);
   installErrorHandling(app);
   installSecurityHeaders(
