@@ -35,4 +35,5 @@ export interface StorageCapabilities {
   ): Promise<void>;
 }
 
-export type TriggerEvent = "insert" | "update" | "delete";
+/** `update of a, b` fires only when the UPDATE sets one of those columns (both engines). */
+export type TriggerEvent = "insert" | "update" | "delete" | `update of ${string}`;

@@ -20,6 +20,7 @@ import type { StorageCapabilities } from "./capabilities.ts";
 import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
 import type { Database } from "./schema.ts";
 import { registerNamedStatements } from "./repos/prepared.ts";
+import { watchingWrites } from "./turn-reads.ts";
 
 /** The embedded database's file name inside home. */
 export const SQLITE_FILE_NAME = "keywarden.db";
@@ -72,7 +73,7 @@ function sqliteCaps(): StorageCapabilities {
     },
     async createTriggers(db, name, table, events, statement) {
       for (const event of events)
-        await sql`create trigger ${sql.id(`${name}_${event}`)} after ${sql.raw(event)} on ${sql.table(table)}
+        await sql`create trigger ${sql.id(`${name}_${event.split(" ")[0]}`)} after ${sql.raw(event)} on ${sql.table(table)}
           begin ${sql.raw(statement)}; end`.execute(db);
     },
   };
@@ -107,7 +108,7 @@ async function openSqlite(file: string, options: OpenStorageOptions): Promise<St
   try {
     if (file !== ":memory:") touchPrivate(file);
     const db = new Kysely<Database>({
-      dialect: new NodeSqliteDialect({ file, synchronous: options.synchronous ?? "FULL" }),
+      dialect: watchingWrites(new NodeSqliteDialect({ file, synchronous: options.synchronous ?? "FULL" })),
     });
     await sql`select 1`.execute(db);
     return { db, caps: sqliteCaps(), description: file, close: () => db.destroy() };
@@ -159,7 +160,7 @@ class CurrentSchemaPostgresDialect extends PostgresDialect {
 async function openPostgres(url: string): Promise<Storage> {
   const description = redactUrl(url);
   const pool = new pg.Pool({ connectionString: url, max: 20 });
-  const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: watchingWrites(new CurrentSchemaPostgresDialect({ pool })) });
   registerNamedStatements(db, pool);
   try {
     const r = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);

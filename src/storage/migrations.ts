@@ -227,8 +227,57 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
           );
       },
     },
+    "0004_data_epoch": {
+      // The same for what a secret read returns: row 2 of access_epoch changes with any
+      // change to a secret (but its last_read_at, which every read sets), a version or a
+      // data key. A server caches those rows while it is current (repos/epoch-repo.ts).
+      async up(db: AnyDb) {
+        await db.insertInto("access_epoch").values({ id: DATA_EPOCH_ID, epoch: 0 }).execute();
+        const watched: readonly [string, readonly TriggerEvent[]][] = [
+          ["secrets", ["insert", `update of ${SECRET_COLUMNS_READ.join(", ")}`, "delete"]],
+          ["secret_versions", ["insert", "update", "delete"]],
+          ["data_keys", ["insert", "update", "delete"]],
+        ];
+        for (const [table, events] of watched)
+          await caps.createTriggers(
+            db,
+            `kw_data_epoch_${table}`,
+            table,
+            events,
+            `update access_epoch set epoch = epoch + 1 where id = ${DATA_EPOCH_ID}`,
+          );
+      },
+    },
   };
 }
+
+/** The row of access_epoch that secrets, versions and data keys bump (migration 0004). */
+export const DATA_EPOCH_ID = 2;
+
+/**
+ * Every column of `secrets` but last_read_at: an UPDATE setting any of them bumps the data
+ * epoch. Frozen as migration 0004 shipped it: a migration adding a column to secrets adds a
+ * trigger for it too (test/integration/storage/epochs.test.ts updates every column of the
+ * table as the database has it and expects the epoch to move for all but last_read_at).
+ */
+export const SECRET_COLUMNS_READ = [
+  "id",
+  "path",
+  "project",
+  "environment",
+  "name",
+  "current_version",
+  "deleted_at",
+  "provider",
+  "kind",
+  "owner",
+  "consumers",
+  "tags",
+  "expires_at",
+  "max_age_seconds",
+  "created_at",
+  "updated_at",
+] as const;
 
 /** The names of every migration this build knows, in order. */
 export function migrationNames(caps: StorageCapabilities): string[] {

@@ -25,6 +25,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
+import { isPlainSelect } from "./turn-reads.ts";
 
 export interface NodeSqliteOptions {
   /** Database file, or ":memory:". */
@@ -121,11 +122,6 @@ class Mutex {
   }
 }
 
-/** A plain SELECT: safe on the read-only connection outside a transaction. */
-function isSelect(compiledQuery: CompiledQuery): boolean {
-  return SelectQueryNode.is(compiledQuery.query) || /^\s*select\s/i.test(compiledQuery.sql);
-}
-
 /**
  * What Kysely gets as "a connection": one per acquisition. A transaction (and any statement
  * that is not a plain SELECT) runs on the one writer connection, holding the mutex from
@@ -159,7 +155,8 @@ class Lease implements DatabaseConnection {
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const { writer, reader } = this.#driver.connections();
     if (this.inTransaction) return writer.executeQuery<R>(compiledQuery);
-    if (isSelect(compiledQuery)) return reader.executeQuery<R>(compiledQuery);
+    // A plain SELECT is safe on the read-only connection outside a transaction.
+    if (isPlainSelect(compiledQuery)) return reader.executeQuery<R>(compiledQuery);
     // A write outside a transaction: its own turn on the writer, never inside another's transaction.
     await this.lock();
     let result: QueryResult<R>;

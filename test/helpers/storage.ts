@@ -4,6 +4,7 @@ import type { TestContext } from "node:test";
 import pg from "pg";
 import { openStorage, type Storage } from "../../src/storage/database.ts";
 import { migrateToLatest } from "../../src/storage/migrations.ts";
+import type { SecretRow } from "../../src/storage/repos/secret-repo.ts";
 import { tempDir } from "./tmp.ts";
 
 /** A database engine the storage tests run against, for real. */
@@ -110,3 +111,34 @@ export const DIALECTS: readonly TestDialect[] = (() => {
   const names = new Set(wanted.split(",").map((s) => s.trim()));
   return ALL.filter((d) => names.has(d.name));
 })();
+
+const ROW_TIME = "2025-03-01T12:00:00.000Z";
+
+/**
+ * A `secrets` row for `path` (no version yet), for tests that write rows directly.
+ *
+ * @example
+ *   await db.insertInto("secrets").values(secretRow("payments/prod/KEY")).execute();
+ */
+export function secretRow(path: string, id = `sec_${path.replace(/\W/g, "")}`): SecretRow {
+  const [project = "", environment = "", name = ""] = path.split("/");
+  return {
+    id,
+    path,
+    project,
+    environment,
+    name,
+    current_version: 0,
+    deleted_at: null,
+    provider: null,
+    kind: null,
+    owner: null,
+    consumers: "[]",
+    tags: "[]",
+    expires_at: null,
+    max_age_seconds: null,
+    created_at: ROW_TIME,
+    updated_at: ROW_TIME,
+    last_read_at: null,
+  };
+}

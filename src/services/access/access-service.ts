@@ -60,9 +60,9 @@ import {
   revokeSession,
   touchSession,
 } from "../../storage/repos/session-repo.ts";
+import { accessEpoch } from "../../storage/repos/epoch-repo.ts";
 import {
   findTokenById,
-  accessEpoch,
   findTokenByHash,
   insertToken,
   listTokens as listTokenRows,

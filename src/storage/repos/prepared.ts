@@ -9,6 +9,7 @@ import { hash } from "node:crypto";
 import { CompiledQuery, type Compilable, type Kysely } from "kysely";
 import type { Database } from "../schema.ts";
 import type { Executor } from "./executor.ts";
+import { noteWrite } from "../turn-reads.ts";
 
 /** What runs a named (server-side prepared) statement: a pg Pool's `query`. */
 export interface NamedStatementRunner {
@@ -53,9 +54,16 @@ export function registerNamedStatements(db: Kysely<Database>, runner: NamedState
  */
 export async function runHot<R>(db: Executor, sqlText: string, params: readonly unknown[]): Promise<R[]> {
   const runner = runners.get(db);
-  if (runner !== undefined)
-    return (await runner.query({ name: statementName(sqlText), text: sqlText, values: [...params] }))
-      .rows as R[];
+  if (runner !== undefined) {
+    const write = !/^\s*select\s/i.test(sqlText);
+    try {
+      return (await runner.query({ name: statementName(sqlText), text: sqlText, values: [...params] }))
+        .rows as R[];
+    } finally {
+      // Outside Kysely's driver: count the write here (turn-reads.ts).
+      if (write) noteWrite();
+    }
+  }
   return (await db.executeQuery<R>(CompiledQuery.raw(sqlText, [...params]))).rows;
 }
 

@@ -5,6 +5,7 @@
 import { sql, type Selectable } from "kysely";
 import type { DataKeysTable, SecretsTable, SecretVersionsTable } from "../schema.ts";
 import { toBytes, type Executor } from "./executor.ts";
+import { dataEpoch } from "./epoch-repo.ts";
 import { prepared } from "./prepared.ts";
 
 export type VersionRow = Selectable<SecretVersionsTable>;
@@ -255,6 +256,8 @@ const secretAndVersion = prepared((db, path: string, version: number | null) =>
 /**
  * The secret at `path` with its version `version` (the current one when undefined), in one
  * query; undefined when the path has no secret, `version` undefined when it has no such version.
+ * Outside a transaction the answer comes from a cache while the data epoch is unchanged, so a
+ * read costs the epoch (once per loop turn, shared) instead of the query.
  *
  * @example
  *   const found = await findSecretWithVersion(db, "payments/prod/STRIPE_KEY");
@@ -264,6 +267,41 @@ export async function findSecretWithVersion(
   db: Executor,
   path: string,
   version?: number,
+): Promise<SecretWithVersion | undefined> {
+  if (db.isTransaction) return readSecretWithVersion(db, path, version);
+  // The epoch first: a change committed after this read leaves the row cached below newer
+  // than its epoch, never older.
+  const epoch = await dataEpoch(db);
+  let cache = secretCaches.get(db);
+  if (cache?.epoch !== epoch) {
+    cache = { epoch, rows: new Map() };
+    secretCaches.set(db, cache);
+  }
+  const key = `${version ?? ""}|${path}`;
+  if (cache.rows.has(key)) return cache.rows.get(key);
+  const found = await readSecretWithVersion(db, path, version);
+  if (cache.rows.size >= SECRET_CACHE_SIZE) cache.rows.delete(cache.rows.keys().next().value!);
+  cache.rows.set(key, found);
+  return found;
+}
+
+/** Most secret reads a cache keeps per database handle (their ciphertexts are a few KiB at most). */
+const SECRET_CACHE_SIZE = 10_000;
+
+/**
+ * Rows of recent reads by `version|path`, valid while the data epoch they were read at is
+ * current: secret rows, ciphertexts and wrapped data keys only (nothing here is plaintext).
+ * Callers must not change what they get.
+ */
+const secretCaches = new WeakMap<
+  object,
+  { epoch: string; rows: Map<string, SecretWithVersion | undefined> }
+>();
+
+async function readSecretWithVersion(
+  db: Executor,
+  path: string,
+  version: number | undefined,
 ): Promise<SecretWithVersion | undefined> {
   const row = (await secretAndVersion(db, path, version ?? null))[0];
   if (row === undefined) return undefined;

@@ -50,23 +50,6 @@ const tokenByHash = prepared((db, hash: string) =>
     .where("tokens.token_hash", "=", hash),
 );
 
-/**
- * The access epoch (migration 0003): it changes whenever a token, identity, policy or role
- * changes, in the changing transaction. Returned as a string so both engines compare alike.
- *
- * @example
- *   if ((await accessEpoch(db)) !== cached.epoch) reauthenticate();
- */
-export async function accessEpoch(db: Executor): Promise<string> {
-  const row = (await epochRow(db, 1))[0];
-  return String(row?.epoch ?? "");
-}
-
-/** Every authenticated request runs this: compiled once (prepared.ts). */
-const epochRow = prepared((db, id: number) =>
-  db.selectFrom("access_epoch").select("epoch").where("id", "=", id),
-);
-
 /** @example await findTokenById(db, "tok_01..."); */
 export async function findTokenById(db: Executor, id: string): Promise<TokenRow | undefined> {
   return db.selectFrom("tokens").selectAll().where("id", "=", id).executeTakeFirst();

@@ -18,7 +18,6 @@ import {
   findSecretByPath,
   insertSecretIfAbsent,
   listSecrets,
-  type SecretRow,
 } from "../../../src/storage/repos/secret-repo.ts";
 import {
   countDataKeysByKekVersion,
@@ -28,32 +27,9 @@ import {
   insertVersion,
 } from "../../../src/storage/repos/secret-version-repo.ts";
 import { findMeta, insertMetaIfAbsent } from "../../../src/storage/repos/vault-meta-repo.ts";
-import { DIALECTS } from "../../helpers/storage.ts";
+import { DIALECTS, secretRow } from "../../helpers/storage.ts";
 
 const NOW = "2025-03-01T12:00:00.000Z";
-
-function secretRow(path: string, id = `sec_${path.replace(/\W/g, "")}`): SecretRow {
-  const [project = "", environment = "", name = ""] = path.split("/");
-  return {
-    id,
-    path,
-    project,
-    environment,
-    name,
-    current_version: 0,
-    deleted_at: null,
-    provider: null,
-    kind: null,
-    owner: null,
-    consumers: "[]",
-    tags: "[]",
-    expires_at: null,
-    max_age_seconds: null,
-    created_at: NOW,
-    updated_at: NOW,
-    last_read_at: null,
-  };
-}
 
 for (const d of DIALECTS) {
   describe(`storage on ${d.name}`, () => {
