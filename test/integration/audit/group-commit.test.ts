@@ -23,7 +23,7 @@ test("with two in flight, the next group commits while the last one is still fin
   );
   const a = runner.submit("a");
   await new Promise((r) => setImmediate(r));
-  // "a" is still in flight: these form a second group that starts at once.
+  // "a" is still in flight: these form a second group, started on the next turn.
   const bc = [runner.submit("b"), runner.submit("c")];
   await new Promise((r) => setImmediate(r));
   const de = [runner.submit("d"), runner.submit("e")];
@@ -39,6 +39,28 @@ test("with two in flight, the next group commits while the last one is still fin
   finish.shift()!();
   assert.deepEqual(await Promise.all(de), [2, 2]);
   assert.equal(most, 2);
+});
+
+test("jobs submitted by separate tasks of one loop turn share a group, even when commits finish at once", async () => {
+  const groups: string[][] = [];
+  // A commit that finishes within the turn, as SQLite's does without an fsync to wait for.
+  const runner = groupRunner((jobs: readonly string[]) => {
+    groups.push([...jobs]);
+    return Promise.resolve(groups.length);
+  });
+  // Three requests of one turn, each in its own task (the server starts each in its own immediate).
+  const results = await Promise.all(
+    ["x", "y", "z"].map(
+      (job) =>
+        new Promise<number>((resolve) =>
+          setImmediate(() => {
+            resolve(runner.submit(job));
+          }),
+        ),
+    ),
+  );
+  assert.deepEqual(groups, [["x", "y", "z"]]);
+  assert.deepEqual(results, [1, 1, 1]);
 });
 
 for (const d of DIALECTS) {
