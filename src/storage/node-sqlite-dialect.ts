@@ -50,6 +50,9 @@ class NodeSqliteAdapter extends SqliteAdapter {
 
 const STATEMENT_CACHE_SIZE = 200;
 
+/** WAL pages between automatic checkpoints (see `init`). */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 type Param = SQLInputValue;
 
 function toParam(value: unknown): Param {
@@ -268,6 +271,12 @@ class NodeSqliteDriver implements Driver {
       db.exec(`PRAGMA synchronous = NORMAL`);
       db.exec(`PRAGMA foreign_keys = ON`);
       db.exec(`PRAGMA secure_delete = ON`);
+      // Checkpoint every 10,000 WAL pages (about 40 MiB) instead of 1,000: pages every commit
+      // rewrites (the audit head, index tails, last_read_at) are copied once per checkpoint,
+      // so fewer checkpoints copy less. Measured on audited reads (groups of about 25):
+      // 300-320 µs per COMMIT at 1,000, 190-205 µs at 10,000. Never checkpointing was worse
+      // (395 µs: the WAL only grows). A destroy still checkpoints and truncates (`scrub`).
+      db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       this.#dbs = [db];
       this.#writer = new NodeSqliteConnection(db);
       this.#reader = this.#writer;

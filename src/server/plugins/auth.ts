@@ -39,7 +39,8 @@ const WINDOW_MS = 60_000;
  *   sourceOf(request) // "ip=10.0.0.7 ua=node-vault/0.12"
  */
 export function sourceOf(request: FastifyRequest): string {
-  const ua = (request.headers["user-agent"] ?? "").replace(/[^\x20-\x7e]/g, "?").slice(0, 120);
+  // One character for one: bounding first changes nothing but the work.
+  const ua = (request.headers["user-agent"] ?? "").slice(0, 120).replace(/[^\x20-\x7e]/g, "?");
   return `ip=${request.ip} ua=${ua}`;
 }
 

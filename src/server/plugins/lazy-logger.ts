@@ -11,7 +11,77 @@ import type { FastifyBaseLogger } from "fastify";
 type Leveled = FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
 
 type Level = "trace" | "debug" | "info" | "warn" | "error" | "fatal";
-const LEVELS: readonly Level[] = ["trace", "debug", "info", "warn", "error", "fatal"];
+
+/**
+ * The lazy child: one small object per request, its methods on the prototype (closures per
+ * request cost more than the logging they guard).
+ */
+class LazyChild {
+  #real: FastifyBaseLogger | undefined;
+  readonly #base: Leveled;
+  readonly #bindings: Record<string, unknown>;
+  readonly #opts: { level?: string };
+
+  constructor(base: Leveled, bindings: Record<string, unknown>, opts: { level?: string }) {
+    this.#base = base;
+    this.#bindings = bindings;
+    this.#opts = opts;
+  }
+
+  #get(): FastifyBaseLogger {
+    return (this.#real ??= this.#base.child(this.#bindings, this.#opts));
+  }
+
+  #log(level: Level, args: unknown[]): void {
+    if (this.#real === undefined && !this.#base.isLevelEnabled(level)) return;
+    const child = this.#get();
+    Reflect.apply(child[level], child, args);
+  }
+
+  child(bindings: Record<string, unknown>, opts?: Record<string, unknown>): FastifyBaseLogger {
+    return this.#get().child(bindings, opts);
+  }
+
+  silent(): void {
+    // Nothing to log.
+  }
+
+  get level(): string {
+    return (this.#real ?? this.#base).level;
+  }
+
+  set level(level: string) {
+    this.#get().level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return ((this.#real ?? this.#base) as Leveled).isLevelEnabled(level);
+  }
+
+  trace(...args: unknown[]): void {
+    this.#log("trace", args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.#log("debug", args);
+  }
+
+  info(...args: unknown[]): void {
+    this.#log("info", args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.#log("warn", args);
+  }
+
+  error(...args: unknown[]): void {
+    this.#log("error", args);
+  }
+
+  fatal(...args: unknown[]): void {
+    this.#log("fatal", args);
+  }
+}
 
 /**
  * A child logger of `parent` made lazily (see the file comment). A child asked for its own
@@ -27,25 +97,5 @@ export function lazyChildLogger(
 ): FastifyBaseLogger {
   if (opts.level !== undefined || typeof (parent as Partial<Leveled>).isLevelEnabled !== "function")
     return parent.child(bindings, opts);
-  const base = parent as Leveled;
-  let real: FastifyBaseLogger | undefined;
-  const get = (): FastifyBaseLogger => (real ??= base.child(bindings, opts));
-  const lazy = {
-    child: (b: Record<string, unknown>, o?: Record<string, unknown>) => get().child(b, o),
-    silent: () => undefined,
-    get level() {
-      return (real ?? parent).level;
-    },
-    set level(level: string) {
-      get().level = level;
-    },
-    isLevelEnabled: (level: string) => ((real ?? base) as Leveled).isLevelEnabled(level),
-  } as Record<string, unknown>;
-  for (const level of LEVELS)
-    lazy[level] = (...args: unknown[]) => {
-      if (real === undefined && !base.isLevelEnabled(level)) return;
-      const child = get();
-      Reflect.apply(child[level], child, args);
-    };
-  return lazy as unknown as FastifyBaseLogger;
+  return new LazyChild(parent as Leveled, bindings, opts);
 }

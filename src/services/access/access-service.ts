@@ -278,6 +278,8 @@ function totpAad(identityId: string): Uint8Array {
 
 /** Tokens a server keeps authenticated at most; past it the oldest entries go. */
 const TOKEN_CACHE_SIZE = 10_000;
+/** Decisions remembered per rule set (see `decisions`). */
+const DECISIONS_PER_RULE_SET = 1024;
 
 interface CachedToken {
   /** The access epoch read before the token's rows. */
@@ -320,6 +322,13 @@ export function createAccessService(deps: AccessDeps): AccessManager {
   /** The rules behind each principal this service built, so that `can` needs no query. */
   const rulesOf = new WeakMap<Principal, readonly PolicyRule[]>();
   const parsedPolicies = new Map<string, readonly PolicyRule[]>();
+  /**
+   * Decisions by rule set: `evaluate` is a pure function of the rules, capability, path and
+   * mode, and a rule set is never changed (a policy change builds new principals), so a hot
+   * path is matched once instead of on every request (twice per secret read: the route and
+   * the vault authorize).
+   */
+  const decisions = new WeakMap<readonly PolicyRule[], Map<string, boolean>>();
   /** Tokens that authenticated, by hash, valid while the access epoch is (see `tokenCache`). */
   const tokens = tokenCache(TOKEN_CACHE_SIZE);
   let totpKey: Uint8Array | undefined;
@@ -398,7 +407,21 @@ export function createAccessService(deps: AccessDeps): AccessManager {
   }
 
   async function decide(principal: Principal, capability: Capability, path: string, mode: MatchMode) {
-    return evaluate(await rulesFor(principal), capability, path, mode);
+    const rules = await rulesFor(principal);
+    let memo = decisions.get(rules);
+    if (memo === undefined) {
+      memo = new Map();
+      decisions.set(rules, memo);
+    }
+    const key = `${mode} ${capability} ${path}`;
+    let allowed = memo.get(key);
+    if (allowed === undefined) {
+      allowed = evaluate(rules, capability, path, mode);
+      // Bounded: paths come from requests.
+      if (memo.size >= DECISIONS_PER_RULE_SET) memo.clear();
+      memo.set(key, allowed);
+    }
+    return allowed;
   }
 
   async function requireCap(
