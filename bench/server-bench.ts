@@ -12,7 +12,6 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import Fastify, { type FastifyInstance } from "fastify";
-import pg from "pg";
 import { createKeywarden, type Keywarden } from "../src/app.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { systemClock } from "../src/core/clock.ts";
@@ -25,7 +24,7 @@ import { loadOrCreateTls, type TlsMaterial } from "../src/server/tls.ts";
 import type { RequestContext } from "../src/services/audit/audit-service.ts";
 import type { BenchPart } from "./bench-part.ts";
 import { fixed, table, TMP_DIR } from "./measure.ts";
-import { postgresBase } from "./vault-bench.ts";
+import { benchSchema, postgresBase, type BenchSchema } from "./postgres.ts";
 
 const CONNECTIONS = 50;
 const DURATION_S = 10;
@@ -202,7 +201,7 @@ async function run(): Promise<void> {
   const work = join(TMP_DIR, `server-${process.pid}`);
   mkdirSync(work, { recursive: true, mode: 0o700 });
   const base = await postgresBase();
-  let schema: string | undefined;
+  let schema: BenchSchema | undefined;
   try {
     const tls = await loadOrCreateTls({ tlsCert: "", tlsKey: "" }, join(work, "tls"));
     const rows: Measured[] = [await measureBare(tls)];
@@ -233,14 +232,8 @@ async function run(): Promise<void> {
     if (!wanted("postgres")) {
       // Left out by KEYWARDEN_BENCH_SERVER_ONLY.
     } else if (base !== undefined) {
-      schema = `kw_bench_${randomBytes(6).toString("hex")}`;
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`create schema ${schema}`);
-      await c.end();
-      const sep = base.includes("?") ? "&" : "?";
-      const url = `${base}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-      rows.push(...(await measureVault("secret read, PostgreSQL", url, join(work, "postgres"), tls)));
+      schema = await benchSchema(base);
+      rows.push(...(await measureVault("secret read, PostgreSQL", schema.url, join(work, "postgres"), tls)));
     } else console.log("postgres: skipped (no server at 127.0.0.1:5432/test; set KEYWARDEN_BENCH_PG_URL)");
     const bare = rows[0]!;
     console.log(
@@ -280,12 +273,7 @@ async function run(): Promise<void> {
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
-    if (schema !== undefined) {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
-    }
+    await schema?.drop();
   }
 }
 

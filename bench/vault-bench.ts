@@ -17,7 +17,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { createKeywarden, type Keywarden } from "../src/app.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { systemClock } from "../src/core/clock.ts";
@@ -26,6 +25,7 @@ import { initLocalKeyFile } from "../src/kms/local-provider.ts";
 import type { RequestContext } from "../src/services/audit/audit-service.ts";
 import { openStorage, type Storage } from "../src/storage/database.ts";
 import type { BenchPart } from "./bench-part.ts";
+import { benchSchema, postgresBase } from "./postgres.ts";
 import { fixed, table, TMP_DIR } from "./measure.ts";
 
 const SECRETS = 1_000;
@@ -62,28 +62,6 @@ async function rate(count: number, inFlight: number, fn: (i: number) => Promise<
     }),
   );
   return (count / (performance.now() - started)) * 1000;
-}
-
-/** A PostgreSQL base URL that answers, or undefined (KEYWARDEN_BENCH_PG_URL, else 127.0.0.1:5432/test as PGUSER, postgres or root). */
-export async function postgresBase(): Promise<string | undefined> {
-  const explicit = process.env.KEYWARDEN_BENCH_PG_URL;
-  const candidates =
-    explicit !== undefined && explicit !== ""
-      ? [explicit]
-      : [process.env.PGUSER, "postgres", "root"]
-          .filter((u): u is string => u !== undefined && u !== "")
-          .map((u) => `postgres://${u}@127.0.0.1:5432/test`);
-  for (const url of candidates) {
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-    try {
-      await c.connect();
-      await c.end();
-      return url;
-    } catch {
-      await c.end().catch(() => undefined);
-    }
-  }
-  return undefined;
 }
 
 async function measure(setup: Setup, home: string): Promise<Row[]> {
@@ -154,19 +132,8 @@ async function run(): Promise<void> {
     { label: "sqlite WAL, synchronous=NORMAL", url: "", synchronous: "NORMAL" },
   ];
   const base = await postgresBase();
-  let schema: string | undefined;
-  if (base !== undefined) {
-    schema = `kw_bench_${randomBytes(6).toString("hex")}`;
-    const c = new pg.Client({ connectionString: base });
-    await c.connect();
-    await c.query(`create schema ${schema}`);
-    await c.end();
-    const sep = base.includes("?") ? "&" : "?";
-    setups.push({
-      label: "postgres",
-      url: `${base}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    });
-  }
+  const schema = base === undefined ? undefined : await benchSchema(base);
+  if (schema !== undefined) setups.push({ label: "postgres", url: schema.url });
   console.log(
     `${SECRETS} secrets; audited read = lookup + KEK unwrap + AES-256-GCM open + audit entry committed; plain read = SELECT of the stored blob`,
   );
@@ -179,12 +146,7 @@ async function run(): Promise<void> {
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
-    if (schema !== undefined) {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
-    }
+    await schema?.drop();
   }
   if (base === undefined)
     console.log("postgres: skipped (no server at 127.0.0.1:5432/test; set KEYWARDEN_BENCH_PG_URL)");
