@@ -67,7 +67,19 @@ function innerOf(connection: DatabaseConnection): DatabaseConnection {
 }
 
 class WatchedDriver implements Driver {
-  constructor(readonly inner: Driver) {}
+  readonly savepoint?: Driver["savepoint"];
+  readonly rollbackToSavepoint?: Driver["rollbackToSavepoint"];
+  readonly releaseSavepoint?: Driver["releaseSavepoint"];
+
+  constructor(readonly inner: Driver) {
+    // Savepoints exactly where the wrapped driver has them.
+    if (inner.savepoint !== undefined)
+      this.savepoint = (c, name, compile) => inner.savepoint!(innerOf(c), name, compile);
+    if (inner.rollbackToSavepoint !== undefined)
+      this.rollbackToSavepoint = (c, name, compile) => inner.rollbackToSavepoint!(innerOf(c), name, compile);
+    if (inner.releaseSavepoint !== undefined)
+      this.releaseSavepoint = (c, name, compile) => inner.releaseSavepoint!(innerOf(c), name, compile);
+  }
 
   init(): Promise<void> {
     return this.inner.init();

@@ -138,6 +138,28 @@ for (const d of DIALECTS) {
       assert.ok(writesSoFar() > w1, "a commit, even of a transaction that only read");
     });
 
+    if (d.name === "postgres")
+      test("savepoints pass through the write count where the driver has them", async (t) => {
+        const { storage } = await d.create(t);
+        const trx = await storage.db.startTransaction().execute();
+        await trx
+          .insertInto("policies")
+          .values({ id: "pol_1", name: "kept", rules: "[]", created_at: AT, updated_at: AT })
+          .execute();
+        const sp = await trx.savepoint("before_second").execute();
+        await sp
+          .insertInto("policies")
+          .values({ id: "pol_2", name: "undone", rules: "[]", created_at: AT, updated_at: AT })
+          .execute();
+        const back = await sp.rollbackToSavepoint("before_second").execute();
+        await back.commit().execute();
+        const names = await storage.db.selectFrom("policies").select("name").execute();
+        assert.deepEqual(
+          names.map((r) => r.name),
+          ["kept"],
+        );
+      });
+
     test("a cached secret read answers while the data epoch stands, and reads again after another handle's change", async (t) => {
       const created = await d.create(t);
       const { storage } = created;
