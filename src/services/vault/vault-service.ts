@@ -326,6 +326,33 @@ export function createVaultService(deps: VaultDeps) {
     return bytes;
   }
 
+  /**
+   * The binding a version is opened with and its data key's cache id. Version rows come from
+   * a cache while the data epoch stands (repos/secret-version-repo.ts), so both are kept
+   * with the row object and rebuilt only when it is asked for another secret or version.
+   */
+  const opening = new WeakMap<
+    VersionWithKey,
+    { rowId: string; path: string; version: number; binding: Uint8Array; cacheId: string }
+  >();
+
+  function openingKeys(
+    row: SecretRow,
+    version: number,
+    v: VersionWithKey,
+    dataKey: { readonly kekVersion: number; readonly wrapped: Uint8Array },
+  ): { binding: Uint8Array; cacheId: string } {
+    const known = opening.get(v);
+    if (known?.rowId === row.id && known.path === row.path && known.version === version) return known;
+    const binding = versionBinding(row.id, version, row.path);
+    // Everything the key was unwrapped for is in the id, so a rewrapped, swapped or moved
+    // row misses the cache and goes through the provider (which detects tampering).
+    const cacheId = `${v.id}|${dataKey.kekVersion}|${Buffer.from(dataKey.wrapped).toString("base64")}|${fromUtf8.decode(binding)}`;
+    const keys = { rowId: row.id, path: row.path, version, binding, cacheId };
+    opening.set(v, keys);
+    return keys;
+  }
+
   /** Decrypts one version; any integrity failure names the secret and version. */
   async function decrypt(
     row: SecretRow,
@@ -341,10 +368,7 @@ export function createVaultService(deps: VaultDeps) {
       new KeywardenError("KW_ERR_VAULT_TAMPERED", { path: row.path, version, reason });
     if (v.ciphertext === null || v.dataKey === undefined)
       throw tampered("its ciphertext or data key is missing");
-    const binding = versionBinding(row.id, version, row.path);
-    // Everything the key was unwrapped for is in the id, so a rewrapped, swapped or moved
-    // row misses the cache and goes through the provider (which detects tampering).
-    const cacheId = `${v.id}|${v.dataKey.kekVersion}|${Buffer.from(v.dataKey.wrapped).toString("base64")}|${fromUtf8.decode(binding)}`;
+    const { binding, cacheId } = openingKeys(row, version, v, v.dataKey);
     // A sealed provider must refuse reads at once, cached keys or not.
     if (isSealed(kms)) dataKeys.clear();
     let dataKey = dataKeys.get(cacheId);
