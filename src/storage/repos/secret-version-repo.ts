@@ -274,18 +274,35 @@ export async function findSecretWithVersion(
   const epoch = await dataEpoch(db);
   let cache = secretCaches.get(db);
   if (cache?.epoch !== epoch) {
-    cache = { epoch, rows: new Map() };
+    cache = { epoch, rows: new Map(), bytes: 0 };
     secretCaches.set(db, cache);
   }
   const key = `${version ?? ""}|${path}`;
   if (cache.rows.has(key)) return cache.rows.get(key);
   const found = await readSecretWithVersion(db, path, version);
-  if (cache.rows.size >= SECRET_CACHE_SIZE) cache.rows.delete(cache.rows.keys().next().value!);
+  // Another caller may have filled the entry meanwhile: count it once.
+  if (cache.rows.has(key)) cache.bytes -= sizeOf(cache.rows.get(key));
   cache.rows.set(key, found);
+  cache.bytes += sizeOf(found);
+  // Oldest out first, within both bounds (a value may be up to 64 KiB).
+  for (const [oldest, row] of cache.rows) {
+    if (cache.rows.size <= SECRET_CACHE_SIZE && cache.bytes <= SECRET_CACHE_BYTES) break;
+    cache.rows.delete(oldest);
+    cache.bytes -= sizeOf(row);
+  }
   return found;
 }
 
-/** Most secret reads a cache keeps per database handle (their ciphertexts are a few KiB at most). */
+/** What a cached read holds in bytes, roughly: its ciphertext and wrapped key. */
+function sizeOf(found: SecretWithVersion | undefined): number {
+  const v = found?.version;
+  return 256 + (v?.ciphertext?.byteLength ?? 0) + (v?.dataKey?.wrapped.byteLength ?? 0);
+}
+
+/** Bytes of ciphertexts and keys a cache keeps per database handle at most. */
+const SECRET_CACHE_BYTES = 32 * 1024 * 1024;
+
+/** Most secret reads a cache keeps per database handle. */
 const SECRET_CACHE_SIZE = 10_000;
 
 /**
@@ -295,7 +312,7 @@ const SECRET_CACHE_SIZE = 10_000;
  */
 const secretCaches = new WeakMap<
   object,
-  { epoch: string; rows: Map<string, SecretWithVersion | undefined> }
+  { epoch: string; rows: Map<string, SecretWithVersion | undefined>; bytes: number }
 >();
 
 async function readSecretWithVersion(
