@@ -203,5 +203,45 @@ for (const d of DIALECTS) {
       assert.equal((await findSecretWithVersion(storage.db, path))?.secret.deleted_at, AT);
       assert.equal(await findSecretWithVersion(storage.db, "payments/prod/NONE"), undefined);
     });
+
+    if (d.name === "sqlite")
+      test("the secret-read cache keeps at most 32 MiB of ciphertexts, dropping the oldest first", async (t) => {
+        const created = await d.create(t);
+        const db = created.storage.db;
+        // 600 secrets of 60 KiB: about 36 MiB, more than the cache keeps.
+        const count = 600;
+        const blob = new Uint8Array(60 * 1024);
+        await db.transaction().execute(async (trx) => {
+          for (let i = 0; i < count; i++) {
+            await trx
+              .insertInto("secrets")
+              .values({ ...secretRow(`big/prod/KEY_${i}`, `sec_${i}`), current_version: 1 })
+              .execute();
+            await trx
+              .insertInto("secret_versions")
+              .values({
+                id: `ver_${i}`,
+                secret_id: `sec_${i}`,
+                version: 1,
+                ciphertext: blob,
+                fingerprint: `f${i}`,
+                created_at: AT,
+                created_by: "test",
+                restored_from: null,
+                destroyed_at: null,
+              })
+              .execute();
+          }
+        });
+        await nextTurn();
+        for (let i = 0; i < count; i++) await findSecretWithVersion(db, `big/prod/KEY_${i}`);
+        // last_read_at does not move the epoch: a cached row keeps its old value.
+        await outside(created, `update secrets set last_read_at = '${AT}'`);
+        await nextTurn();
+        const newest = await findSecretWithVersion(db, `big/prod/KEY_${count - 1}`);
+        assert.equal(newest?.secret.last_read_at, null, "the newest read is still cached");
+        const oldest = await findSecretWithVersion(db, "big/prod/KEY_0");
+        assert.equal(oldest?.secret.last_read_at, AT, "the oldest was dropped and is read again");
+      });
   });
 }
