@@ -195,7 +195,8 @@ export function createAuditService(deps: AuditDeps) {
       const expected = lastHead;
       const rows = chain(expected.seq + 1, expected.hash, items);
       const next = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
-      // A group started while this one commits chains onto it (group commits may overlap).
+      // A group started while this one commits would chain onto it (the vault runs one group
+      // at a time, but nothing here relies on that).
       lastHead = next;
       let appended = false;
       try {
