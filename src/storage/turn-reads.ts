@@ -29,9 +29,14 @@ import type { Executor } from "./repos/executor.ts";
 /** Statements other than plain SELECTs completed by this process, COMMITs included. */
 let writes = 0;
 
+/** SQL text that is a plain SELECT: it changes nothing. */
+export function isSelectText(sqlText: string): boolean {
+  return /^\s*select\s/i.test(sqlText);
+}
+
 /** A plain SELECT (Kysely-built or raw text): it changes nothing. */
 export function isPlainSelect(compiledQuery: CompiledQuery): boolean {
-  return SelectQueryNode.is(compiledQuery.query) || /^\s*select\s/i.test(compiledQuery.sql);
+  return SelectQueryNode.is(compiledQuery.query) || isSelectText(compiledQuery.sql);
 }
 
 /** Writes completed so far by this process (see `writes`). */

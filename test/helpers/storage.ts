@@ -4,7 +4,7 @@ import type { TestContext } from "node:test";
 import pg from "pg";
 import { openStorage, type Storage } from "../../src/storage/database.ts";
 import { migrateToLatest } from "../../src/storage/migrations.ts";
-import type { SecretRow } from "../../src/storage/repos/secret-repo.ts";
+import { freshSecretRow, type SecretRow } from "../../src/storage/repos/secret-repo.ts";
 import { tempDir } from "./tmp.ts";
 
 /** A database engine the storage tests run against, for real. */
@@ -122,23 +122,5 @@ const ROW_TIME = "2025-03-01T12:00:00.000Z";
  */
 export function secretRow(path: string, id = `sec_${path.replace(/\W/g, "")}`): SecretRow {
   const [project = "", environment = "", name = ""] = path.split("/");
-  return {
-    id,
-    path,
-    project,
-    environment,
-    name,
-    current_version: 0,
-    deleted_at: null,
-    provider: null,
-    kind: null,
-    owner: null,
-    consumers: "[]",
-    tags: "[]",
-    expires_at: null,
-    max_age_seconds: null,
-    created_at: ROW_TIME,
-    updated_at: ROW_TIME,
-    last_read_at: null,
-  };
+  return freshSecretRow(id, { path, project, environment, name }, ROW_TIME);
 }

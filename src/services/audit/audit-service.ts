@@ -184,7 +184,7 @@ export function createAuditService(deps: AuditDeps) {
    * `last_read_at` of the secrets read. While nothing else has written to the log since
    * this process's last group, the group is chained onto the head it remembers with a
    * compare-and-set (one statement on PostgreSQL: `appendAuditGroup`); otherwise it takes
-   * the head the locked way.
+   * the head the locked way. Called one group at a time (the vault's group runner).
    */
   async function appendGroup(
     items: readonly AuditItem[],
@@ -192,19 +192,11 @@ export function createAuditService(deps: AuditDeps) {
   ): Promise<void> {
     if (items.length === 0) return;
     if (lastHead !== undefined) {
-      const expected = lastHead;
-      const rows = chain(expected.seq + 1, expected.hash, items);
-      const next = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
-      // A group started while this one commits would chain onto it (the vault runs one group
-      // at a time, but nothing here relies on that).
-      lastHead = next;
-      let appended = false;
-      try {
-        appended = await appendAuditGroup(storage.db, expected, rows, touch);
-      } finally {
-        if (!appended && lastHead === next) lastHead = undefined;
+      const rows = chain(lastHead.seq + 1, lastHead.hash, items);
+      if (await appendAuditGroup(storage.db, lastHead, rows, touch)) {
+        lastHead = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
+        return;
       }
-      if (appended) return;
     }
     const entries = await storage.db.transaction().execute((trx) => appendMany(trx, items, touch));
     const last = entries.at(-1)!;

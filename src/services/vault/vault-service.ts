@@ -20,6 +20,7 @@ import type { Storage } from "../../storage/database.ts";
 import {
   advanceSecretVersion,
   findSecretByPath,
+  freshSecretRow,
   insertSecretIfAbsent,
   listEnvironment,
   listSecrets,
@@ -39,7 +40,7 @@ import {
   type VersionWithKey,
 } from "../../storage/repos/secret-version-repo.ts";
 import type { AuditEvent, AuditResult, AuditService, RequestContext } from "../audit/audit-service.ts";
-import { DEFAULT_MAX_GROUP, groupRunner } from "../audit/group-commit.ts";
+import { groupRunner } from "../audit/group-commit.ts";
 import { dataKeyCache } from "./data-key-cache.ts";
 import { metaKey } from "./meta-keys.ts";
 import { displayPath, parseEnvironmentPath, parseSecretPath, type SecretPath } from "./secret-path.ts";
@@ -240,7 +241,7 @@ export function createVaultService(deps: VaultDeps) {
     const now = clock.now().toISOString();
     await audit.appendGroup(jobs, { ids: jobs.map((j) => j.secretId), at: now });
     return now;
-  }, DEFAULT_MAX_GROUP);
+  });
 
   async function fpKey(): Promise<Uint8Array> {
     fingerprintKey ??= await metaKey(db, kms, clock, "fingerprint-key");
@@ -441,25 +442,7 @@ export function createVaultService(deps: VaultDeps) {
       try {
         await db.transaction().execute(async (trx) => {
           if (existing === undefined) {
-            const created = await insertSecretIfAbsent(trx, {
-              id,
-              path: p.path,
-              project: p.project,
-              environment: p.environment,
-              name: p.name,
-              current_version: 0,
-              deleted_at: null,
-              provider: null,
-              kind: null,
-              owner: null,
-              consumers: "[]",
-              tags: "[]",
-              expires_at: null,
-              max_age_seconds: null,
-              created_at: now,
-              updated_at: now,
-              last_read_at: null,
-            });
+            const created = await insertSecretIfAbsent(trx, freshSecretRow(id, p, now));
             if (!created) throw new WriteConflict();
           }
           const advanced = await advanceSecretVersion(trx, id, expected, version, {

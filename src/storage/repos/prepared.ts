@@ -9,7 +9,7 @@ import { hash } from "node:crypto";
 import { CompiledQuery, type Compilable, type Kysely } from "kysely";
 import type { Database } from "../schema.ts";
 import type { Executor } from "./executor.ts";
-import { noteWrite } from "../turn-reads.ts";
+import { isSelectText, noteWrite } from "../turn-reads.ts";
 
 /** What runs a named (server-side prepared) statement: a pg Pool's `query`. */
 export interface NamedStatementRunner {
@@ -55,7 +55,7 @@ export function registerNamedStatements(db: Kysely<Database>, runner: NamedState
 export async function runHot<R>(db: Executor, sqlText: string, params: readonly unknown[]): Promise<R[]> {
   const runner = runners.get(db);
   if (runner !== undefined) {
-    const write = !/^\s*select\s/i.test(sqlText);
+    const write = !isSelectText(sqlText);
     try {
       return (await runner.query({ name: statementName(sqlText), text: sqlText, values: [...params] }))
         .rows as R[];

@@ -23,6 +23,38 @@ const secretByPath = prepared((db, path: string) =>
 );
 
 /**
+ * The row of a secret not yet written: no version, no metadata, never read.
+ *
+ * @example
+ *   await insertSecretIfAbsent(trx, freshSecretRow("sec_01...", parseSecretPath(path), now));
+ */
+export function freshSecretRow(
+  id: string,
+  p: { readonly path: string; readonly project: string; readonly environment: string; readonly name: string },
+  at: string,
+): SecretRow {
+  return {
+    id,
+    path: p.path,
+    project: p.project,
+    environment: p.environment,
+    name: p.name,
+    current_version: 0,
+    deleted_at: null,
+    provider: null,
+    kind: null,
+    owner: null,
+    consumers: "[]",
+    tags: "[]",
+    expires_at: null,
+    max_age_seconds: null,
+    created_at: at,
+    updated_at: at,
+    last_read_at: null,
+  };
+}
+
+/**
  * Inserts a new secret unless its path exists; true when this call created it.
  *
  * @example

@@ -13,12 +13,27 @@ import { sql, type Kysely } from "kysely";
 import pg from "pg";
 import { SQLITE_FILE_NAME } from "../../../src/storage/database.ts";
 import { dataEpoch } from "../../../src/storage/repos/epoch-repo.ts";
-import { findSecretWithVersion } from "../../../src/storage/repos/secret-version-repo.ts";
+import { findSecretWithVersion, type VersionRow } from "../../../src/storage/repos/secret-version-repo.ts";
 import type { Database } from "../../../src/storage/schema.ts";
 import { writesSoFar } from "../../../src/storage/turn-reads.ts";
 import { DIALECTS, secretRow, type TestDatabase } from "../../helpers/storage.ts";
 
 const AT = "2025-01-01T00:00:00.000Z";
+
+/** Version 1 of secret `secretId`, as a row. */
+function versionRow(id: string, secretId: string, ciphertext: Uint8Array): VersionRow {
+  return {
+    id,
+    secret_id: secretId,
+    version: 1,
+    ciphertext,
+    fingerprint: `f_${id}`,
+    created_at: AT,
+    created_by: "test",
+    restored_from: null,
+    destroyed_at: null,
+  };
+}
 
 async function seed(db: Kysely<Database>): Promise<void> {
   await db
@@ -27,17 +42,7 @@ async function seed(db: Kysely<Database>): Promise<void> {
     .execute();
   await db
     .insertInto("secret_versions")
-    .values({
-      id: "ver_1",
-      secret_id: "sec_1",
-      version: 1,
-      ciphertext: new Uint8Array([1, 2, 3]),
-      fingerprint: "f1",
-      created_at: AT,
-      created_by: "test",
-      restored_from: null,
-      destroyed_at: null,
-    })
+    .values(versionRow("ver_1", "sec_1", new Uint8Array([1, 2, 3])))
     .execute();
   await db
     .insertInto("data_keys")
@@ -219,17 +224,7 @@ for (const d of DIALECTS) {
               .execute();
             await trx
               .insertInto("secret_versions")
-              .values({
-                id: `ver_${i}`,
-                secret_id: `sec_${i}`,
-                version: 1,
-                ciphertext: blob,
-                fingerprint: `f${i}`,
-                created_at: AT,
-                created_by: "test",
-                restored_from: null,
-                destroyed_at: null,
-              })
+              .values(versionRow(`ver_${i}`, `sec_${i}`, blob))
               .execute();
           }
         });
