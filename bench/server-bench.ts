@@ -112,7 +112,8 @@ async function measureVault(
   });
   let kw: Keywarden | undefined;
   let app: FastifyInstance | undefined;
-  const storage = await openStorage({ url, home, synchronous: options.synchronous });
+  // As `keywarden serve` opens it: audited reads commit on the writer thread.
+  const storage = await openStorage({ url, home, synchronous: options.synchronous, writerThread: true });
   try {
     // Seeded as the local operator (no access control), then served in server mode.
     const seed = await createKeywarden({ config, home, env: {}, clock: systemClock });

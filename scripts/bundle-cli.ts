@@ -12,7 +12,12 @@ const result = await build({
   // bin.ts enables the compile cache, then imports main: splitting puts main in its own
   // chunk, so the cache covers the whole bundle and not only the few lines of bin.
   // scan-worker is the entry of `scan --jobs` worker threads; it shares chunks with main.
-  entryPoints: { bin: "src/cli/bin.ts", "scan-worker": "src/services/scan/scan-worker.ts" },
+  // sqlite-script-worker is the entry of the SQLite writer thread of `serve`.
+  entryPoints: {
+    bin: "src/cli/bin.ts",
+    "scan-worker": "src/services/scan/scan-worker.ts",
+    "sqlite-script-worker": "src/storage/sqlite-script-worker.ts",
+  },
   outdir: "dist/cli",
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
@@ -31,13 +36,19 @@ const result = await build({
 });
 chmodSync("dist/cli/bin.js", 0o755);
 
-// worker-pool.ts finds the worker at ../scan-worker.js from the chunk it is bundled into.
-const pool = Object.entries(result.metafile.outputs).find(([, o]) =>
-  Object.keys(o.inputs).some((i) => i.endsWith("src/services/scan/worker-pool.ts")),
-);
-if (pool === undefined || !/^dist\/cli\/chunks\/[^/]+\.js$/.test(pool[0]))
-  throw new Error(
-    `worker-pool.ts must be bundled into dist/cli/chunks/, found in ${pool?.[0] ?? "no output"}`,
+// Modules that start worker threads find the entries at ../NAME.js from the chunk they are
+// bundled into (core/worker-entry.ts).
+for (const [starter, entry] of [
+  ["src/services/scan/worker-pool.ts", "scan-worker"],
+  ["src/storage/sqlite-script.ts", "sqlite-script-worker"],
+] as const) {
+  const chunk = Object.entries(result.metafile.outputs).find(([, o]) =>
+    Object.keys(o.inputs).some((i) => i.endsWith(starter)),
   );
-if (!("dist/cli/scan-worker.js" in result.metafile.outputs))
-  throw new Error("the bundle has no dist/cli/scan-worker.js");
+  if (chunk === undefined || !/^dist\/cli\/chunks\/[^/]+\.js$/.test(chunk[0]))
+    throw new Error(
+      `${starter} must be bundled into dist/cli/chunks/, found in ${chunk?.[0] ?? "no output"}`,
+    );
+  if (!(`dist/cli/${entry}.js` in result.metafile.outputs))
+    throw new Error(`the bundle has no dist/cli/${entry}.js`);
+}

@@ -79,7 +79,14 @@ export interface Keywarden {
  *   await kw.close();
  */
 export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
-  const storage = deps.storage ?? (await openStorage({ url: deps.config.storage.url, home: deps.home }));
+  // A server (access control on) commits its audited reads on a writer thread (SQLite files).
+  const storage =
+    deps.storage ??
+    (await openStorage({
+      url: deps.config.storage.url,
+      home: deps.home,
+      writerThread: deps.accessControl === true,
+    }));
   let kms: KeyProvider;
   try {
     await migrateToLatest(storage.db, storage.caps);

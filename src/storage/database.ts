@@ -18,6 +18,7 @@ import { KeywardenError } from "../core/errors.ts";
 import { redactUrl } from "../core/redact.ts";
 import type { StorageCapabilities } from "./capabilities.ts";
 import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
+import type { SqliteScript } from "./sqlite-script.ts";
 import type { Database } from "./schema.ts";
 import { registerNamedStatements } from "./repos/prepared.ts";
 import { watchingWrites } from "./turn-reads.ts";
@@ -30,6 +31,11 @@ export interface Storage {
   readonly caps: StorageCapabilities;
   /** The database as shown to people: a file path or a URL without its password. */
   readonly description: string;
+  /**
+   * SQLite only: runs a short write transaction given as data (sqlite-script.ts), on the
+   * writer thread when `writerThread` was asked for.
+   */
+  readonly runScript?: ((script: SqliteScript) => Promise<boolean>) | undefined;
   close(): Promise<void>;
 }
 
@@ -40,6 +46,8 @@ export interface OpenStorageOptions {
   readonly home: string;
   /** SQLite only: FULL (default) survives power loss on every commit; NORMAL only process crashes. */
   readonly synchronous?: "FULL" | "NORMAL";
+  /** SQLite files only: scripts run on a writer thread of their own (for a server; see sqlite-script.ts). */
+  readonly writerThread?: boolean;
 }
 
 /** True when the URL names PostgreSQL. */
@@ -107,11 +115,20 @@ function touchPrivate(file: string): void {
 async function openSqlite(file: string, options: OpenStorageOptions): Promise<Storage> {
   try {
     if (file !== ":memory:") touchPrivate(file);
-    const db = new Kysely<Database>({
-      dialect: watchingWrites(new NodeSqliteDialect({ file, synchronous: options.synchronous ?? "FULL" })),
+    const dialect = new NodeSqliteDialect({
+      file,
+      synchronous: options.synchronous ?? "FULL",
+      writerThread: options.writerThread === true,
     });
+    const db = new Kysely<Database>({ dialect: watchingWrites(dialect) });
     await sql`select 1`.execute(db);
-    return { db, caps: sqliteCaps(), description: file, close: () => db.destroy() };
+    return {
+      db,
+      caps: sqliteCaps(),
+      description: file,
+      runScript: (script) => dialect.runScript(script),
+      close: () => db.destroy(),
+    };
   } catch (e) {
     if (e instanceof KeywardenError) throw e;
     throw new KeywardenError(

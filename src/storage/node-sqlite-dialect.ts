@@ -25,7 +25,8 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
-import { isPlainSelect } from "./turn-reads.ts";
+import { executeScript, openWriter, ScriptThread, type SqliteScript } from "./sqlite-script.ts";
+import { isPlainSelect, noteWrite } from "./turn-reads.ts";
 
 export interface NodeSqliteOptions {
   /** Database file, or ":memory:". */
@@ -39,6 +40,12 @@ export interface NodeSqliteOptions {
    * libuv's thread pool (see `WalSync`), so the event loop is not blocked by the fsync.
    */
   readonly synchronous?: "FULL" | "NORMAL";
+  /**
+   * Scripts (`runScript`) run on a writer thread with a connection of its own instead of on
+   * the event loop (files only; see sqlite-script.ts). For a server; a short-lived command
+   * would pay the thread's start for nothing.
+   */
+  readonly writerThread?: boolean;
 }
 
 /** SQLite supports transactional DDL; Kysely's stock adapter says no only for better-sqlite3's sake. */
@@ -50,7 +57,13 @@ class NodeSqliteAdapter extends SqliteAdapter {
 
 const STATEMENT_CACHE_SIZE = 200;
 
-/** WAL pages between automatic checkpoints (see `init`). */
+/**
+ * WAL pages between automatic checkpoints: 10,000 (about 40 MiB) instead of SQLite's 1,000.
+ * Pages every commit rewrites (the audit head, index tails, last_read_at) are copied once per
+ * checkpoint, so fewer checkpoints copy less. Measured on audited reads (groups of about 25):
+ * 300-320 µs per COMMIT at 1,000, 190-205 µs at 10,000. Never checkpointing was worse
+ * (395 µs: the WAL only grows). A destroy still checkpoints and truncates (`scrub`).
+ */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 type Param = SQLInputValue;
@@ -255,6 +268,7 @@ class NodeSqliteDriver implements Driver {
   #dbs: DatabaseSync[] = [];
   #writer: NodeSqliteConnection | undefined;
   #reader: NodeSqliteConnection | undefined;
+  #scripts: ScriptThread | undefined;
 
   constructor(options: NodeSqliteOptions) {
     this.#options = options;
@@ -263,20 +277,7 @@ class NodeSqliteDriver implements Driver {
   init(): Promise<void> {
     return new Promise((resolve) => {
       const timeout = this.#options.busyTimeoutMs ?? 5000;
-      const db = new DatabaseSync(this.#options.file, { timeout });
-      // WAL: readers never block the writer; secure_delete: freed pages are zeroed, so a
-      // destroyed data key does not linger in the file.
-      db.exec(`PRAGMA journal_mode = WAL`);
-      // FULL is NORMAL plus WalSync (see there).
-      db.exec(`PRAGMA synchronous = NORMAL`);
-      db.exec(`PRAGMA foreign_keys = ON`);
-      db.exec(`PRAGMA secure_delete = ON`);
-      // Checkpoint every 10,000 WAL pages (about 40 MiB) instead of 1,000: pages every commit
-      // rewrites (the audit head, index tails, last_read_at) are copied once per checkpoint,
-      // so fewer checkpoints copy less. Measured on audited reads (groups of about 25):
-      // 300-320 µs per COMMIT at 1,000, 190-205 µs at 10,000. Never checkpointing was worse
-      // (395 µs: the WAL only grows). A destroy still checkpoints and truncates (`scrub`).
-      db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      const db = openWriter(this.#options.file, timeout, WAL_AUTOCHECKPOINT_PAGES);
       this.#dbs = [db];
       this.#writer = new NodeSqliteConnection(db);
       this.#reader = this.#writer;
@@ -287,6 +288,12 @@ class NodeSqliteDriver implements Driver {
         this.#dbs.push(ro);
         this.#reader = new NodeSqliteConnection(ro);
         if ((this.#options.synchronous ?? "FULL") === "FULL") this.walSync = new WalSync(this.#options.file);
+        if (this.#options.writerThread === true)
+          this.#scripts = new ScriptThread({
+            file: this.#options.file,
+            timeoutMs: timeout,
+            walAutocheckpointPages: WAL_AUTOCHECKPOINT_PAGES,
+          });
       }
       resolve();
     });
@@ -344,7 +351,31 @@ class NodeSqliteDriver implements Driver {
     return Promise.resolve();
   }
 
+  /**
+   * Runs `script` (see `executeScript`) under the writer mutex, so that it never waits for
+   * this process's own transactions: on the writer thread when there is one and it is
+   * running, else on the writer connection here. Durable like a commit (the WAL sync) before
+   * it resolves; false when a guarded script changed nothing.
+   */
+  async runScript(script: SqliteScript): Promise<boolean> {
+    const writer = this.#dbs[0];
+    if (writer === undefined) throw new Error("the SQLite driver is not open");
+    const release = await this.mutex.lock();
+    let ok: boolean;
+    try {
+      ok = this.#scripts?.alive === true ? await this.#scripts.run(script) : executeScript(writer, script);
+    } finally {
+      release();
+      // Outside Kysely's driver, so the write count (turn-reads.ts) is told here.
+      noteWrite();
+    }
+    if (ok) await this.walSync.afterCommit();
+    return ok;
+  }
+
   async destroy(): Promise<void> {
+    await this.#scripts?.close();
+    this.#scripts = undefined;
     for (const db of this.#dbs.reverse()) db.close();
     this.#dbs = [];
     await this.walSync.close();
@@ -360,13 +391,21 @@ class NodeSqliteDriver implements Driver {
  */
 export class NodeSqliteDialect implements Dialect {
   readonly #options: NodeSqliteOptions;
+  #driver: NodeSqliteDriver | undefined;
 
   constructor(options: NodeSqliteOptions) {
     this.#options = options;
   }
 
   createDriver(): Driver {
-    return new NodeSqliteDriver(this.#options);
+    this.#driver = new NodeSqliteDriver(this.#options);
+    return this.#driver;
+  }
+
+  /** Runs a script on the driver Kysely made of this dialect (see `NodeSqliteDriver.runScript`). */
+  runScript(script: SqliteScript): Promise<boolean> {
+    if (this.#driver === undefined) return Promise.reject(new Error("no Kysely instance uses this dialect"));
+    return this.#driver.runScript(script);
   }
 
   createQueryCompiler(): QueryCompiler {

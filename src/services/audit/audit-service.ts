@@ -193,7 +193,7 @@ export function createAuditService(deps: AuditDeps) {
     if (items.length === 0) return;
     if (lastHead !== undefined) {
       const rows = chain(lastHead.seq + 1, lastHead.hash, items);
-      if (await appendAuditGroup(storage.db, lastHead, rows, touch)) {
+      if (await appendAuditGroup(storage, lastHead, rows, touch)) {
         lastHead = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
         return;
       }

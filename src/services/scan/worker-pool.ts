@@ -3,13 +3,12 @@
  * suppression and reports; worker threads run the per-chunk detection. Results are handed
  * back strictly in submission order, so a report never depends on worker timing.
  */
-import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { DeepReadonly } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { KeywardenError } from "../../core/errors.ts";
+import { workerEntry } from "../../core/worker-entry.ts";
 import type { DetectedMatch } from "../../detect/decode.ts";
 import type { Rule } from "../../detect/rule.ts";
 import type { TextChunk } from "../../sources/source.ts";
@@ -70,19 +69,13 @@ export function resolveJobs(jobs: number): number {
 }
 
 /**
- * Where the worker entry is: beside this module when running from src/ (tsx) or from tsc's
- * dist/; in the bundled CLI this code sits in dist/cli/chunks/ and the entry is
- * dist/cli/scan-worker.js (scripts/bundle-cli.ts checks that layout when it builds).
+ * The entry of scan worker threads (see `workerEntry`).
  *
  * @example
  *   new Worker(scanWorkerEntry());
  */
 export function scanWorkerEntry(): URL {
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) return new URL("./scan-worker.ts", here);
-  const sibling = new URL("./scan-worker.js", here);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  return new URL("../scan-worker.js", here);
+  return workerEntry(import.meta.url, "scan-worker");
 }
 
 interface Batch {

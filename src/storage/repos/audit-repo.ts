@@ -3,11 +3,12 @@
  * first in the appending transaction: PostgreSQL locks that row until commit, SQLite holds
  * its write lock, so two appenders never chain onto the same head.
  */
-import { CompiledQuery, sql, type Kysely, type Selectable } from "kysely";
-import type { AuditLogTable, Database } from "../schema.ts";
+import { CompiledQuery, sql, type Selectable } from "kysely";
+import type { AuditLogTable } from "../schema.ts";
 import { runHot } from "./prepared.ts";
-import { touchSecrets } from "./secret-repo.ts";
+import { TOUCH_SQLITE } from "./secret-repo.ts";
 import { onPostgres, type Executor } from "./executor.ts";
+import type { Storage } from "../database.ts";
 
 export type AuditRow = Selectable<AuditLogTable>;
 
@@ -64,6 +65,26 @@ function jsonRowsPg(rows: readonly AuditRow[]) {
 }
 
 const INSERT_ONE_SQLITE = `insert into audit_log (${COLUMN_LIST}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const HEAD_CAS_SQLITE = "update audit_head set seq = ?, hash = ? where id = 1 and seq = ? and hash = ?";
+
+/** A row's values in the order of COLUMN_LIST. */
+function auditParams(r: AuditRow): (string | number | null)[] {
+  return [
+    r.seq,
+    r.id,
+    r.at,
+    r.actor,
+    r.action,
+    r.path,
+    r.version,
+    r.result,
+    r.source,
+    r.request_id,
+    r.detail,
+    r.prev_hash,
+    r.hash,
+  ];
+}
 
 /**
  * Inserts entries: on PostgreSQL in one statement whatever their number; on SQLite one
@@ -79,24 +100,7 @@ export async function insertAuditRows(db: Executor, rows: readonly AuditRow[]): 
     await sql`insert into audit_log (${COLUMNS}) ${jsonRowsPg(rows)}`.execute(db);
     return;
   }
-  for (const r of rows)
-    await db.executeQuery(
-      CompiledQuery.raw(INSERT_ONE_SQLITE, [
-        r.seq,
-        r.id,
-        r.at,
-        r.actor,
-        r.action,
-        r.path,
-        r.version,
-        r.result,
-        r.source,
-        r.request_id,
-        r.detail,
-        r.prev_hash,
-        r.hash,
-      ]),
-    );
+  for (const r of rows) await db.executeQuery(CompiledQuery.raw(INSERT_ONE_SQLITE, auditParams(r)));
 }
 
 /**
@@ -105,32 +109,29 @@ export async function insertAuditRows(db: Executor, rows: readonly AuditRow[]): 
  * updates happen only when it succeeded. Returns false, having changed nothing, when
  * another writer moved the head meanwhile; the caller then appends the locked way (claim,
  * insert, set head). On PostgreSQL this is ONE statement and one round trip with no
- * transaction around it; on SQLite one short transaction.
+ * transaction around it; on SQLite one script (sqlite-script.ts: on a server, it commits on
+ * the writer thread).
  *
  * @example
- *   if (!(await appendAuditGroup(db, head, rows, touch))) await lockedAppend();
+ *   if (!(await appendAuditGroup(storage, head, rows, touch))) await lockedAppend();
  */
 export async function appendAuditGroup(
-  db: Kysely<Database>,
+  storage: Pick<Storage, "db" | "runScript">,
   expected: { readonly seq: number; readonly hash: string },
   rows: readonly AuditRow[],
   touch: { readonly ids: readonly string[]; readonly at: string },
 ): Promise<boolean> {
+  const db = storage.db;
   const last = rows.at(-1);
   if (last === undefined) return true;
-  if (!onPostgres(db))
-    return db.transaction().execute(async (trx) => {
-      const r = await trx
-        .updateTable("audit_head")
-        .set({ seq: last.seq, hash: last.hash })
-        .where("id", "=", 1)
-        .where("seq", "=", expected.seq)
-        .where("hash", "=", expected.hash)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return false;
-      await insertAuditRows(trx, rows);
-      await touchSecrets(trx, touch.ids, touch.at);
-      return true;
+  if (storage.runScript !== undefined)
+    return storage.runScript({
+      guarded: true,
+      steps: [
+        { sql: HEAD_CAS_SQLITE, rows: [[last.seq, last.hash, expected.seq, expected.hash]] },
+        { sql: INSERT_ONE_SQLITE, rows: rows.map(auditParams) },
+        { sql: TOUCH_SQLITE, rows: [[touch.at, JSON.stringify([...new Set(touch.ids)])]] },
+      ],
     });
   const ids = JSON.stringify([...new Set(touch.ids)]);
   const q = sql<{ n: number }>`

@@ -1,7 +1,7 @@
 /**
  * Rows of `secrets`: a path and its metadata. Versions are in secret-version-repo.ts.
  */
-import { sql, type Selectable, type Updateable } from "kysely";
+import { CompiledQuery, sql, type Selectable, type Updateable } from "kysely";
 import type { SecretsTable } from "../schema.ts";
 import { onPostgres, type Executor } from "./executor.ts";
 import { prepared } from "./prepared.ts";
@@ -98,6 +98,13 @@ export async function updateSecret(db: Executor, id: string, patch: SecretPatch)
 }
 
 /**
+ * SQLite's `last_read_at` touch, ids as one JSON array parameter: the same statement text for
+ * any number of ids (also a step of the audit group script, audit-repo.ts).
+ */
+export const TOUCH_SQLITE =
+  "update secrets set last_read_at = ? where id in (select value from json_each(?))";
+
+/**
  * Sets `last_read_at` of several secrets at once (a group of audited reads).
  *
  * @example
@@ -107,11 +114,11 @@ export async function touchSecrets(db: Executor, ids: readonly string[], at: str
   if (ids.length === 0) return;
   // One JSON parameter: the same statement text for any number of ids.
   const json = JSON.stringify([...new Set(ids)]);
-  await (
-    onPostgres(db)
-      ? sql`update secrets set last_read_at = ${at} where id in (select jsonb_array_elements_text(${json}::jsonb))`
-      : sql`update secrets set last_read_at = ${at} where id in (select value from json_each(${json}))`
-  ).execute(db);
+  if (onPostgres(db))
+    await sql`update secrets set last_read_at = ${at} where id in (select jsonb_array_elements_text(${json}::jsonb))`.execute(
+      db,
+    );
+  else await db.executeQuery(CompiledQuery.raw(TOUCH_SQLITE, [at, json]));
 }
 
 /**
