@@ -9,13 +9,16 @@ import { DATA_EPOCH_ID } from "../migrations.ts";
 import type { Executor } from "./executor.ts";
 import { prepared } from "./prepared.ts";
 
-/** Compiled once (prepared.ts): every authenticated request and every secret read needs one. */
-const epochRow = prepared((db, id: number) =>
-  db.selectFrom("access_epoch").select("epoch").where("id", "=", id),
-);
+/**
+ * Both epochs in one statement (compiled once, prepared.ts): every authenticated request
+ * needs the access epoch and every secret read the data epoch, so one read per turn serves
+ * both (one round trip on PostgreSQL, one statement on SQLite).
+ */
+const epochRows = prepared((db) => db.selectFrom("access_epoch").select(["id", "epoch"]));
 
-function epoch(db: Executor, id: number): Promise<string> {
-  return sharedThisTurn(db, `epoch-${id}`, async () => String((await epochRow(db, id))[0]?.epoch ?? ""));
+async function epoch(db: Executor, id: number): Promise<string> {
+  const rows = await sharedThisTurn(db, "epochs", () => epochRows(db));
+  return String(rows.find((r) => r.id === id)?.epoch ?? "");
 }
 
 /**
