@@ -179,6 +179,25 @@ for (const dialect of DIALECTS) {
       assert.equal((await s.app.inject({ url: "/api/v1/secrets", headers: bearer(good) })).statusCode, 429);
     });
 
+    test("past server.rateLimit requests a minute an address gets 429 with the limit's headers", async (t) => {
+      const s = await createTestServer(t, dialect, { flags: { "server.rateLimit": 3 } });
+      const h = bearer(await s.rootToken());
+      const answers = [];
+      for (let i = 0; i < 4; i++)
+        answers.push(await s.app.inject({ url: "/api/v1/tokens/self", headers: h }));
+      assert.deepEqual(
+        answers.map((r) => r.statusCode),
+        [200, 200, 200, 429],
+      );
+      for (const r of answers.slice(0, 3))
+        assert.equal(r.headers["x-ratelimit-remaining"], undefined, "not on answers within the limit");
+      const limited = answers[3]!;
+      assert.equal(limited.json<{ error: { code: string } }>().error.code, "KW_ERR_HTTP_RATE_LIMITED");
+      assert.equal(limited.headers["x-ratelimit-limit"], "3");
+      assert.equal(limited.headers["x-ratelimit-remaining"], "0");
+      assert.match(String(limited.headers["retry-after"]), /^\d+$/);
+    });
+
     test("OpenAPI 3.1 document lists every route with request and response schemas", async (t) => {
       const s = await createTestServer(t, dialect);
       const r = await s.app.inject({ url: "/api/v1/openapi.json" });
