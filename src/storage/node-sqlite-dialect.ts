@@ -293,6 +293,7 @@ class NodeSqliteDriver implements Driver {
             file: this.#options.file,
             timeoutMs: timeout,
             walAutocheckpointPages: WAL_AUTOCHECKPOINT_PAGES,
+            syncWal: (this.#options.synchronous ?? "FULL") === "FULL",
           });
       }
       resolve();
@@ -354,22 +355,25 @@ class NodeSqliteDriver implements Driver {
   /**
    * Runs `script` (see `executeScript`) under the writer mutex, so that it never waits for
    * this process's own transactions: on the writer thread when there is one and it is
-   * running, else on the writer connection here. Durable like a commit (the WAL sync) before
-   * it resolves; false when a guarded script changed nothing.
+   * running, else on the writer connection here. Durable like a commit before it resolves
+   * (with synchronous=FULL, the thread's fdatasync or WalSync here); false when a guarded
+   * script changed nothing.
    */
   async runScript(script: SqliteScript): Promise<boolean> {
     const writer = this.#dbs[0];
     if (writer === undefined) throw new Error("the SQLite driver is not open");
     const release = await this.mutex.lock();
+    const thread = this.#scripts?.alive === true ? this.#scripts : undefined;
     let ok: boolean;
     try {
-      ok = this.#scripts?.alive === true ? await this.#scripts.run(script) : executeScript(writer, script);
+      ok = thread !== undefined ? await thread.run(script) : executeScript(writer, script);
     } finally {
       release();
       // Outside Kysely's driver, so the write count (turn-reads.ts) is told here.
       noteWrite();
     }
-    if (ok) await this.walSync.afterCommit();
+    // The thread syncs the WAL itself before it answers (ScriptThreadData.syncWal).
+    if (ok && thread === undefined) await this.walSync.afterCommit();
     return ok;
   }
 

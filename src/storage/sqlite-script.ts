@@ -101,6 +101,11 @@ export interface ScriptThreadData {
   readonly file: string;
   readonly timeoutMs: number;
   readonly walAutocheckpointPages: number;
+  /**
+   * synchronous=FULL: after each commit the thread syncs the WAL file itself (fdatasync)
+   * before it answers, so the commit is durable when the answer arrives.
+   */
+  readonly syncWal: boolean;
 }
 
 /** A reply of the writer thread: the script's answer, or the message of its error. */

@@ -108,6 +108,7 @@ test("a writer thread that cannot open its database rejects its scripts with the
     file: join(tempDir(t), "missing", "keywarden.db"),
     timeoutMs: 100,
     walAutocheckpointPages: 1000,
+    syncWal: true,
   });
   t.after(() => thread.close());
   await assert.rejects(thread.run(casScript(1, 2, [])), /unable to open database file/);
