@@ -8,8 +8,9 @@
  * On SQLite it also measures two floors through Keywarden's own server: a public route (the
  * HTTP stack and its hooks alone) and a token check (plus authentication), so the gap to the
  * bare route splits into stack, authentication and the read itself. Besides requests/s it
- * prints CPU per request of the server's thread (which load on the machine barely moves) and
- * of the whole process.
+ * prints CPU per request of the server's thread (which load on the machine barely moves), of
+ * the whole process, and of the local PostgreSQL server's processes (from /proc), which share
+ * the same cores.
  *
  * The machine is shared and its speed drifts by tens of percent within a minute, so every
  * target is measured in SLICES slices, each right after a slice of the bare route, and its
@@ -18,7 +19,7 @@
  * Targets: at least 40% of the bare route's requests/s and p99 under 20 ms, audit on.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -61,6 +62,8 @@ interface Measured {
   readonly cpuUs: number;
   /** CPU time of the whole process per request: the server, autocannon's thread and libuv's pool. */
   readonly processUs: number;
+  /** CPU time of the local PostgreSQL server's processes per request (0 when none runs here). */
+  readonly databaseUs: number;
 }
 
 async function listen(app: FastifyInstance): Promise<number> {
@@ -79,6 +82,36 @@ interface Slice {
   readonly result: autocannon.Result;
   readonly cpuUs: number;
   readonly processUs: number;
+  readonly databaseUs: number;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU time so far (µs) of this machine's PostgreSQL server processes, from /proc: they share
+ * the cores with the server and autocannon, so a read's cost includes theirs. 0 elsewhere.
+ */
+function postgresCpuUs(): number {
+  let ticks = 0;
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "postgres") continue;
+      // Fields after the parenthesised name: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return (ticks * 1_000_000) / USER_HZ;
 }
 
 function options(load: Load, duration: number): autocannon.Options {
@@ -96,10 +129,13 @@ async function slice(load: Load, seconds: number): Promise<Slice> {
   // autocannon runs in a worker thread: this thread's CPU time is the server's alone.
   const cpu0 = process.threadCpuUsage();
   const all0 = process.cpuUsage();
+  const db0 = postgresCpuUs();
   const result = await autocannon(options(load, seconds));
   const cpu = process.threadCpuUsage(cpu0);
   const all = process.cpuUsage(all0);
-  return { result, cpuUs: cpu.user + cpu.system, processUs: all.user + all.system };
+  // A PostgreSQL process that ended meanwhile (autovacuum) takes its ticks along: not below 0.
+  const databaseUs = Math.max(0, postgresCpuUs() - db0);
+  return { result, cpuUs: cpu.user + cpu.system, processUs: all.user + all.system, databaseUs };
 }
 
 function median(xs: readonly number[]): number {
@@ -121,6 +157,7 @@ function summarize(label: string, slices: readonly Slice[], ratios: readonly num
     errors: slices.reduce((n, x) => n + x.result.errors + x.result.timeouts + x.result.non2xx, 0),
     cpuUs: per(slices.reduce((n, x) => n + x.cpuUs, 0)),
     processUs: per(slices.reduce((n, x) => n + x.processUs, 0)),
+    databaseUs: per(slices.reduce((n, x) => n + x.databaseUs, 0)),
   };
 }
 
@@ -328,6 +365,7 @@ async function run(): Promise<void> {
           "of bare (median)",
           "server CPU µs/req",
           "all CPU µs/req",
+          "PostgreSQL CPU µs/req",
         ],
         rows.map((r) => [
           r.label,
@@ -339,6 +377,7 @@ async function run(): Promise<void> {
           `${fixed(r.ofBare * 100)}%`,
           fixed(r.cpuUs),
           fixed(r.processUs),
+          fixed(r.databaseUs),
         ]),
       ),
     );
