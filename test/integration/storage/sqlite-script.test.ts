@@ -115,3 +115,21 @@ test("a writer thread that cannot open its database rejects its scripts with the
   assert.equal(thread.alive, false);
   await assert.rejects(thread.run(casScript(1, 2, [])), /writer thread is not running/);
 });
+
+test("a script the writer thread holds when the thread stops is rejected, not left waiting", async (t) => {
+  const thread = new ScriptThread({
+    file: join(tempDir(t), "keywarden.db"),
+    timeoutMs: 100,
+    walAutocheckpointPages: 1000,
+    syncWal: false,
+  });
+  // Long enough (millions of rows) to still be running when the thread is told to stop.
+  const count =
+    "with recursive c(x) as (select 1 union all select x + 1 from c where x < 3000000) select count(*) from c";
+  const slow = thread.run({ guarded: false, steps: [{ sql: count, rows: [[]] }] });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await thread.close();
+  await assert.rejects(slow, /writer thread exited/);
+  assert.equal(thread.alive, false);
+  await assert.rejects(thread.run({ guarded: false, steps: [] }), /not running/);
+});
