@@ -348,8 +348,7 @@ async function run(): Promise<void> {
         ),
       );
     } else console.log("postgres: skipped (no server at 127.0.0.1:5432/test; set KEYWARDEN_BENCH_PG_URL)");
-    const bareRatios = bareSlices.map(() => 1);
-    const rows = [summarize("bare Fastify HTTPS route (all its slices)", bareSlices, bareRatios), ...targets];
+    const rows = [summarize("bare Fastify HTTPS route (all its slices)", bareSlices, [1]), ...targets];
     console.log(
       `HTTPS, ${CONNECTIONS} connections, ${DURATION_S} s per target after ${WARMUP_S} s warm-up, in ${SLICES} slices each after a slice of the bare route; reads rotate over ${SECRETS} secrets; audit on`,
     );

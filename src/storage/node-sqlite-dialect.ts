@@ -3,7 +3,8 @@
  * native addon. It reuses Kysely's SQLite query compiler and introspector; the driver is ours.
  *
  * One writer connection per database handle, guarded by a mutex, plus a read-only one for
- * plain SELECTs outside transactions (see `Lease`). Write
+ * plain SELECTs outside transactions (see `Lease`). A server adds a writer thread with a
+ * connection of its own for scripts (sqlite-script.ts), which also run under the mutex. Write
  * transactions start with `BEGIN IMMEDIATE`: taking the write lock up front means two
  * processes never deadlock upgrading a read lock, and busy_timeout makes the second wait.
  */

@@ -31,13 +31,13 @@ export interface SqliteScript {
 
 /** Statement texts a script connection keeps prepared; scripts use a handful. */
 const PREPARED_LIMIT = 32;
-const prepared = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
 
 function statement(db: DatabaseSync, sqlText: string): StatementSync {
-  let cache = prepared.get(db);
+  let cache = statements.get(db);
   if (cache === undefined) {
     cache = new Map<string, StatementSync>();
-    prepared.set(db, cache);
+    statements.set(db, cache);
   }
   let stmt = cache.get(sqlText);
   if (stmt === undefined) {

@@ -124,16 +124,18 @@ export async function appendAuditGroup(
   const db = storage.db;
   const last = rows.at(-1);
   if (last === undefined) return true;
-  if (storage.runScript !== undefined)
+  const ids = JSON.stringify([...new Set(touch.ids)]);
+  if (!onPostgres(db)) {
+    if (storage.runScript === undefined) throw new Error("an SQLite storage without runScript");
     return storage.runScript({
       guarded: true,
       steps: [
         { sql: HEAD_CAS_SQLITE, rows: [[last.seq, last.hash, expected.seq, expected.hash]] },
         { sql: INSERT_ONE_SQLITE, rows: rows.map(auditParams) },
-        { sql: TOUCH_SQLITE, rows: [[touch.at, JSON.stringify([...new Set(touch.ids)])]] },
+        { sql: TOUCH_SQLITE, rows: [[touch.at, ids]] },
       ],
     });
-  const ids = JSON.stringify([...new Set(touch.ids)]);
+  }
   const q = sql<{ n: number }>`
     with head as (
       update audit_head set seq = ${last.seq}, hash = ${last.hash}
