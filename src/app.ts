@@ -86,6 +86,7 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
       url: deps.config.storage.url,
       home: deps.home,
       writerThread: deps.accessControl === true,
+      logger: deps.logger,
     }));
   let kms: KeyProvider;
   try {

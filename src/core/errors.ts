@@ -185,6 +185,12 @@ export const ERRORS = Object.freeze({
     2,
     "Check storage.url (or the home folder's permissions) and that the database answers.",
   ),
+  KW_ERR_STORAGE_UNAVAILABLE: spec(
+    "the database is unavailable: {reason}",
+    503,
+    2,
+    "Retry shortly (a write with check-and-set cannot land twice); if it persists, check that the database runs and answers (`/readyz` says when it does).",
+  ),
   KW_ERR_STORAGE_MIGRATE: spec(
     "database migration {migration} failed: {reason}",
     500,

@@ -16,6 +16,7 @@ import {
 import pg from "pg";
 import { KeywardenError } from "../core/errors.ts";
 import { redactUrl } from "../core/redact.ts";
+import type { Logger } from "../core/logger.ts";
 import type { StorageCapabilities } from "./capabilities.ts";
 import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
 import type { SqliteScript } from "./sqlite-script.ts";
@@ -48,6 +49,8 @@ export interface OpenStorageOptions {
   readonly synchronous?: "FULL" | "NORMAL";
   /** SQLite files only: scripts run on a writer thread of their own (for a server; see sqlite-script.ts). */
   readonly writerThread?: boolean;
+  /** Told when a pooled PostgreSQL connection fails while idle (the pool replaces it). */
+  readonly logger?: Pick<Logger, "warn"> | undefined;
 }
 
 /** True when the URL names PostgreSQL. */
@@ -174,9 +177,15 @@ class CurrentSchemaPostgresDialect extends PostgresDialect {
   }
 }
 
-async function openPostgres(url: string): Promise<Storage> {
+async function openPostgres(url: string, logger: OpenStorageOptions["logger"]): Promise<Storage> {
   const description = redactUrl(url);
   const pool = new pg.Pool({ connectionString: url, max: 20 });
+  // An idle connection the server ends (a restart, a failover, pg_terminate_backend) is an
+  // 'error' event on the pool; with no listener it would end the process. The pool drops
+  // that connection and opens a new one for the next query.
+  pool.on("error", (e) => {
+    logger?.warn({ database: description, reason: e.message }, "an idle database connection was lost");
+  });
   const db = new Kysely<Database>({ dialect: watchingWrites(new CurrentSchemaPostgresDialect({ pool })) });
   registerNamedStatements(db, pool);
   try {
@@ -202,7 +211,7 @@ async function openPostgres(url: string): Promise<Storage> {
  *   await migrateToLatest(storage.db, storage.caps);
  */
 export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
-  if (isPostgresUrl(options.url)) return openPostgres(options.url);
+  if (isPostgresUrl(options.url)) return openPostgres(options.url, options.logger);
   const file = sqliteFileFor(options.url, options.home);
   if (options.url === "") mkdirSync(options.home, { recursive: true, mode: 0o700 });
   return openSqlite(file, options);

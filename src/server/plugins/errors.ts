@@ -1,11 +1,13 @@
 /**
  * The one HTTP error shape, `{ "error": { "code", "message", "requestId" } }`, for every
  * failure: catalogue errors keep their code and status; schema failures, oversized bodies
- * and rate limits get codes of their own; anything else (a bug) is a 500 that says only
- * "internal error" and is logged with its stack under the request id.
+ * and rate limits get codes of their own; a database that cannot serve now is a 503 the
+ * client may retry; anything else (a bug) is a 500 that says only "internal error" and is
+ * logged with its stack under the request id.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ERRORS, isKeywardenError, KeywardenError, type ErrorCode } from "../../core/errors.ts";
+import { storageUnavailable } from "../../storage/unavailable.ts";
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -37,6 +39,9 @@ export function errorResponse(e: unknown, requestId: string): { status: number; 
   let code: ErrorCode = "KW_ERR_INTERNAL";
   let status = 500;
   let message = "internal error";
+  const unavailable = isKeywardenError(e) ? undefined : storageUnavailable(e);
+  if (unavailable !== undefined)
+    e = new KeywardenError("KW_ERR_STORAGE_UNAVAILABLE", { reason: unavailable });
   if (isKeywardenError(e)) {
     code = e.code;
     status = e.httpStatus;
@@ -63,7 +68,8 @@ export function errorResponse(e: unknown, requestId: string): { status: number; 
     }
   }
   if (status >= 500) {
-    // A 503 keeps its code (sealed, not ready) so clients know to retry; nothing else leaks.
+    // A 503 keeps its code (sealed, not ready, database unavailable) so clients know to
+    // retry; nothing else leaks.
     if (status !== 503) code = "KW_ERR_INTERNAL";
     message = "internal error";
   }
@@ -73,7 +79,14 @@ export function errorResponse(e: unknown, requestId: string): { status: number; 
 function send(request: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
   const { status, body } = errorResponse(e, request.id);
   if (status >= 500 && status !== 503) request.log.error({ err: e }, "request failed");
-  else request.log.info({ code: body.error.code, status }, "request refused");
+  else if (body.error.code === "KW_ERR_STORAGE_UNAVAILABLE") {
+    // The reason names no host, user or value (storage/unavailable.ts).
+    request.log.warn(
+      { code: body.error.code, status, reason: storageUnavailable(e) },
+      "database unavailable",
+    );
+    void reply.header("retry-after", "1");
+  } else request.log.info({ code: body.error.code, status }, "request refused");
   return reply.code(status).type("application/json; charset=utf-8").send(body);
 }
 

@@ -4,51 +4,19 @@
  * through one is refused by the other at once.
  */
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
-import { join } from "node:path";
 import { test } from "node:test";
-import { run } from "../../../src/cli/main.ts";
+import { cliOk, postgresApp } from "../../helpers/postgres-app.ts";
 import { spawnServe } from "../../helpers/serve-process.ts";
 import { DIALECTS, freshPostgresSchema, postgresUrl } from "../../helpers/storage.ts";
-import { tempDir } from "../../helpers/tmp.ts";
 import { makeKey } from "./fixtures.ts";
-
-const PASSPHRASE = "two servers passphrase, not a real one";
-
-async function kw(env: Record<string, string>, args: string[]): Promise<string> {
-  let stdout = "";
-  let stderr = "";
-  const out = new PassThrough().on("data", (d: Buffer) => (stdout += d.toString()));
-  const err = new PassThrough().on("data", (d: Buffer) => (stderr += d.toString()));
-  const stdin = new PassThrough();
-  stdin.end();
-  const code = await run(args, { stdout: out, stderr: err, stdin, env, cwd: env.KEYWARDEN_HOME! });
-  assert.equal(code, 0, `${args.join(" ")}: ${stderr}`);
-  return stdout;
-}
 
 const skip = !DIALECTS.some((d) => d.name === "postgres");
 
 test("two server processes on one PostgreSQL serve consistent data", { skip }, async (t) => {
   const url = await postgresUrl(await freshPostgresSchema(t));
-  const home = join(tempDir(t), "home");
-  const env = {
-    KEYWARDEN_HOME: home,
-    KEYWARDEN_PASSPHRASE: PASSPHRASE,
-    KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
-    KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
-    KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
-    KEYWARDEN_STORAGE_URL: url,
-    USER: "tester",
-  };
-  await kw(env, ["init"]);
-  await kw(env, ["machine", "add", "app"]);
-  await kw(env, ["policy", "put", "app", "--allow", "payments/**:read,write,list,revoke"]);
-  await kw(env, ["role", "put", "app", "--policy", "app"]);
-  await kw(env, ["role", "bind", "app", "app"]);
-  const token = (await kw(env, ["token", "create", "--identity", "app", "--policy", "app"])).trim();
+  const { env, token } = await postgresApp(t, url, "payments/**:read,write,list,revoke");
   const second = (
-    await kw(env, ["token", "create", "--identity", "app", "--policy", "app", "--format", "json"])
+    await cliOk(env, ["token", "create", "--identity", "app", "--policy", "app", "--format", "json"])
   ).trim();
   const { token: token2, id: token2Id } = JSON.parse(second) as { token: string; id: string };
 

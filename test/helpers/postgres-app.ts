@@ -1,0 +1,43 @@
+/**
+ * A vault on a PostgreSQL URL, made with the CLI as an operator would, with one machine
+ * identity `app` holding a policy `app` (the rules given), bound through a role `app`.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { runCliInProcess } from "./cli.ts";
+import { tempDir } from "./tmp.ts";
+
+/** Runs the CLI in this process; fails the test unless it exits 0; returns its stdout. */
+export async function cliOk(env: Record<string, string>, args: readonly string[]): Promise<string> {
+  const r = await runCliInProcess(env, args);
+  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * @example
+ *   const { env, token } = await postgresApp(t, url, "payments/**:read,write");
+ */
+export async function postgresApp(
+  t: TestContext,
+  url: string,
+  allow: string,
+): Promise<{ env: Record<string, string>; token: string }> {
+  const env = {
+    KEYWARDEN_HOME: join(tempDir(t), "home"),
+    KEYWARDEN_PASSPHRASE: "postgres app passphrase, not a real one",
+    KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
+    KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
+    KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
+    KEYWARDEN_STORAGE_URL: url,
+    USER: "tester",
+  };
+  await cliOk(env, ["init"]);
+  await cliOk(env, ["machine", "add", "app"]);
+  await cliOk(env, ["policy", "put", "app", "--allow", allow]);
+  await cliOk(env, ["role", "put", "app", "--policy", "app"]);
+  await cliOk(env, ["role", "bind", "app", "app"]);
+  const token = (await cliOk(env, ["token", "create", "--identity", "app", "--policy", "app"])).trim();
+  return { env, token };
+}
