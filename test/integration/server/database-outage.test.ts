@@ -150,6 +150,8 @@ test(
       .split("\n");
     const answered = 2 + seen.filter((s) => s === 200).length;
     assert.ok(reads.length >= answered, `every answered read was audited: ${reads.length} of ${answered}`);
+    // The chain survived the failed groups: nothing half-written, no gap.
+    assert.match(await cliOk(env, ["audit", "verify"]), /^audit log intact: \d+ entries/);
     for (const log of [server.stdout(), server.stderr()]) {
       assert.ok(!log.includes(first) && !log.includes(second), "no secret in the logs");
     }
