@@ -5,6 +5,7 @@
 import { fdatasyncSync, openSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import {
+  errorReply,
   executeScript,
   openWriter,
   type ScriptReply,
@@ -28,7 +29,7 @@ parentPort?.on("message", (m: { id: number; script: SqliteScript }) => {
     }
     reply = { id: m.id, ok };
   } catch (e) {
-    reply = { id: m.id, error: e instanceof Error ? e.message : String(e) };
+    reply = errorReply(m.id, e);
   }
   parentPort?.postMessage(reply);
 });

@@ -109,8 +109,30 @@ export interface ScriptThreadData {
 }
 
 /** A reply of the writer thread: the script's answer, or the message of its error. */
+/**
+ * A script's result, or its error: the message, and SQLite's result code when it has one
+ * (so that a busy database stays recognisable on the other side; storage/unavailable.ts).
+ */
 export type ScriptReply =
-  { readonly id: number; readonly ok: boolean } | { readonly id: number; readonly error: string };
+  | { readonly id: number; readonly ok: boolean }
+  | { readonly id: number; readonly error: string; readonly code?: string; readonly errcode?: number };
+
+/**
+ * The reply for a script that threw `e`.
+ *
+ * @example
+ *   parentPort.postMessage(errorReply(id, e));
+ */
+export function errorReply(id: number, e: unknown): ScriptReply {
+  if (!(e instanceof Error)) return { id, error: String(e) };
+  const { code, errcode } = e as { code?: unknown; errcode?: unknown };
+  return {
+    id,
+    error: e.message,
+    ...(typeof code === "string" ? { code } : {}),
+    ...(typeof errcode === "number" ? { errcode } : {}),
+  };
+}
 
 interface Pending {
   readonly resolve: (ok: boolean) => void;
@@ -140,7 +162,8 @@ export class ScriptThread {
       if (p === undefined) return;
       this.#pending.delete(reply.id);
       if (this.#pending.size === 0) this.#worker.unref();
-      if ("error" in reply) p.reject(new Error(reply.error));
+      if ("error" in reply)
+        p.reject(Object.assign(new Error(reply.error), { code: reply.code, errcode: reply.errcode }));
       else p.resolve(reply.ok);
     });
     this.#worker.on("error", (e: Error) => {

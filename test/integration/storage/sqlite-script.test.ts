@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { openStorage, type Storage } from "../../../src/storage/database.ts";
 import { executeScript, ScriptThread, type SqliteScript } from "../../../src/storage/sqlite-script.ts";
 import { writesSoFar } from "../../../src/storage/turn-reads.ts";
+import { storageUnavailable } from "../../../src/storage/unavailable.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
 const CREATE = "create table t (k text primary key, v integer not null)";
@@ -114,6 +115,28 @@ test("a writer thread that cannot open its database rejects its scripts with the
   await assert.rejects(thread.run(casScript(1, 2, [])), /unable to open database file/);
   assert.equal(thread.alive, false);
   await assert.rejects(thread.run(casScript(1, 2, [])), /writer thread is not running/);
+});
+
+test("a writer thread's busy database is recognisable as unavailable, and the thread goes on", async (t) => {
+  const file = join(tempDir(t), "keywarden.db");
+  const holder = new DatabaseSync(file);
+  t.after(() => {
+    holder.close();
+  });
+  holder.exec(`pragma journal_mode = wal; ${CREATE}; insert into t values ('head', 1)`);
+  const thread = new ScriptThread({ file, timeoutMs: 50, walAutocheckpointPages: 1000, syncWal: false });
+  t.after(() => thread.close());
+  holder.exec("begin immediate");
+  const busy = await thread.run(casScript(1, 2, ["a"])).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(busy instanceof Error, "refused while another connection writes");
+  assert.match(busy.message, /database is locked/);
+  assert.equal(storageUnavailable(busy), "SQLite busy", "SQLite's result code crossed the thread");
+  holder.exec("rollback");
+  assert.equal(thread.alive, true);
+  assert.equal(await thread.run(casScript(1, 2, ["a"])), true, "the next script runs");
 });
 
 test("a script the writer thread holds when the thread stops is rejected, not left waiting", async (t) => {
