@@ -189,7 +189,7 @@ export const ERRORS = Object.freeze({
     "the database is unavailable: {reason}",
     503,
     2,
-    "Retry shortly (a write with check-and-set cannot land twice); if it persists, check that the database runs and answers (`/readyz` says when it does).",
+    "Retry shortly (a write with check-and-set cannot land twice); if it persists, check that the database runs, answers and has disk space (`/readyz` says when it answers).",
   ),
   KW_ERR_STORAGE_MIGRATE: spec(
     "database migration {migration} failed: {reason}",

@@ -1,7 +1,8 @@
 /**
  * Tells a database that cannot serve right now (refused or lost connections, a server shutting
- * down or starting, SQLite busy past its timeout) from a statement that is wrong. The first
- * is worth a retry and is answered 503; the second is a bug.
+ * down or starting, out of disk or connections, SQLite busy past its timeout) from a
+ * statement that is wrong. The first is worth a retry and is answered 503; the second is a
+ * bug.
  */
 
 /** Socket errors of a connection that could not be made or was lost. */
@@ -17,11 +18,12 @@ const NETWORK_CODES = new Set([
 ]);
 
 /**
- * PostgreSQL SQLSTATEs that say the server cannot serve now: class 08 (connection exception)
- * and these, from PostgreSQL's Appendix A.
+ * PostgreSQL SQLSTATEs that say the server cannot serve now, from PostgreSQL's Appendix A:
+ * classes 08 (connection exception) and 53 (insufficient resources: disk full, out of
+ * memory, too many connections), and these.
  */
+const POSTGRES_CLASSES = new Set(["08", "53"]);
 const POSTGRES_STATES = new Set([
-  "53300", // too_many_connections
   "57P01", // admin_shutdown (also pg_terminate_backend)
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now (starting up, or in recovery)
@@ -31,9 +33,12 @@ const POSTGRES_STATES = new Set([
 const PG_CLIENT_MESSAGES =
   /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
 
-/** SQLite's SQLITE_BUSY and SQLITE_LOCKED result codes (primary, without extended bits). */
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
+/** SQLite's primary result codes (without extended bits) for a database that cannot serve now. */
+const SQLITE_CODES = new Map([
+  [5, "SQLite busy"], // SQLITE_BUSY
+  [6, "SQLite locked"], // SQLITE_LOCKED
+  [13, "SQLite full"], // SQLITE_FULL: the disk, or max_page_count
+]);
 
 function reasonOf(e: object): string | undefined {
   const { code, errcode } = e as { code?: unknown; errcode?: unknown };
@@ -41,13 +46,12 @@ function reasonOf(e: object): string | undefined {
   if (
     typeof code === "string" &&
     /^[0-9A-Z]{5}$/.test(code) &&
-    (code.startsWith("08") || POSTGRES_STATES.has(code))
+    (POSTGRES_CLASSES.has(code.slice(0, 2)) || POSTGRES_STATES.has(code))
   )
     return `SQLSTATE ${code}`;
   if (code === "ERR_SQLITE_ERROR" && typeof errcode === "number") {
-    const primary = errcode & 0xff;
-    if (primary === SQLITE_BUSY) return "SQLite busy";
-    if (primary === SQLITE_LOCKED) return "SQLite locked";
+    const reason = SQLITE_CODES.get(errcode & 0xff);
+    if (reason !== undefined) return reason;
   }
   const message = (e as { message?: unknown }).message;
   if (typeof message === "string" && PG_CLIENT_MESSAGES.test(message)) return "connection lost";

@@ -20,6 +20,11 @@ test("lost or refused connections and servers that cannot serve are unavailable;
   );
   assert.equal(storageUnavailable(withCode("the database system is starting up", "57P03")), "SQLSTATE 57P03");
   assert.equal(storageUnavailable(withCode("connection failure", "08006")), "SQLSTATE 08006");
+  assert.equal(
+    storageUnavailable(withCode("could not extend file: No space left", "53100")),
+    "SQLSTATE 53100",
+  );
+  assert.equal(storageUnavailable(withCode("sorry, too many clients already", "53300")), "SQLSTATE 53300");
   assert.equal(storageUnavailable(new Error("Connection terminated unexpectedly")), "connection lost");
   assert.equal(storageUnavailable(new Error("timeout exceeded when trying to connect")), "connection lost");
 });
@@ -49,6 +54,20 @@ test("wrong statements, bugs and other errors are not unavailability", () => {
   );
   assert.equal(storageUnavailable("ECONNREFUSED"), undefined);
   assert.equal(storageUnavailable(undefined), undefined);
+});
+
+test("a full SQLite database is unavailable", (t) => {
+  const db = new DatabaseSync(join(tempDir(t), "full.db"));
+  t.after(() => {
+    db.close();
+  });
+  db.exec("create table t (v blob); pragma max_page_count = 8");
+  assert.throws(
+    () => {
+      for (let i = 0; i < 100; i++) db.prepare("insert into t values (zeroblob(4096))").run();
+    },
+    (e) => storageUnavailable(e) === "SQLite full",
+  );
 });
 
 test("SQLite busy past its timeout is unavailable; a constraint failure is not", (t) => {
