@@ -177,9 +177,41 @@ class CurrentSchemaPostgresDialect extends PostgresDialect {
   }
 }
 
+/** Seconds to wait for a PostgreSQL connection when the URL does not say (`connect_timeout`). */
+const DEFAULT_CONNECT_TIMEOUT_S = 10;
+
+/**
+ * The URL's `connect_timeout` (seconds, as libpq reads it; 0 waits for ever), else
+ * DEFAULT_CONNECT_TIMEOUT_S: how long opening a connection, or waiting for a free one in the
+ * pool, may take before the query fails (and a server answers 503). node-postgres ignores
+ * the parameter itself and would wait for ever on a database that drops packets.
+ *
+ * @example
+ *   connectTimeoutMs("postgres://db/app?connect_timeout=3") // 3000
+ */
+export function connectTimeoutMs(url: string): number {
+  let raw: string | null = null;
+  try {
+    raw = new URL(url).searchParams.get("connect_timeout");
+  } catch {
+    // pg reports a malformed URL itself, at the first connection.
+  }
+  const seconds = raw === null || raw.trim() === "" ? NaN : Number(raw);
+  if (!Number.isFinite(seconds)) return DEFAULT_CONNECT_TIMEOUT_S * 1000;
+  // As libpq: zero or less waits for ever (node-postgres: 0 is no timeout).
+  return seconds > 0 ? Math.round(seconds * 1000) : 0;
+}
+
 async function openPostgres(url: string, logger: OpenStorageOptions["logger"]): Promise<Storage> {
   const description = redactUrl(url);
-  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 20,
+    connectionTimeoutMillis: connectTimeoutMs(url),
+    // Dead peers of idle connections are found by TCP keep-alive, not by the next query.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
+  });
   // An idle connection the server ends (a restart, a failover, pg_terminate_backend) is an
   // 'error' event on the pool; with no listener it would end the process. The pool drops
   // that connection and opens a new one for the next query.

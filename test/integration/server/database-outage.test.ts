@@ -32,35 +32,57 @@ async function terminate(url: string, application: string): Promise<number> {
   }
 }
 
-/** A TCP proxy to PostgreSQL that can be taken down (every connection cut, new ones refused) and brought back on its port. */
+/**
+ * A TCP proxy to PostgreSQL that can be taken down (every connection cut, new ones refused),
+ * turned into a black hole (connections accepted, nothing ever answered, as behind a dead
+ * network path) and brought back on its port.
+ */
 async function databaseProxy(target: URL) {
   const sockets = new Set<Socket>();
+  let forward = true;
+  const track = (s: Socket): void => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  };
   const server = createServer((client) => {
+    track(client);
+    if (!forward) {
+      client.on("error", () => client.destroy());
+      return;
+    }
     const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
+    track(upstream);
+    for (const s of [client, upstream])
       s.on("error", () => {
         client.destroy();
         upstream.destroy();
       });
-    }
     client.pipe(upstream).pipe(client);
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
+  const cutAll = (): void => {
+    for (const s of sockets) s.destroy();
+  };
   return {
     port,
     async down(): Promise<void> {
       const closed = once(server, "close");
       server.close();
-      for (const s of sockets) s.destroy();
+      cutAll();
       await closed;
     },
+    blackhole(): void {
+      forward = false;
+      cutAll();
+    },
     async up(): Promise<void> {
-      server.listen(port, "127.0.0.1");
-      await once(server, "listening");
+      forward = true;
+      if (!server.listening) {
+        server.listen(port, "127.0.0.1");
+        await once(server, "listening");
+      }
     },
   };
 }
@@ -69,11 +91,11 @@ const skip = !DIALECTS.some((d) => d.name === "postgres");
 
 test(
   "the server outlives its PostgreSQL connections being ended and the database being unreachable",
-  { skip },
+  { skip, timeout: 60_000 },
   async (t) => {
     const application = `kw_outage_${randomBytes(4).toString("hex")}`;
     const base = await postgresUrl(await freshPostgresSchema(t));
-    const url = `${base}&application_name=${application}`;
+    const url = `${base}&application_name=${application}&connect_timeout=1`;
     const { env, token } = await postgresApp(t, url, "payments/**:read,write");
     const proxy = await databaseProxy(new URL(url));
     t.after(() => proxy.down().catch(() => undefined));
@@ -132,6 +154,15 @@ test(
     assert.equal((await get("/readyz")).status, 503);
     assert.equal((await get("/healthz")).status, 200);
     assert.equal(server.child.exitCode, null, "the process stays up");
+
+    // Back, then a black hole: the wait for a connection ends at connect_timeout (1 s here).
+    await proxy.up();
+    assert.equal((await get("/readyz")).status, 200);
+    proxy.blackhole();
+    const started = performance.now();
+    const hung = await call("GET");
+    assert.equal(hung.status, 503, await hung.text());
+    assert.ok(performance.now() - started < 8_000, "answered within the connect timeout, not hung");
 
     // Back: the same server serves again; the refused write did not land (cas 1 still holds).
     await proxy.up();
