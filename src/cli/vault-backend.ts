@@ -9,7 +9,7 @@ import { isIP } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { Command } from "commander";
 import type { KeywardenClient } from "../client/client.ts";
-import { KeywardenClientError } from "../client/client-error.ts";
+import { answerError, KeywardenClientError, parseAnswer } from "../client/client-error.ts";
 import { ERRORS, KeywardenError, type ErrorCode } from "../core/errors.ts";
 import { Secret } from "../core/secret.ts";
 import type { AuditEntry } from "../services/audit/audit-service.ts";
@@ -152,7 +152,7 @@ async function rawCall<T>(
       });
     });
   }
-  const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+  const res = await new Promise<{ status: number; contentType: unknown; text: string }>((resolve, reject) => {
     const req = (https ? httpsRequest : httpRequest)(
       {
         host,
@@ -172,7 +172,11 @@ async function rawCall<T>(
         const chunks: Buffer[] = [];
         r.on("data", (d: Buffer) => chunks.push(d));
         r.on("end", () => {
-          resolve({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+          resolve({
+            status: r.statusCode ?? 0,
+            contentType: r.headers["content-type"],
+            text: Buffer.concat(chunks).toString("utf8"),
+          });
         });
         r.on("error", reject);
       },
@@ -190,20 +194,13 @@ async function rawCall<T>(
     req.end(body);
   });
   socket?.destroy();
-  if (res.status >= 200 && res.status < 300) return JSON.parse(res.text) as T;
-  let code = "KW_ERR_INTERNAL";
-  let message = `HTTP ${res.status}`;
-  let requestId: string | undefined;
-  try {
-    const e = (JSON.parse(res.text) as { error?: { code?: string; message?: string; requestId?: string } })
-      .error;
-    code = e?.code ?? code;
-    message = e?.message ?? message;
-    requestId = e?.requestId;
-  } catch {
-    // Not our error shape (a proxy's page): the status alone, never the body.
-  }
-  throw fromClientError(new KeywardenClientError(code, res.status, message, requestId));
+  if (res.status >= 200 && res.status < 300)
+    try {
+      return parseAnswer(base.origin, res.status, res.contentType, res.text) as T;
+    } catch (e) {
+      throw fromClientError(e);
+    }
+  throw fromClientError(answerError(res.status, res.text));
 }
 
 const TLS_TRUST_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/;

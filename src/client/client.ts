@@ -7,7 +7,7 @@
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from "node:http";
 import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
 import { TLSSocket } from "node:tls";
-import { KeywardenClientError } from "./client-error.ts";
+import { answerError, KeywardenClientError, parseAnswer } from "./client-error.ts";
 
 export { KeywardenClientError };
 
@@ -272,7 +272,8 @@ export function createClient(options: ClientOptions) {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
     for (let attempt = 0; ; attempt++) {
       const r = await once(method, path, body, o.withToken);
-      if (r.status >= 200 && r.status < 300) return (r.text === "" ? undefined : JSON.parse(r.text)) as T;
+      if (r.status >= 200 && r.status < 300)
+        return parseAnswer(base.origin, r.status, r.headers["content-type"], r.text) as T;
       if (RETRY_STATUSES.has(r.status) && attempt < retries && o.retry !== false) {
         const after = Number(r.headers["retry-after"]);
         const backoff = firstDelay * 2 ** attempt;
@@ -281,21 +282,7 @@ export function createClient(options: ClientOptions) {
         );
         continue;
       }
-      let code = "KW_ERR_INTERNAL";
-      let message = `HTTP ${r.status}`;
-      let requestId: string | undefined;
-      try {
-        const e = (JSON.parse(r.text) as { error?: { code?: string; message?: string; requestId?: string } })
-          .error;
-        if (e !== undefined) {
-          code = e.code ?? code;
-          message = e.message ?? message;
-          requestId = e.requestId;
-        }
-      } catch {
-        // Not our error shape (a proxy's page): keep the status only, never the body.
-      }
-      throw new KeywardenClientError(code, r.status, message, requestId);
+      throw answerError(r.status, r.text);
     }
   }
 

@@ -435,6 +435,12 @@ export const ERRORS = Object.freeze({
     2,
     "Compare with the fingerprint `keywarden serve` printed; a mismatch may mean someone is in the middle.",
   ),
+  KW_ERR_CLIENT_PROTOCOL: spec(
+    "{origin} answered HTTP {status} with something other than Keywarden's API",
+    502,
+    2,
+    "Check the server address (KEYWARDEN_ADDR): it must reach `keywarden serve` itself, not a proxy's login or error page.",
+  ),
   KW_ERR_CLIENT_TIMEOUT: spec(
     "no answer from {origin} in time",
     504,

@@ -8,8 +8,10 @@ import { createServer } from "node:http";
 import { once } from "node:events";
 import { describe, test } from "node:test";
 import { createClient, KeywardenClientError } from "../../../src/client/index.ts";
+import { runCliInProcess } from "../../helpers/cli.ts";
 import { createTestServer } from "../../helpers/server.ts";
 import { DIALECTS } from "../../helpers/storage.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 import { makeKey } from "./fixtures.ts";
 
 const sqlite = DIALECTS.find((d) => d.name === "sqlite") ?? DIALECTS[0]!;
@@ -111,5 +113,39 @@ describe("keywarden/client", () => {
     assert.equal(e.status, 503);
     assert.ok(!e.message.includes(token));
     assert.equal(seen.length, 6, "3 attempts each");
+  });
+
+  test("an answer that is not Keywarden's API (a proxy's page) is a clear error that quotes nothing", async (t) => {
+    const page = "<html><body>Sign in to the corporate proxy. session=portal-cookie-value</body></html>";
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(page);
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    t.after(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const token = `kw_svc_${"b".repeat(43)}_abcdef`;
+    const kw = createClient({ url, token, retries: 0 });
+    t.after(() => {
+      kw.close();
+    });
+    const e = await kw.secrets.get("a/b/C").then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    assert.ok(e instanceof KeywardenClientError);
+    assert.equal(e.code, "KW_ERR_CLIENT_PROTOCOL");
+    assert.equal(e.status, 200);
+    assert.match(e.message, /answered HTTP 200 \(content type text\/html\)/);
+    assert.ok(!e.message.includes("portal-cookie-value") && !e.message.includes(token));
+    // The CLI says the same, with what to check.
+    const cli = await runCliInProcess(
+      { KEYWARDEN_HOME: tempDir(t), KEYWARDEN_ADDR: url, KEYWARDEN_TOKEN: token },
+      ["secrets", "get", "a/b/C"],
+    );
+    assert.equal(cli.code, 2);
+    assert.match(cli.stderr, /KW_ERR_CLIENT_PROTOCOL: .*answered HTTP 200.*KEYWARDEN_ADDR/s);
+    assert.ok(!cli.stderr.includes("portal-cookie-value") && !cli.stderr.includes(token));
   });
 });
