@@ -76,8 +76,21 @@ export function errorResponse(e: unknown, requestId: string): { status: number; 
   return { status, body: { error: { code, message, requestId } } };
 }
 
-function send(request: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
-  const { status, body } = errorResponse(e, request.id);
+/**
+ * Logs a failed request as its status deserves (a bug with its stack, a refusal in a line)
+ * and sets the headers its error calls for; every error handler goes through it.
+ *
+ * @example
+ *   const { status, body } = errorResponse(e, request.id);
+ *   reportError(request, reply, e, status, body);
+ */
+export function reportError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  e: unknown,
+  status: number,
+  body: ErrorBody,
+): void {
   if (status >= 500 && status !== 503) request.log.error({ err: e }, "request failed");
   else if (body.error.code === "KW_ERR_STORAGE_UNAVAILABLE") {
     // The reason names no host, user or value (storage/unavailable.ts).
@@ -87,6 +100,11 @@ function send(request: FastifyRequest, reply: FastifyReply, e: unknown): Fastify
     );
     void reply.header("retry-after", "1");
   } else request.log.info({ code: body.error.code, status }, "request refused");
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
+  const { status, body } = errorResponse(e, request.id);
+  reportError(request, reply, e, status, body);
   return reply.code(status).type("application/json; charset=utf-8").send(body);
 }
 

@@ -19,7 +19,7 @@ import { Secret } from "../../core/secret.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
 import type { SecretMetadata } from "../../services/vault/vault-service.ts";
 import { authorize, authorizeList } from "../plugins/auth.ts";
-import { errorResponse } from "../plugins/errors.ts";
+import { errorResponse, reportError } from "../plugins/errors.ts";
 import { ErrorSchema } from "../schemas.ts";
 
 /**
@@ -97,7 +97,7 @@ function wrap<T>(request: FastifyRequest, data: T) {
 /** Vault answers a missing secret with 404 and an empty errors list. */
 function vaultError(request: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
   const { status, body } = errorResponse(e, request.id);
-  if (status >= 500 && status !== 503) request.log.error({ err: e }, "request failed");
+  reportError(request, reply, e, status, body);
   return reply.code(status).send({ errors: [body.error.message], error: body.error });
 }
 

@@ -151,6 +151,15 @@ test(
       assert.equal(r.headers.get("retry-after"), "1");
       assert.ok(!text.includes(first) && !text.includes(second));
     }
+    // A Vault client is told the same, in Vault's shape.
+    const vault = await fetch(new URL("/v1/secret/data/payments/prod/STRIPE_KEY", server.url), {
+      headers: { "x-vault-token": token },
+    });
+    assert.equal(vault.status, 503);
+    assert.equal(vault.headers.get("retry-after"), "1");
+    const vaultBody = (await vault.json()) as { errors: string[]; error: { code: string } };
+    assert.equal(vaultBody.errors.length, 1);
+    assert.equal(vaultBody.error.code, "KW_ERR_STORAGE_UNAVAILABLE");
     assert.equal((await get("/readyz")).status, 503);
     assert.equal((await get("/healthz")).status, 200);
     assert.equal(server.child.exitCode, null, "the process stays up");
