@@ -275,6 +275,12 @@ export const ERRORS = Object.freeze({
     2,
     "Check that the home folder is writable; the audit log itself is unchanged.",
   ),
+  KW_ERR_AUDIT_CHECKPOINT_INVALID: spec(
+    "the audit checkpoint {file} does not verify ({reason}); it is kept as evidence, not overwritten",
+    500,
+    2,
+    "Run `keywarden audit verify` and look into it; to sign again, move the file out of the home folder (the next command signs the current head).",
+  ),
   KW_ERR_RUN_FAILED: spec(
     "cannot run {command}: {reason}",
     500,

@@ -5,6 +5,7 @@
  */
 import type { Clock } from "../../core/clock.ts";
 import { newId } from "../../core/ids.ts";
+import { KeywardenError } from "../../core/errors.ts";
 import type { KeyProvider } from "../../kms/key-provider.ts";
 import type { Storage } from "../../storage/database.ts";
 import {
@@ -215,12 +216,19 @@ export function createAuditService(deps: AuditDeps) {
 
   /**
    * Signs the current head into the checkpoint file (needs the key provider unsealed).
-   * Skips when the file already covers the head.
+   * Skips when the file already covers the head. A file that does not verify is evidence
+   * (of tampering, or of a truncation it would no longer show once replaced): it is kept,
+   * and KW_ERR_AUDIT_CHECKPOINT_INVALID thrown, until someone moves it away on purpose.
    */
   async function checkpoint(): Promise<Checkpoint> {
     const k = await key();
     const head = await readAuditHead(storage.db);
     const existing = readCheckpoint(deps.checkpointFile, k);
+    if (existing.state === "invalid")
+      throw new KeywardenError("KW_ERR_AUDIT_CHECKPOINT_INVALID", {
+        file: deps.checkpointFile,
+        reason: existing.reason,
+      });
     if (existing.state === "valid" && existing.checkpoint.seq >= head.seq) return existing.checkpoint;
     const c: Checkpoint = { seq: head.seq, hash: head.hash, at: clock.now().toISOString() };
     writeCheckpoint(deps.checkpointFile, k, c);

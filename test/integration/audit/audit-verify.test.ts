@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { AUDIT_CHECKPOINT_FILE } from "../../../src/app.ts";
+import { isKeywardenError } from "../../../src/core/errors.ts";
 import { entryHash } from "../../../src/services/audit/audit-chain.ts";
 import type { AuditRow } from "../../../src/storage/repos/audit-repo.ts";
 import { DIALECTS, type TestDialect } from "../../helpers/storage.ts";
@@ -167,6 +168,30 @@ for (const d of DIALECTS) {
         ["checkpoint"],
       );
       assert.match(report.issues[0]!.message, /signature does not verify/);
+    });
+
+    test("a checkpoint file that does not verify is kept as evidence, not signed over", async (t) => {
+      const v = await chain(t, d);
+      const file = join(v.home, AUDIT_CHECKPOINT_FILE);
+      // Truncate the tail and spoil the checkpoint that would show it.
+      await v.kw.storage.db.deleteFrom("audit_log").where("seq", ">", 7).execute();
+      writeFileSync(file, "garbage{");
+      await assert.rejects(v.kw.audit.checkpoint(), (e) =>
+        isKeywardenError(e, "KW_ERR_AUDIT_CHECKPOINT_INVALID"),
+      );
+      // Closing (as every command does) warns instead of replacing it.
+      await v.kw.close();
+      assert.equal(readFileSync(file, "utf8"), "garbage{");
+      const again = await v.reopen();
+      const report = await again.audit.verify();
+      assert.equal(report.ok, false);
+      assert.ok(report.issues.some((i) => i.kind === "checkpoint" && /not JSON/.test(i.message)));
+      // Moved away on purpose: the next checkpoint signs the current head (the gap stays visible).
+      rmSync(file);
+      await again.audit.checkpoint();
+      const after = await again.audit.verify();
+      assert.ok(!after.issues.some((i) => i.kind === "checkpoint"));
+      assert.ok(after.issues.length > 0, "the deleted entries are still found by the chain");
     });
   });
 }
