@@ -185,6 +185,12 @@ export const ERRORS = Object.freeze({
     2,
     "Check storage.url (or the home folder's permissions) and that the database answers.",
   ),
+  KW_ERR_STORAGE_DAMAGED: spec(
+    "the database {database} is damaged: {reason}",
+    500,
+    2,
+    "Restore it from a backup (the file with its -wal file); then `keywarden audit verify` says whether the audit log is whole.",
+  ),
   KW_ERR_STORAGE_UNAVAILABLE: spec(
     "the database is unavailable: {reason}",
     503,

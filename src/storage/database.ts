@@ -135,11 +135,17 @@ async function openSqlite(file: string, options: OpenStorageOptions): Promise<St
   } catch (e) {
     if (e instanceof KeywardenError) throw e;
     throw new KeywardenError(
-      "KW_ERR_STORAGE_OPEN",
+      isDamaged(e) ? "KW_ERR_STORAGE_DAMAGED" : "KW_ERR_STORAGE_OPEN",
       { database: file, reason: (e as Error).message },
       { cause: e },
     );
   }
+}
+
+/** SQLite's SQLITE_CORRUPT and SQLITE_NOTADB: the file is damaged or not a database at all. */
+function isDamaged(e: unknown): boolean {
+  const errcode = (e as { errcode?: unknown } | null)?.errcode;
+  return typeof errcode === "number" && [11, 26].includes(errcode & 0xff);
 }
 
 /**
