@@ -429,6 +429,12 @@ export const ERRORS = Object.freeze({
     2,
     "Serve HTTPS (drop --insecure-http), or listen on 127.0.0.1 / ::1.",
   ),
+  KW_ERR_SERVER_LISTEN: spec(
+    "cannot listen on {host} port {port}: {reason}",
+    500,
+    2,
+    "EADDRINUSE: another process holds the port (pick another with --port or server.port); EACCES: ports below 1024 need privileges; EADDRNOTAVAIL or ENOTFOUND: --host is not an address of this machine.",
+  ),
   KW_ERR_SERVER_TLS: spec(
     "cannot use the TLS {what} {file}: {reason}",
     500,

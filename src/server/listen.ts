@@ -69,7 +69,16 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     logger: o.logger,
     tls,
   });
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    await app.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    // Port taken, not allowed, or an address this machine does not have: the user's to fix.
+    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL" || code === "ENOTFOUND")
+      throw new KeywardenError("KW_ERR_SERVER_LISTEN", { host, port, reason: code }, { cause: e });
+    throw e;
+  }
   const address = app.server.address();
   const actualPort = typeof address === "object" && address !== null ? address.port : port;
   const shownHost = isIP(host) === 6 ? `[${host}]` : host;

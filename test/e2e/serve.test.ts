@@ -150,6 +150,13 @@ test("serve through the built CLI", async (top) => {
     assert.equal(s.fingerprint, "");
     const ready = await fetch(new URL("/readyz", s.url));
     assert.equal(ready.status, 200);
+    // A second server on the same port says so, and what to do.
+    const taken = runCli(["serve", "--insecure-http", "--port", s.url.port], { env });
+    assert.equal(taken.code, 2);
+    assert.match(
+      taken.stderr,
+      /KW_ERR_SERVER_LISTEN: cannot listen on 127\.0\.0\.1 port \d+: EADDRINUSE\. .*--port/,
+    );
     s.child.kill("SIGTERM");
     assert.equal(await s.exited, 0);
   });
