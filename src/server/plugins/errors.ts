@@ -35,13 +35,15 @@ function fastifyReason(e: FastifyError): string {
  * @example
  *   const { status, body } = errorResponse(new KeywardenError("KW_ERR_VAULT_NOT_FOUND", { path }), "req_...");
  */
-export function errorResponse(e: unknown, requestId: string): { status: number; body: ErrorBody } {
+export function errorResponse(thrown: unknown, requestId: string): { status: number; body: ErrorBody } {
   let code: ErrorCode = "KW_ERR_INTERNAL";
   let status = 500;
   let message = "internal error";
-  const unavailable = isKeywardenError(e) ? undefined : storageUnavailable(e);
-  if (unavailable !== undefined)
-    e = new KeywardenError("KW_ERR_STORAGE_UNAVAILABLE", { reason: unavailable });
+  const unavailable = isKeywardenError(thrown) ? undefined : storageUnavailable(thrown);
+  const e =
+    unavailable === undefined
+      ? thrown
+      : new KeywardenError("KW_ERR_STORAGE_UNAVAILABLE", { reason: unavailable });
   if (isKeywardenError(e)) {
     code = e.code;
     status = e.httpStatus;
