@@ -456,6 +456,13 @@ export const ConfigSchema = Type.Object(
           default: false,
           description: "Take the client address from X-Forwarded-For (only behind a proxy you run).",
         }),
+        auditCheckpointSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 86_400,
+          default: 60,
+          description:
+            "How often a running server signs the audit log's head into the checkpoint file (entries after the last signature are chained but unsigned).",
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

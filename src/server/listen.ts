@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import type { Keywarden } from "../app.ts";
 import type { DeepReadonly } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
-import { KeywardenError } from "../core/errors.ts";
+import { isKeywardenError, KeywardenError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { AccessManager } from "../services/access/access-service.ts";
 import { buildServer } from "./server.ts";
@@ -82,12 +82,42 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const address = app.server.address();
   const actualPort = typeof address === "object" && address !== null ? address.port : port;
   const shownHost = isIP(host) === 6 ? `[${host}]` : host;
+  const signing = signAuditHeadEvery(o.config.server.auditCheckpointSeconds, o.keywarden, o.logger);
   let closing: Promise<void> | undefined;
   return {
     app,
     url: `${tls === undefined ? "http" : "https"}://${shownHost}:${actualPort}`,
     fingerprint: tls?.fingerprint,
     generatedCertificate: tls?.generated ?? false,
-    close: () => (closing ??= app.close()),
+    // Signing stops first, so that no late signature lands after the one `close` writes.
+    close: () => (closing ??= signing.stop().then(() => app.close())),
+  };
+}
+
+/**
+ * Signs the audit head into the checkpoint file every `seconds` while unsealed, so that a
+ * long-running server's entries do not stay unsigned until it stops. A failure (say, a
+ * checkpoint file that does not verify: services/audit/NOTES.md) is logged and retried at
+ * the next tick. `stop` waits for a signature in progress.
+ */
+function signAuditHeadEvery(seconds: number, keywarden: Keywarden, logger: Logger) {
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    if (keywarden.sealed()) return;
+    running = running.then(() =>
+      keywarden.audit.checkpoint().then(
+        () => undefined,
+        (e: unknown) => {
+          logger.warn({ code: isKeywardenError(e) ? e.code : undefined }, "could not sign the audit head");
+        },
+      ),
+    );
+  }, seconds * 1000);
+  timer.unref();
+  return {
+    stop(): Promise<void> {
+      clearInterval(timer);
+      return running;
+    },
   };
 }

@@ -12,7 +12,7 @@ import { once } from "node:events";
 import { createServer, connect, type AddressInfo, type Socket } from "node:net";
 import { test } from "node:test";
 import pg from "pg";
-import { cliOk, postgresApp } from "../../helpers/postgres-app.ts";
+import { appVault, cliOk } from "../../helpers/app-vault.ts";
 import { spawnServe } from "../../helpers/serve-process.ts";
 import { DIALECTS, freshPostgresSchema, postgresUrl } from "../../helpers/storage.ts";
 import { makeKey } from "./fixtures.ts";
@@ -96,7 +96,7 @@ test(
     const application = `kw_outage_${randomBytes(4).toString("hex")}`;
     const base = await postgresUrl(await freshPostgresSchema(t));
     const url = `${base}&application_name=${application}&connect_timeout=1`;
-    const { env, token } = await postgresApp(t, url, "payments/**:read,write");
+    const { env, token } = await appVault(t, url, "payments/**:read,write");
     const proxy = await databaseProxy(new URL(url));
     t.after(() => proxy.down().catch(() => undefined));
     const proxied = url.replace(/@([^/:]+):\d+\//, `@127.0.0.1:${proxy.port}/`);

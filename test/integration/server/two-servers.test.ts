@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cliOk, postgresApp } from "../../helpers/postgres-app.ts";
+import { appVault, cliOk } from "../../helpers/app-vault.ts";
 import { spawnServe } from "../../helpers/serve-process.ts";
 import { DIALECTS, freshPostgresSchema, postgresUrl } from "../../helpers/storage.ts";
 import { makeKey } from "./fixtures.ts";
@@ -14,7 +14,7 @@ const skip = !DIALECTS.some((d) => d.name === "postgres");
 
 test("two server processes on one PostgreSQL serve consistent data", { skip }, async (t) => {
   const url = await postgresUrl(await freshPostgresSchema(t));
-  const { env, token } = await postgresApp(t, url, "payments/**:read,write,list,revoke");
+  const { env, token } = await appVault(t, url, "payments/**:read,write,list,revoke");
   const second = (
     await cliOk(env, ["token", "create", "--identity", "app", "--policy", "app", "--format", "json"])
   ).trim();

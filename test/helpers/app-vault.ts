@@ -1,6 +1,7 @@
 /**
- * A vault on a PostgreSQL URL, made with the CLI as an operator would, with one machine
- * identity `app` holding a policy `app` (the rules given), bound through a role `app`.
+ * A vault made with the CLI as an operator would (on `storageUrl`: empty for SQLite in its
+ * home, or a PostgreSQL URL), with one machine identity `app` holding a policy `app` (the
+ * rules given), bound through a role `app`, and a token for it.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -17,20 +18,20 @@ export async function cliOk(env: Record<string, string>, args: readonly string[]
 
 /**
  * @example
- *   const { env, token } = await postgresApp(t, url, "payments/**:read,write");
+ *   const { env, token } = await appVault(t, url, "payments/**:read,write");
  */
-export async function postgresApp(
+export async function appVault(
   t: TestContext,
-  url: string,
+  storageUrl: string,
   allow: string,
 ): Promise<{ env: Record<string, string>; token: string }> {
   const env = {
     KEYWARDEN_HOME: join(tempDir(t), "home"),
-    KEYWARDEN_PASSPHRASE: "postgres app passphrase, not a real one",
+    KEYWARDEN_PASSPHRASE: "app vault passphrase, not a real one",
     KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
     KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
     KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
-    KEYWARDEN_STORAGE_URL: url,
+    KEYWARDEN_STORAGE_URL: storageUrl,
     USER: "tester",
   };
   await cliOk(env, ["init"]);
