@@ -1,6 +1,6 @@
 /**
  * The composition root: opens storage (migrated), the configured key provider, and builds
- * the services on them. The CLI and (later) the server call this; nothing else wires
+ * the services on them. The CLI and `keywarden serve` call this; nothing else wires
  * services together.
  */
 import { join } from "node:path";
