@@ -1,8 +1,9 @@
 /**
  * Starting and stopping the server as `keywarden serve` does: HTTPS with the configured or
  * a self-signed certificate (TLS 1.2 at least), plain HTTP only on a loopback address and
- * only when asked for, and a graceful stop on SIGTERM/SIGINT: no new connections, requests
- * in flight finish, then the audit head is signed and storage closed.
+ * only when asked for, the audit head signed on a timer while it runs, and a graceful stop on
+ * SIGTERM/SIGINT: no new connections, requests in flight finish, then the audit head is
+ * signed and storage closed.
  */
 import { isIP } from "node:net";
 import type { FastifyInstance } from "fastify";
@@ -89,7 +90,8 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
     url: `${tls === undefined ? "http" : "https"}://${shownHost}:${actualPort}`,
     fingerprint: tls?.fingerprint,
     generatedCertificate: tls?.generated ?? false,
-    // Signing stops first, so that no late signature lands after the one `close` writes.
+    // Signing stops first, so that no late signature lands after the one Keywarden's own
+    // close writes when the process stops.
     close: () => (closing ??= signing.stop().then(() => app.close())),
   };
 }
