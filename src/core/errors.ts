@@ -287,6 +287,12 @@ export const ERRORS = Object.freeze({
     2,
     "Run `keywarden audit verify` and look into it; to sign again, move the file out of the home folder (the next command signs the current head).",
   ),
+  KW_ERR_EXPORT_OUTPUT: spec(
+    "cannot write the export to {file}: {reason}",
+    500,
+    2,
+    "Check that the folder is writable; the file is written anew with mode 0600.",
+  ),
   KW_ERR_RUN_FAILED: spec(
     "cannot run {command}: {reason}",
     500,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { test, type TestContext } from "node:test";
@@ -161,6 +161,22 @@ test("run injects an environment, keeps the passphrase out and passes the exit c
     `PLAIN: "plain"\nTRICKY: ${JSON.stringify(tricky)}\n`,
   );
   const dotenv = v.kw(["export", "app/dev", "--format", "dotenv"]).stdout;
+  // -o makes a 0600 file, even over one that others could read; a folder it cannot write is named.
+  const shared = join(v.dir, "shared.env");
+  writeFileSync(shared, "OLD=1\n", { mode: 0o644 });
+  chmodSync(shared, 0o644);
+  assert.equal(v.kw(["export", "app/dev", "-o", "shared.env"]).code, 0);
+  assert.equal(statSync(shared).mode & 0o777, 0o600);
+  assert.equal(readFileSync(shared, "utf8"), dotenv);
+  const unwritable = v.kw(["export", "app/dev", "-o", "shared.env/x.env"]);
+  assert.equal(unwritable.code, 2);
+  assert.match(
+    unwritable.stderr,
+    /KW_ERR_EXPORT_OUTPUT: cannot write the export to \S*shared\.env\/x\.env: ENOTDIR/,
+  );
+  const missingFolder = v.kw(["export", "app/dev", "-o", "no-such-folder/x.env"]);
+  assert.match(missingFolder.stderr, /KW_ERR_EXPORT_OUTPUT: .*: ENOENT/);
+  assert.equal(existsSync(join(v.dir, "no-such-folder")), false, "no folder was made");
   const token = formatToken("usr");
   writeFileSync(join(v.dir, "app.env"), `${dotenv}# comment\nexport API_TOKEN='${token}'\n`);
   const imported = v.kw(["import", "app.env", "--to", "app/staging"]);

@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
+import { writeFileAtomic } from "../../kms/atomic-file.ts";
 import { Secret } from "../../core/secret.ts";
 import { parseEnvironmentPath, parseSecretPath } from "../../services/vault/secret-path.ts";
 import type { CliIO } from "../io.ts";
@@ -11,6 +12,25 @@ import { runScan } from "./scan.ts";
 
 export const EXPORT_FORMATS = ["dotenv", "json", "yaml"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/**
+ * Writes exported secrets to `file` as a new 0600 file that replaces whatever was there. A
+ * file written in place would keep its old mode, which may let others read it.
+ */
+function writeExport(file: string, text: string): void {
+  try {
+    // The folder must exist: a typo in it should fail, not create folders.
+    if (!statSync(dirname(file)).isDirectory())
+      throw Object.assign(new Error("not a folder"), { code: "ENOTDIR" });
+    writeFileAtomic(file, new TextEncoder().encode(text), { exclusive: false });
+  } catch (e) {
+    throw new KeywardenError(
+      "KW_ERR_EXPORT_OUTPUT",
+      { file, reason: (e as NodeJS.ErrnoException).code ?? "error" },
+      { cause: e },
+    );
+  }
+}
 
 function dotenvQuote(value: string): string {
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$/g, "\\$").replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
@@ -94,7 +114,7 @@ export function registerExport(program: Command, io: CliIO, setExit: (code: numb
       .addOption(
         new Option("--format <format>", "output format").choices([...EXPORT_FORMATS]).default("dotenv"),
       )
-      .option("-o, --output <file>", "write to a file (created 0600) instead of stdout")
+      .option("-o, --output <file>", "write to a new 0600 file (replacing any file there) instead of stdout")
       .addHelpText(
         "after",
         "\nExamples:\n  keywarden export payments/prod --format json\n  keywarden export app/dev -o .env.local",
@@ -112,7 +132,7 @@ export function registerExport(program: Command, io: CliIO, setExit: (code: numb
           flags.format,
         );
       });
-      if (flags.output !== undefined) writeFileSync(resolve(io.cwd, flags.output), text, { mode: 0o600 });
+      if (flags.output !== undefined) writeExport(resolve(io.cwd, flags.output), text);
       else io.stdout.write(text);
       setExit(EXIT.OK);
     },
