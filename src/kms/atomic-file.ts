@@ -17,15 +17,20 @@ function fsyncDir(dir: string): void {
 }
 
 /**
- * Writes `data` to `path` atomically with mode 0600, creating the folder (0700) if needed.
- * With `exclusive`, an existing file is never replaced and the call throws an EEXIST error.
+ * Writes `data` to `path` atomically with mode 0600, creating the folder (0700) if needed
+ * unless `createFolder` is false (then a missing folder is an ENOENT error). With
+ * `exclusive`, an existing file is never replaced and the call throws an EEXIST error.
  *
  * @example
  *   writeFileAtomic("/home/u/.local/share/keywarden/master.key", bytes, { exclusive: true });
  */
-export function writeFileAtomic(path: string, data: Uint8Array, options: { exclusive: boolean }): void {
+export function writeFileAtomic(
+  path: string,
+  data: Uint8Array,
+  options: { exclusive: boolean; createFolder?: boolean },
+): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (options.createFolder !== false) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const fd = openSync(tmp, "wx", 0o600);
   try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { formatToken } from "../../src/core/token-format.ts";
@@ -48,6 +48,13 @@ test("scan exits 1 on a finding, masks it, and 0 on a clean tree", (t) => {
   );
   const shown = runCli(["scan", "--format", "json", "--show-secrets", "."], { cwd: dir });
   assert.ok(shown.stdout.includes(token));
+  // Written to a file, a report with the secrets in it is 0600, even over a readable file.
+  const out = join(tempDir(t), "report.json");
+  writeFileSync(out, "old", { mode: 0o644 });
+  chmodSync(out, 0o644);
+  assert.equal(runCli(["scan", "--format", "json", "--show-secrets", "-o", out, "."], { cwd: dir }).code, 1);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+  assert.ok(readFileSync(out, "utf8").includes(token));
 
   writeFileSync(join(dir, "deploy.sh"), "#!/bin/sh\nexport KEYWARDEN_TOKEN=$(cat /run/secrets/token)\n");
   const clean = runCli(["scan", "."], { cwd: dir });

@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
 import { writeFileAtomic } from "../../kms/atomic-file.ts";
@@ -19,10 +19,8 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
  */
 function writeExport(file: string, text: string): void {
   try {
-    // The folder must exist: a typo in it should fail, not create folders.
-    if (!statSync(dirname(file)).isDirectory())
-      throw Object.assign(new Error("not a folder"), { code: "ENOTDIR" });
-    writeFileAtomic(file, new TextEncoder().encode(text), { exclusive: false });
+    // A typo in the folder fails; it makes no folders.
+    writeFileAtomic(file, new TextEncoder().encode(text), { exclusive: false, createFolder: false });
   } catch (e) {
     throw new KeywardenError(
       "KW_ERR_EXPORT_OUTPUT",

@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { writeFileAtomic } from "../../kms/atomic-file.ts";
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
@@ -236,7 +237,14 @@ Exit codes: 0 no findings, 1 findings, 2 usage or fatal error.`,
       if (notes !== "") io.stderr.write(notes);
       if (flags.output !== undefined) {
         try {
-          writeFileSync(flags.output, report);
+          // A report with the secrets in it is a new 0600 file, as an export is; one without
+          // them (masked) is an ordinary file, often a CI artifact.
+          if (flags.showSecrets === true)
+            writeFileAtomic(flags.output, new TextEncoder().encode(report), {
+              exclusive: false,
+              createFolder: false,
+            });
+          else writeFileSync(flags.output, report);
         } catch (e) {
           throw new KeywardenError("KW_ERR_SCAN_OUTPUT", {
             file: flags.output,
