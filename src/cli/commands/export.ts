@@ -55,9 +55,18 @@ export function renderExport(
   }
 }
 
+/** A quoted value's closing quote at the end of its line (a comment may follow). */
+const CLOSED = {
+  '"': /^"((?:[^"\\]|\\[\s\S])*)"\s*(#.*)?$/,
+  "'": /^'([^']*)'\s*(#.*)?$/,
+} as const;
+
 /**
  * Parses a .env file: `NAME=value`, `export NAME=value`, single or double quotes (double
- * quotes understand \n, \", \\ and \$), `#` comments. Throws KW_ERR_VAULT_INPUT with the line.
+ * quotes understand \n, \", \\ and \$), `#` comments. A quoted value may span lines, as
+ * dotenv reads a PEM key:
+ * `KEY="-----BEGIN ...` on one line, `...-----"` on a later one. Throws KW_ERR_VAULT_INPUT
+ * with the line.
  *
  * @example
  *   parseDotenv('A=1\nexport B="two words"\n') // [{ name: "A", value: "1" }, { name: "B", value: "two words" }]
@@ -66,6 +75,7 @@ export function parseDotenv(text: string, file: string): { name: string; value: 
   const out: { name: string; value: string; line: number }[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
+    const first = i;
     const line = lines[i]!.trim();
     if (line === "" || line.startsWith("#")) continue;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
@@ -74,30 +84,31 @@ export function parseDotenv(text: string, file: string): { name: string; value: 
         what: `${file}:${i + 1}`,
         reason: "expected NAME=value",
       });
-    const raw = m[2]!;
+    let raw = m[2]!;
     let value: string;
-    if (raw.startsWith('"')) {
-      const end = /^"((?:[^"\\]|\\.)*)"\s*(#.*)?$/.exec(raw);
+    const quote = raw[0];
+    if (quote === '"' || quote === "'") {
+      // Until a line ends the quote: the lines between are the value's, as they are.
+      let end = CLOSED[quote].exec(raw);
+      while (end === null && i + 1 < lines.length) {
+        raw = `${raw}\n${lines[++i]!}`;
+        end = CLOSED[quote].exec(raw);
+      }
       if (end === null)
         throw new KeywardenError("KW_ERR_VAULT_INPUT", {
-          what: `${file}:${i + 1}`,
-          reason: "unterminated double quote",
+          what: `${file}:${first + 1}`,
+          reason: `unterminated ${quote === '"' ? "double" : "single"} quote`,
         });
-      value = end[1]!.replace(/\\(.)/g, (_, c: string) =>
-        c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c,
-      );
-    } else if (raw.startsWith("'")) {
-      const end = /^'([^']*)'\s*(#.*)?$/.exec(raw);
-      if (end === null)
-        throw new KeywardenError("KW_ERR_VAULT_INPUT", {
-          what: `${file}:${i + 1}`,
-          reason: "unterminated single quote",
-        });
-      value = end[1]!;
+      value =
+        quote === "'"
+          ? end[1]!
+          : end[1]!.replace(/\\(.)/g, (_, c: string) =>
+              c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c,
+            );
     } else {
       value = raw.replace(/\s+#.*$/, "").trim();
     }
-    out.push({ name: m[1]!, value, line: i + 1 });
+    out.push({ name: m[1]!, value, line: first + 1 });
   }
   return out;
 }

@@ -62,7 +62,23 @@ test("dotenv export and import round-trip awkward values", () => {
     ],
   );
   assert.throws(() => parseDotenv("OK=1\nnot a line\n", "f.env"), /f\.env:2/);
-  assert.throws(() => parseDotenv('A="open\n', "f.env"), /unterminated/);
+  assert.throws(() => parseDotenv('A="open\n', "f.env"), /f\.env:1: unterminated double quote/);
+  assert.throws(() => parseDotenv("OK=1\nB='open\nstill\n", "f.env"), /f\.env:2: unterminated single quote/);
+  // A quoted value may span lines, as dotenv reads PEM keys; CRLF files too.
+  const pem = ["-----BEGIN TEST KEY-----", "bm90IGEgcmVhbCBrZXk=", "-----END TEST KEY-----"];
+  assert.deepEqual(
+    parseDotenv(`A=1\r\nKEY="${pem.join("\r\n")}" # the key\r\nB='x\r\ny'\r\nC=3\r\n`, "f.env").map((e) => [
+      e.name,
+      e.value,
+      e.line,
+    ]),
+    [
+      ["A", "1", 1],
+      ["KEY", pem.join("\n"), 2],
+      ["B", "x\ny", 5],
+      ["C", "3", 7],
+    ],
+  );
   assert.equal(renderExport(entries.slice(2), "json"), '{\n  "C": "plain"\n}\n');
 });
 
