@@ -186,6 +186,17 @@ test("run injects an environment, keeps the passphrase out and passes the exit c
     imported.stderr,
     /app\.env still holds 3 secrets in plaintext \(keywarden scan finds 1 leaked key in it\): delete it now/,
   );
+  // A value the vault refuses stops the import before anything is written; an empty one is skipped.
+  writeFileSync(join(v.dir, "partial.env"), `GOOD=1\nEMPTY=\nHUGE=${"x".repeat(70_000)}\n`);
+  const refused = v.kw(["import", "partial.env", "--to", "app/partial"]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /KW_ERR_VAULT_VALUE_INVALID: invalid value for secret app\/partial\/HUGE/);
+  assert.deepEqual(JSON.parse(v.kw(["export", "app/partial", "--format", "json"]).stdout), {});
+  writeFileSync(join(v.dir, "partial.env"), "GOOD=1\nEMPTY=\n");
+  const skipped = v.kw(["import", "partial.env", "--to", "app/partial"]);
+  assert.equal(skipped.code, 0, skipped.stderr);
+  assert.match(skipped.stderr, /skipped EMPTY \(partial\.env:2\): its value is empty/);
+  assert.deepEqual(JSON.parse(v.kw(["export", "app/partial", "--format", "json"]).stdout), { GOOD: "1" });
   assert.deepEqual(JSON.parse(v.kw(["export", "app/staging", "--format", "json"]).stdout), {
     API_TOKEN: token,
     PLAIN: "plain",

@@ -5,6 +5,7 @@ import { EXIT, KeywardenError } from "../../core/errors.ts";
 import { writeFileAtomic } from "../../kms/atomic-file.ts";
 import { Secret } from "../../core/secret.ts";
 import { parseEnvironmentPath, parseSecretPath } from "../../services/vault/secret-path.ts";
+import { valueProblem } from "../../services/vault/secret-value.ts";
 import type { CliIO } from "../io.ts";
 import { withBackend } from "../vault-backend.ts";
 import { withPassphraseOption, type VaultFlags } from "../vault-context.ts";
@@ -165,10 +166,19 @@ export function registerExport(program: Command, io: CliIO, setExit: (code: numb
         reason: (e as NodeJS.ErrnoException).code ?? "error",
       });
     }
-    const entries = parseDotenv(text, file);
+    const parsed = parseDotenv(text, file);
     const environment = parseEnvironmentPath(flags.to).path;
-    // Check every name before writing anything, so a bad line leaves the vault unchanged.
-    for (const e of entries) parseSecretPath(`${environment}/${e.name}`);
+    // An empty value (`NAME=`, a placeholder) is left out and said so; anything else wrong
+    // with a name or a value stops the import before anything of it is written.
+    const entries = parsed.filter((e) => e.value !== "");
+    for (const e of parsed.filter((x) => x.value === ""))
+      io.stderr.write(`skipped ${e.name} (${file}:${e.line}): its value is empty\n`);
+    for (const e of entries) {
+      const path = parseSecretPath(`${environment}/${e.name}`).path;
+      const problem = valueProblem(new TextEncoder().encode(e.value));
+      if (problem !== undefined)
+        throw new KeywardenError("KW_ERR_VAULT_VALUE_INVALID", { path, reason: problem });
+    }
     const scanned = await withBackend(io, cmd, flags, { unsealed: true }, async (vault, ctx) => {
       for (const e of entries) {
         const r = await vault.set(`${environment}/${e.name}`, new Secret(e.value));

@@ -44,9 +44,8 @@ import { groupRunner } from "../audit/group-commit.ts";
 import { dataKeyCache } from "./data-key-cache.ts";
 import { metaKey } from "./meta-keys.ts";
 import { displayPath, parseEnvironmentPath, parseSecretPath, type SecretPath } from "./secret-path.ts";
+import { valueProblem } from "./secret-value.ts";
 
-/** The largest value the vault stores, in bytes of UTF-8. */
-export const MAX_VALUE_BYTES = 64 * 1024;
 /** Writes without --cas retry this many times when another writer gets there first. */
 const WRITE_ATTEMPTS = 8;
 
@@ -315,15 +314,10 @@ export function createVaultService(deps: VaultDeps) {
   }
 
   function checkValue(path: string, value: string): Uint8Array {
-    if (value.length === 0)
-      throw new KeywardenError("KW_ERR_VAULT_VALUE_INVALID", { path, reason: "it is empty" });
     const bytes = utf8.encode(value);
-    if (bytes.length > MAX_VALUE_BYTES) {
-      throw new KeywardenError("KW_ERR_VAULT_VALUE_INVALID", {
-        path,
-        reason: `it is ${bytes.length} bytes, more than ${MAX_VALUE_BYTES}`,
-      });
-    }
+    const problem = valueProblem(bytes);
+    if (problem !== undefined)
+      throw new KeywardenError("KW_ERR_VAULT_VALUE_INVALID", { path, reason: problem });
     return bytes;
   }
 
