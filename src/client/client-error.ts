@@ -13,13 +13,16 @@ export class KeywardenClientError extends Error {
   readonly code: string;
   readonly status: number;
   readonly requestId: string | undefined;
+  /** For KW_ERR_CLIENT_NETWORK: the socket error's code (ECONNREFUSED, ECONNRESET, ...). */
+  readonly errno: string | undefined;
 
-  constructor(code: string, status: number, message: string, requestId: string | undefined) {
+  constructor(code: string, status: number, message: string, requestId: string | undefined, errno?: string) {
     super(`${code}: ${message}${requestId === undefined ? "" : ` (request ${requestId})`}`);
     this.name = "KeywardenClientError";
     this.code = code;
     this.status = status;
     this.requestId = requestId;
+    this.errno = errno;
   }
 }
 

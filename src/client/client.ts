@@ -1,8 +1,9 @@
 /**
  * A typed Node client for Keywarden's REST API (`keywarden/client`). HTTPS with a CA you
  * give (a self-signed server's certificate) or a pinned SHA-256 fingerprint; retries on 429
- * and 503 (the server did not act on those) with backoff honouring Retry-After; errors carry
- * the server's code, status and request id, never the token or a value.
+ * and 503 (the server did not act on those) with backoff honouring Retry-After, on a refused
+ * connection (a server restarting), and reads on a reset one; errors carry the server's
+ * code, status and request id, never the token or a value.
  */
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from "node:http";
 import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
@@ -20,7 +21,7 @@ export interface ClientOptions {
   readonly ca?: string | undefined;
   /** Trust exactly the certificate with this SHA-256 fingerprint (as `keywarden serve` prints it). */
   readonly fingerprint?: string | undefined;
-  /** Retries after 429 or 503 (default 3). */
+  /** Retries after 429 or 503, a refused connection, or a read's reset connection (default 3). */
   readonly retries?: number | undefined;
   /** First backoff in milliseconds, doubled each retry (default 200); Retry-After wins when longer, up to maxDelayMs. */
   readonly retryDelayMs?: number | undefined;
@@ -125,6 +126,17 @@ export interface SealStatus {
 }
 
 const RETRY_STATUSES = new Set([429, 503]);
+
+/**
+ * A request that failed on the network and may be sent again: a refused connection never
+ * reached the server (any method); a connection reset or broken pipe may have (a kept-alive
+ * socket the server closed as the request went out), so only a read is sent again.
+ */
+function retryable(e: unknown, method: string): boolean {
+  if (!(e instanceof KeywardenClientError) || e.code !== "KW_ERR_CLIENT_NETWORK") return false;
+  if (e.errno === "ECONNREFUSED") return true;
+  return (e.errno === "ECONNRESET" || e.errno === "EPIPE") && (method === "GET" || method === "HEAD");
+}
 
 function environmentUrl(environment: string): string {
   const parts = environment.replace(/\/+$/, "").split("/");
@@ -256,6 +268,7 @@ export function createClient(options: ClientOptions) {
                 0,
                 `cannot reach ${base.origin}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
                 undefined,
+                (e as NodeJS.ErrnoException).code,
               ),
         );
       });
@@ -271,7 +284,14 @@ export function createClient(options: ClientOptions) {
   ): Promise<T> {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
     for (let attempt = 0; ; attempt++) {
-      const r = await once(method, path, body, o.withToken);
+      let r: Awaited<ReturnType<typeof once>>;
+      try {
+        r = await once(method, path, body, o.withToken);
+      } catch (e) {
+        if (!(retryable(e, method) && attempt < retries && o.retry !== false)) throw e;
+        await sleep(Math.min(maxDelay, firstDelay * 2 ** attempt));
+        continue;
+      }
       if (r.status >= 200 && r.status < 300)
         return parseAnswer(base.origin, r.status, r.headers["content-type"], r.text) as T;
       if (RETRY_STATUSES.has(r.status) && attempt < retries && o.retry !== false) {

@@ -148,4 +148,48 @@ describe("keywarden/client", () => {
     assert.match(cli.stderr, /KW_ERR_CLIENT_PROTOCOL: .*answered HTTP 200.*KEYWARDEN_ADDR/s);
     assert.ok(!cli.stderr.includes("portal-cookie-value") && !cli.stderr.includes(token));
   });
+
+  test("a refused connection is tried again for any call, a reset one only for a read", async (t) => {
+    let seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(String(req.method));
+      // The first request of each call dies with its socket, as when a kept-alive socket is
+      // closed by the server just as the request goes out.
+      if (seen.length === 1) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ path: "a/b/C", version: 1, value: "v", metadata: {} }));
+    });
+    // A port nothing listens on yet: the first attempts are refused.
+    const probe = createServer().listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    t.after(() => server.close());
+    const kw = createClient({
+      url: `http://127.0.0.1:${port}`,
+      token: `kw_svc_${"c".repeat(43)}_abcdef`,
+      retries: 5,
+      retryDelayMs: 40,
+    });
+    t.after(() => {
+      kw.close();
+    });
+    const read = kw.secrets.get("a/b/C");
+    setTimeout(() => server.listen(port, "127.0.0.1"), 100);
+    assert.equal((await read).value, "v", "refused, then reset, then answered");
+    assert.deepEqual(seen, ["GET", "GET"]);
+
+    seen = [];
+    const write = await kw.secrets.set("a/b/C", "w").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(write instanceof KeywardenClientError);
+    assert.equal(write.code, "KW_ERR_CLIENT_NETWORK");
+    assert.equal(write.errno, "ECONNRESET");
+    assert.deepEqual(seen, ["PUT"], "a write that may have arrived is not sent twice");
+  });
 });
