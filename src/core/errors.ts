@@ -97,7 +97,7 @@ export const ERRORS = Object.freeze({
     "the vault is sealed: the {provider} key provider needs its passphrase",
     503,
     2,
-    "Run `keywarden unseal`, or set KEYWARDEN_PASSPHRASE or --passphrase-file.",
+    "Run `keywarden unseal` (with `--server URL` for a server), or set KEYWARDEN_PASSPHRASE or --passphrase-file.",
   ),
   KW_ERR_KMS_WRONG_PASSPHRASE: spec(
     "wrong passphrase for key file {file} (or the file was modified)",

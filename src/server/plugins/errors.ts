@@ -14,6 +14,17 @@ export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly requestId: string };
 }
 
+/**
+ * 503s whose messages name no host, endpoint or provider detail (the sealed state and the
+ * provider's kind are public: /readyz, /api/v1/sys/seal-status), so a client may show them.
+ * A key provider's own failure (KW_ERR_KMS_UNAVAILABLE) can name its endpoint: not listed.
+ */
+const PLAIN_503: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "KW_ERR_KMS_SEALED",
+  "KW_ERR_SERVER_NOT_READY",
+  "KW_ERR_STORAGE_UNAVAILABLE",
+]);
+
 /** Longest schema-validation message echoed back; validators never quote values, this bounds it anyway. */
 const MAX_REASON = 300;
 
@@ -71,9 +82,9 @@ export function errorResponse(thrown: unknown, requestId: string): { status: num
   }
   if (status >= 500) {
     // A 503 keeps its code (sealed, not ready, database unavailable) so clients know to
-    // retry; nothing else leaks.
+    // retry, and its message when that names nothing internal; nothing else leaks.
     if (status !== 503) code = "KW_ERR_INTERNAL";
-    message = "internal error";
+    if (status !== 503 || !PLAIN_503.has(code)) message = "internal error";
   }
   return { status, body: { error: { code, message, requestId } } };
 }

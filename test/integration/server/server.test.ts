@@ -149,7 +149,7 @@ for (const dialect of DIALECTS) {
       assert.equal(badPath.json<{ error: { code: string } }>().error.code, "KW_ERR_VAULT_PATH_INVALID");
     });
 
-    test("a sealed vault is not ready and its routes answer 503 with no detail", async (t) => {
+    test("a sealed vault is not ready and its routes answer 503 saying so, with no detail", async (t) => {
       const s = await createTestServer(t, dialect);
       const h = bearer(await s.rootToken());
       const url = "/api/v1/secrets/payments/prod/X";
@@ -165,7 +165,11 @@ for (const dialect of DIALECTS) {
       const read = await s.app.inject({ url, headers: h });
       assert.equal(read.statusCode, 503, read.body);
       assert.equal(read.json<{ error: { code: string } }>().error.code, "KW_ERR_KMS_SEALED");
-      assert.equal(read.json<{ error: { message: string } }>().error.message, "internal error");
+      // The sealed state is public (/readyz, seal-status): the message says it, and no more.
+      assert.equal(
+        read.json<{ error: { message: string } }>().error.message,
+        "the vault is sealed: the local key provider needs its passphrase",
+      );
     });
 
     test("failed authentications are rate-limited per address", async (t) => {
