@@ -77,6 +77,17 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
 const HELP_CODES = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
 
 /**
+ * An unexpected error's message without the value Node's argument checks quote ("... must be
+ * a string without null bytes. Received 'x'"), which may be a secret.
+ *
+ * @example
+ *   unquoted("The property 'env' is invalid. Received 'sk_live_...'") // "The property 'env' is invalid"
+ */
+export function unquoted(message: string): string {
+  return message.replace(/\.? Received [\s\S]*$/, "");
+}
+
+/**
  * Runs the CLI and returns its exit code: 0 clean, 1 findings, 2 usage or fatal error.
  * Errors are printed to stderr on one line with a hint; no stack unless --log-level debug.
  *
@@ -111,7 +122,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       return e.exitCode;
     }
     const err = e as Error;
-    io.stderr.write(`keywarden: internal error: ${err.message}\n`);
+    io.stderr.write(`keywarden: internal error: ${unquoted(err.message)}\n`);
     if (argv.includes("debug") || argv.includes("trace")) io.stderr.write(`${err.stack ?? ""}\n`);
     return EXIT.USAGE;
   }

@@ -17,7 +17,10 @@ const FORWARDED: readonly NodeJS.Signals[] = [
   "SIGWINCH",
 ];
 
-/** The child's environment: ours without the vault's or the server's credentials, plus the secrets. */
+/**
+ * The child's environment: ours without the vault's or the server's credentials, plus the
+ * secrets. A value with a NUL byte cannot be passed: KW_ERR_RUN_FAILED names its variable.
+ */
 export function childEnv(
   env: CliIO["env"],
   secrets: readonly { name: string; value: string }[],
@@ -29,7 +32,15 @@ export function childEnv(
     if (v === undefined || k === PASSPHRASE_ENV || k === TOKEN_ENV || kekVars.test(k)) continue;
     out[k] = v;
   }
-  for (const s of secrets) out[s.name] = s.value;
+  for (const s of secrets) {
+    // Node would refuse it later with the value in its message.
+    if (s.value.includes("\0"))
+      throw new KeywardenError("KW_ERR_RUN_FAILED", {
+        command: "the command",
+        reason: `the value of ${s.name} has a NUL byte, which an environment variable cannot hold`,
+      });
+    out[s.name] = s.value;
+  }
   return out;
 }
 

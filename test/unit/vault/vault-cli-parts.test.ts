@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDotenv, renderExport } from "../../../src/cli/commands/export.ts";
 import { childEnv } from "../../../src/cli/commands/run.ts";
+import { unquoted } from "../../../src/cli/main.ts";
 import { formatDuration, parseDuration } from "../../../src/cli/commands/secrets.ts";
 import { resolveHome } from "../../../src/cli/home.ts";
 import { isKeywardenError } from "../../../src/core/errors.ts";
@@ -96,6 +97,23 @@ test("run's child environment has the secrets but not the passphrase or the KEK 
     "KEYWARDEN_MASTER_KEY",
   );
   assert.deepEqual(env, { PATH: "/bin", KEEP: "1", PLAIN: "from vault" });
+  // A NUL byte cannot go into an environment: the variable is named, never the value.
+  const value = "before\0after-secret-part";
+  assert.throws(
+    () => childEnv({}, [{ name: "BINARY", value }], "KEYWARDEN_MASTER_KEY"),
+    (e) =>
+      isKeywardenError(e, "KW_ERR_RUN_FAILED") &&
+      /BINARY has a NUL byte/.test(e.message) &&
+      !e.message.includes("after-secret"),
+  );
+});
+
+test("an unexpected error's message loses the value Node quotes", () => {
+  assert.equal(
+    unquoted("The property 'options.env['K']' must be a string without null bytes. Received 'abc\\x00def'"),
+    "The property 'options.env['K']' must be a string without null bytes",
+  );
+  assert.equal(unquoted("plain failure"), "plain failure");
 });
 
 test("durations parse and print in whole units", () => {
