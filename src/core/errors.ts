@@ -293,6 +293,12 @@ export const ERRORS = Object.freeze({
     2,
     "Check that the folder is writable; the file is written anew with mode 0600.",
   ),
+  KW_ERR_RUN_ENV: spec(
+    "cannot pass {name} to the command: {reason}",
+    400,
+    2,
+    "An environment variable cannot hold a NUL byte: store that value encoded (base64, for one), or read it in the command with `keywarden secrets get`.",
+  ),
   KW_ERR_RUN_FAILED: spec(
     "cannot run {command}: {reason}",
     500,

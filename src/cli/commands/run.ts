@@ -19,7 +19,7 @@ const FORWARDED: readonly NodeJS.Signals[] = [
 
 /**
  * The child's environment: ours without the vault's or the server's credentials, plus the
- * secrets. A value with a NUL byte cannot be passed: KW_ERR_RUN_FAILED names its variable.
+ * secrets. A value with a NUL byte cannot be passed: KW_ERR_RUN_ENV names its variable.
  */
 export function childEnv(
   env: CliIO["env"],
@@ -35,10 +35,7 @@ export function childEnv(
   for (const s of secrets) {
     // Node would refuse it later with the value in its message.
     if (s.value.includes("\0"))
-      throw new KeywardenError("KW_ERR_RUN_FAILED", {
-        command: "the command",
-        reason: `the value of ${s.name} has a NUL byte, which an environment variable cannot hold`,
-      });
+      throw new KeywardenError("KW_ERR_RUN_ENV", { name: s.name, reason: "its value has a NUL byte" });
     out[s.name] = s.value;
   }
   return out;

@@ -102,8 +102,8 @@ test("run's child environment has the secrets but not the passphrase or the KEK 
   assert.throws(
     () => childEnv({}, [{ name: "BINARY", value }], "KEYWARDEN_MASTER_KEY"),
     (e) =>
-      isKeywardenError(e, "KW_ERR_RUN_FAILED") &&
-      /BINARY has a NUL byte/.test(e.message) &&
+      isKeywardenError(e, "KW_ERR_RUN_ENV") &&
+      /cannot pass BINARY .*NUL byte/.test(e.message) &&
       !e.message.includes("after-secret"),
   );
 });
