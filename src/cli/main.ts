@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { EXIT, isKeywardenError } from "../core/errors.ts";
+import { unquoted } from "../core/redact.ts";
 import { LOG_LEVELS } from "../core/logger.ts";
 import { registerBaseline } from "./commands/baseline.ts";
 import { registerConfig } from "./commands/config.ts";
@@ -77,17 +78,6 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
 const HELP_CODES = new Set(["commander.helpDisplayed", "commander.version", "commander.help"]);
 
 /**
- * An unexpected error's message without the value Node's argument checks quote ("... must be
- * a string without null bytes. Received 'x'"), which may be a secret.
- *
- * @example
- *   unquoted("The property 'env' is invalid. Received 'sk_live_...'") // "The property 'env' is invalid"
- */
-export function unquoted(message: string): string {
-  return message.replace(/\.? Received [\s\S]*$/, "");
-}
-
-/**
  * Runs the CLI and returns its exit code: 0 clean, 1 findings, 2 usage or fatal error.
  * Errors are printed to stderr on one line with a hint; no stack unless --log-level debug.
  *
@@ -122,6 +112,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       return e.exitCode;
     }
     const err = e as Error;
+    // Node's argument checks quote the value they refused, which may be a secret.
     io.stderr.write(`keywarden: internal error: ${unquoted(err.message)}\n`);
     if (argv.includes("debug") || argv.includes("trace")) io.stderr.write(`${err.stack ?? ""}\n`);
     return EXIT.USAGE;

@@ -57,3 +57,15 @@ export const SECRET_FIELD_NAMES = Object.freeze([
   "dataKey",
   "kek",
 ]);
+
+/**
+ * An error's message or stack without the value Node's argument checks quote ("... must be a
+ * string without null bytes. Received 'x'"), which may be a secret. Only the rest of that
+ * line goes; a stack's frames stay.
+ *
+ * @example
+ *   unquoted("The property 'env' is invalid. Received 'sk_live_...'") // "The property 'env' is invalid"
+ */
+export function unquoted(text: string): string {
+  return text.replace(/\.? Received [^\n]*/, "");
+}

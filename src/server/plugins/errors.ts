@@ -7,6 +7,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ERRORS, isKeywardenError, KeywardenError, type ErrorCode } from "../../core/errors.ts";
+import { unquoted } from "../../core/redact.ts";
 import { storageUnavailable } from "../../storage/unavailable.ts";
 
 /** The body of every error response. */
@@ -89,6 +90,16 @@ export function errorResponse(thrown: unknown, requestId: string): { status: num
   return { status, body: { error: { code, message, requestId } } };
 }
 
+/** A bug's error for the log: its name, message and stack, less any value Node quotes in them. */
+function loggable(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  return {
+    type: e.name,
+    message: unquoted(e.message),
+    stack: e.stack === undefined ? undefined : unquoted(e.stack),
+  };
+}
+
 /**
  * Logs a failed request as its status deserves (a bug with its stack, a refusal in a line)
  * and sets the headers its error calls for; every error handler goes through it.
@@ -104,7 +115,7 @@ export function reportError(
   status: number,
   body: ErrorBody,
 ): void {
-  if (status >= 500 && status !== 503) request.log.error({ err: e }, "request failed");
+  if (status >= 500 && status !== 503) request.log.error({ err: loggable(e) }, "request failed");
   else if (body.error.code === "KW_ERR_STORAGE_UNAVAILABLE") {
     // The reason names no host, user or value (storage/unavailable.ts).
     request.log.warn(

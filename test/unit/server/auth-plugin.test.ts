@@ -82,3 +82,19 @@ test("a bug is a 500 that says only internal error, with the request id", async 
   assert.ok(body.error.requestId.length > 0);
   assert.ok(!r.body.includes("hunter2"));
 });
+
+test("a bug is logged with its stack, less any value Node quotes in its message", async () => {
+  const lines: string[] = [];
+  const a = Fastify({ logger: { level: "error", stream: { write: (l: string) => lines.push(l) } } });
+  installErrorHandling(a);
+  a.get("/quoted", () => {
+    throw new TypeError("The property 'env' must be a string. Received 'sk_quoted_value_123'");
+  });
+  await a.ready();
+  assert.equal((await a.inject({ url: "/quoted" })).statusCode, 500);
+  const logged = lines.join("");
+  assert.match(logged, /request failed/);
+  assert.match(logged, /The property 'env' must be a string/);
+  assert.match(logged, /at /, "the stack is there");
+  assert.ok(!logged.includes("sk_quoted_value_123"));
+});

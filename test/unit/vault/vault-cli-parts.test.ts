@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDotenv, renderExport } from "../../../src/cli/commands/export.ts";
 import { childEnv } from "../../../src/cli/commands/run.ts";
-import { unquoted } from "../../../src/cli/main.ts";
+import { unquoted } from "../../../src/core/redact.ts";
 import { formatDuration, parseDuration } from "../../../src/cli/commands/secrets.ts";
 import { resolveHome } from "../../../src/cli/home.ts";
 import { isKeywardenError } from "../../../src/core/errors.ts";
@@ -114,6 +114,11 @@ test("an unexpected error's message loses the value Node quotes", () => {
     "The property 'options.env['K']' must be a string without null bytes",
   );
   assert.equal(unquoted("plain failure"), "plain failure");
+  assert.equal(
+    unquoted("TypeError [ERR_X]: bad. Received 'sk_x'\n    at f (a.js:1:1)\n    at g (b.js:2:2)"),
+    "TypeError [ERR_X]: bad\n    at f (a.js:1:1)\n    at g (b.js:2:2)",
+    "a stack keeps its frames",
+  );
 });
 
 test("durations parse and print in whole units", () => {
