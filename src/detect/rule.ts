@@ -76,6 +76,12 @@ export interface Rule {
   readonly entropy: number;
   /** A checksum or structure check run after the pattern matched. */
   readonly validate?: Validator;
+  /**
+   * True when `validate` checks a checksum: a value that passes it is a token of this format
+   * (a placeholder does not carry a valid checksum), so the classifier's confidence never
+   * suppresses the finding, whatever words its random part happens to spell.
+   */
+  readonly checksummed?: boolean;
   readonly severity: Severity;
   /** How to revoke and rotate this provider's key, in one to three sentences. */
   readonly remediation: string;

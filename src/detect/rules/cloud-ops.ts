@@ -336,6 +336,7 @@ export const opsRules: readonly Rule[] = [
     secretGroup: 1,
     entropy: 0,
     validate: bech32Valid,
+    checksummed: true,
     severity: "critical",
     remediation:
       "age identities cannot be revoked: generate a new one with `age-keygen`, re-encrypt everything encrypted to the old recipient (e.g. `sops updatekeys`), remove the old recipient, and store the new identity in a vault.",

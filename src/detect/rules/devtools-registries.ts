@@ -39,6 +39,7 @@ export const devtoolsRegistryRules: readonly Rule[] = [
     secretGroup: 1,
     entropy: 3,
     validate: hasCrc32Suffix,
+    checksummed: true,
     severity: "critical",
     remediation:
       "Delete the token at npmjs.com > Access Tokens (or `npm token revoke <id>`), check the packages it could publish for unexpected versions, then create a granular token with the least scope and store it in a vault.",

@@ -70,6 +70,7 @@ function githubRule(o: {
     secretGroup: 1,
     entropy: 3,
     validate: hasCrc32Suffix,
+    checksummed: true,
     severity: o.severity,
     remediation: o.remediation,
     docs: o.docs,

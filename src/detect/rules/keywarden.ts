@@ -18,6 +18,7 @@ export const keywardenRules: readonly Rule[] = [
     secretGroup: 1,
     entropy: 3,
     validate: isValidToken,
+    checksummed: true,
     severity: "critical",
     remediation:
       "Revoke the token at once with `keywarden token revoke` (or DELETE /api/v1/tokens/:id), issue a new one with the least scope the app needs, and update the app's KEYWARDEN_TOKEN.",

@@ -208,7 +208,8 @@ export function createScanService(deps: {
         continue;
       }
       const confidence = classify(m, { text: chunk.text, path: chunk.path });
-      if (confidence < minConfidence && request.all !== true) {
+      // A valid checksum is proof of the format: never suppressed as a likely placeholder.
+      if (confidence < minConfidence && request.all !== true && m.rule.checksummed !== true) {
         suppressed.confidence++;
         continue;
       }
