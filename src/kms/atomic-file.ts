@@ -49,3 +49,15 @@ export function writeFileAtomic(
     rmSync(tmp, { force: true });
   }
 }
+
+/**
+ * Writes `text` to `path` as a new 0600 file replacing any file there (written in place, an
+ * existing file would keep its mode, which may let others read it); makes no folder, so a
+ * typo in the folder fails. For output that holds secrets: exports, reports with them shown.
+ *
+ * @example
+ *   writeSecretText(".env.local", dotenv);
+ */
+export function writeSecretText(path: string, text: string): void {
+  writeFileAtomic(path, new TextEncoder().encode(text), { exclusive: false, createFolder: false });
+}

@@ -20,6 +20,7 @@ import type { Logger } from "../core/logger.ts";
 import type { StorageCapabilities } from "./capabilities.ts";
 import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
 import type { SqliteScript } from "./sqlite-script.ts";
+import { storageDamaged } from "./unavailable.ts";
 import type { Database } from "./schema.ts";
 import { registerNamedStatements } from "./repos/prepared.ts";
 import { watchingWrites } from "./turn-reads.ts";
@@ -135,17 +136,11 @@ async function openSqlite(file: string, options: OpenStorageOptions): Promise<St
   } catch (e) {
     if (e instanceof KeywardenError) throw e;
     throw new KeywardenError(
-      isDamaged(e) ? "KW_ERR_STORAGE_DAMAGED" : "KW_ERR_STORAGE_OPEN",
+      storageDamaged(e) ? "KW_ERR_STORAGE_DAMAGED" : "KW_ERR_STORAGE_OPEN",
       { database: file, reason: (e as Error).message },
       { cause: e },
     );
   }
-}
-
-/** SQLite's SQLITE_CORRUPT and SQLITE_NOTADB: the file is damaged or not a database at all. */
-function isDamaged(e: unknown): boolean {
-  const errcode = (e as { errcode?: unknown } | null)?.errcode;
-  return typeof errcode === "number" && [11, 26].includes(errcode & 0xff);
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Tells a database that cannot serve right now (refused or lost connections, a server shutting
+ * What a database error says about the database, apart from the statement. Mostly: tells a
+ * database that cannot serve right now (refused or lost connections, a server shutting
  * down or starting, out of disk or connections, SQLite busy past its timeout) from a
  * statement that is wrong. The first is worth a retry and is answered 503; the second is a
  * bug.
@@ -78,4 +79,18 @@ export function storageUnavailable(e: unknown): string | undefined {
     if (x instanceof AggregateError) queue.push(...(x.errors as unknown[]));
   }
   return undefined;
+}
+
+/** SQLite's SQLITE_CORRUPT and SQLITE_NOTADB (primary codes): the file is damaged, or not a database. */
+const SQLITE_DAMAGED = new Set([11, 26]);
+
+/**
+ * True when `e` is SQLite saying its file is damaged or is not a database at all.
+ *
+ * @example
+ *   storageDamaged(errorOpeningARandomFile) // true
+ */
+export function storageDamaged(e: unknown): boolean {
+  const { code, errcode } = (e ?? {}) as { code?: unknown; errcode?: unknown };
+  return code === "ERR_SQLITE_ERROR" && typeof errcode === "number" && SQLITE_DAMAGED.has(errcode & 0xff);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
-import { writeFileAtomic } from "../../kms/atomic-file.ts";
+import { writeSecretText } from "../../kms/atomic-file.ts";
 import { Secret } from "../../core/secret.ts";
 import { parseEnvironmentPath, parseSecretPath } from "../../services/vault/secret-path.ts";
 import { valueProblem } from "../../services/vault/secret-value.ts";
@@ -14,14 +14,10 @@ import { runScan } from "./scan.ts";
 export const EXPORT_FORMATS = ["dotenv", "json", "yaml"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/**
- * Writes exported secrets to `file` as a new 0600 file that replaces whatever was there. A
- * file written in place would keep its old mode, which may let others read it.
- */
+/** Writes exported secrets to `file` (see writeSecretText). */
 function writeExport(file: string, text: string): void {
   try {
-    // A typo in the folder fails; it makes no folders.
-    writeFileAtomic(file, new TextEncoder().encode(text), { exclusive: false, createFolder: false });
+    writeSecretText(file, text);
   } catch (e) {
     throw new KeywardenError(
       "KW_ERR_EXPORT_OUTPUT",

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { writeFileAtomic } from "../../kms/atomic-file.ts";
+import { writeSecretText } from "../../kms/atomic-file.ts";
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
@@ -239,11 +239,7 @@ Exit codes: 0 no findings, 1 findings, 2 usage or fatal error.`,
         try {
           // A report with the secrets in it is a new 0600 file, as an export is; one without
           // them (masked) is an ordinary file, often a CI artifact.
-          if (flags.showSecrets === true)
-            writeFileAtomic(flags.output, new TextEncoder().encode(report), {
-              exclusive: false,
-              createFolder: false,
-            });
+          if (flags.showSecrets === true) writeSecretText(flags.output, report);
           else writeFileSync(flags.output, report);
         } catch (e) {
           throw new KeywardenError("KW_ERR_SCAN_OUTPUT", {

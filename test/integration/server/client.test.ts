@@ -1,13 +1,14 @@
 /**
- * `keywarden/client` against a real server over HTTPS (CA or pinned fingerprint), and its
- * retries on 429 and 503 against a plain HTTP fake that answers a scripted sequence.
+ * `keywarden/client` against a real server over HTTPS (CA or pinned fingerprint), and against
+ * plain HTTP fakes: retries on 429, 503, refused and reset connections, and a proxy's page.
  */
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import { once } from "node:events";
-import { describe, test } from "node:test";
-import { createClient, KeywardenClientError } from "../../../src/client/index.ts";
+import type { AddressInfo } from "node:net";
+import { describe, test, type TestContext } from "node:test";
+import { createClient, KeywardenClientError, type ClientOptions } from "../../../src/client/index.ts";
 import { runCliInProcess } from "../../helpers/cli.ts";
 import { createTestServer } from "../../helpers/server.ts";
 import { DIALECTS } from "../../helpers/storage.ts";
@@ -16,15 +17,40 @@ import { makeKey } from "./fixtures.ts";
 
 const sqlite = DIALECTS.find((d) => d.name === "sqlite") ?? DIALECTS[0]!;
 
+/** A read's answer, as the fake servers below give it. */
+const ANSWER = JSON.stringify({ path: "a/b/C", version: 1, value: "v", metadata: {} });
+
+/** What `p` rejected with, or undefined when it resolved. */
+const rejection = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+/** A client closed when the test ends. */
+function clientFor(t: TestContext, options: ClientOptions) {
+  const kw = createClient(options);
+  t.after(() => {
+    kw.close();
+  });
+  return kw;
+}
+
+/** A plain HTTP server on a free loopback port, closed when the test ends; its origin. */
+async function fakeServer(t: TestContext, handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(() => server.close());
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 describe("keywarden/client", () => {
   test("reads and writes over HTTPS with a CA or a pinned fingerprint; errors carry no secret", async (t) => {
     const s = await createTestServer(t, sqlite, { https: true });
     const { url, ca } = await s.listen();
     const token = await s.token([{ path: "payments/**", capabilities: ["read", "write", "list"] }]);
-    const kw = createClient({ url, token, ca });
-    t.after(() => {
-      kw.close();
-    });
+    const kw = clientFor(t, { url, token, ca });
     const value = makeKey();
     assert.equal((await kw.secrets.set("payments/prod/KEY", value, { cas: 0 })).version, 1);
     assert.equal((await kw.secrets.get("payments/prod/KEY")).value, value);
@@ -33,18 +59,12 @@ describe("keywarden/client", () => {
       ["payments/prod/KEY"],
     );
     assert.equal((await kw.tokens.self()).policies.length, 1);
-    const conflict = await kw.secrets.set("payments/prod/KEY", makeKey(), { cas: 0 }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const conflict = await rejection(kw.secrets.set("payments/prod/KEY", makeKey(), { cas: 0 }));
     assert.ok(conflict instanceof KeywardenClientError);
     assert.equal(conflict.code, "KW_ERR_VAULT_CAS_CONFLICT");
     assert.equal(conflict.status, 409);
     assert.match(conflict.requestId ?? "", /^req_/);
-    const denied = await kw.secrets.get("shipping/prod/KEY").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const denied = await rejection(kw.secrets.get("shipping/prod/KEY"));
     assert.ok(denied instanceof KeywardenClientError);
     assert.equal(denied.status, 403);
     for (const e of [conflict, denied]) {
@@ -53,27 +73,18 @@ describe("keywarden/client", () => {
     }
 
     const fingerprint = new X509Certificate(ca!).fingerprint256;
-    const pinned = createClient({ url, token, fingerprint });
-    t.after(() => {
-      pinned.close();
-    });
+    const pinned = clientFor(t, { url, token, fingerprint });
     assert.equal((await pinned.secrets.get("payments/prod/KEY")).value, value);
-    const wrongPin = createClient({ url, token, fingerprint: fingerprint.replace(/^../, "00"), retries: 0 });
-    t.after(() => {
-      wrongPin.close();
-    });
+    const wrongPin = clientFor(t, { url, token, fingerprint: fingerprint.replace(/^../, "00"), retries: 0 });
     await assert.rejects(wrongPin.secrets.get("payments/prod/KEY"), /KW_ERR_CLIENT_TLS/);
-    const untrusted = createClient({ url, token, retries: 0 });
-    t.after(() => {
-      untrusted.close();
-    });
+    const untrusted = clientFor(t, { url, token, retries: 0 });
     await assert.rejects(untrusted.secrets.get("payments/prod/KEY"), /KW_ERR_CLIENT_NETWORK/);
   });
 
   test("retries 429 and 503, then gives up with the server's code", async (t) => {
     const script = [429, 503, 200, 503, 503, 503];
     const seen: string[] = [];
-    const server = createServer((req, res) => {
+    const url = await fakeServer(t, (req, res) => {
       seen.push(String(req.headers.authorization));
       const status = script.shift() ?? 500;
       res.writeHead(status, {
@@ -81,33 +92,21 @@ describe("keywarden/client", () => {
         ...(status === 429 ? { "retry-after": "0" } : {}),
       });
       res.end(
-        JSON.stringify(
-          status === 200
-            ? { path: "a/b/C", version: 1, value: "v", metadata: {} }
-            : {
-                error: {
-                  code: status === 429 ? "KW_ERR_HTTP_RATE_LIMITED" : "KW_ERR_KMS_SEALED",
-                  message: "internal error",
-                  requestId: "req_x",
-                },
+        status === 200
+          ? ANSWER
+          : JSON.stringify({
+              error: {
+                code: status === 429 ? "KW_ERR_HTTP_RATE_LIMITED" : "KW_ERR_KMS_SEALED",
+                message: "internal error",
+                requestId: "req_x",
               },
-        ),
+            }),
       );
     });
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    t.after(() => server.close());
-    const address = server.address() as { port: number };
     const token = `kw_svc_${"a".repeat(43)}_abcdef`;
-    const kw = createClient({ url: `http://127.0.0.1:${address.port}`, token, retries: 2, retryDelayMs: 1 });
-    t.after(() => {
-      kw.close();
-    });
+    const kw = clientFor(t, { url, token, retries: 2, retryDelayMs: 1 });
     assert.equal((await kw.secrets.get("a/b/C")).value, "v");
-    const e = await kw.secrets.get("a/b/C").then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const e = await rejection(kw.secrets.get("a/b/C"));
     assert.ok(e instanceof KeywardenClientError);
     assert.equal(e.code, "KW_ERR_KMS_SEALED");
     assert.equal(e.status, 503);
@@ -117,23 +116,13 @@ describe("keywarden/client", () => {
 
   test("an answer that is not Keywarden's API (a proxy's page) is a clear error that quotes nothing", async (t) => {
     const page = "<html><body>Sign in to the corporate proxy. session=portal-cookie-value</body></html>";
-    const server = createServer((_req, res) => {
+    const url = await fakeServer(t, (_req, res) => {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(page);
     });
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    t.after(() => server.close());
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const token = `kw_svc_${"b".repeat(43)}_abcdef`;
-    const kw = createClient({ url, token, retries: 0 });
-    t.after(() => {
-      kw.close();
-    });
-    const e = await kw.secrets.get("a/b/C").then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const kw = clientFor(t, { url, token, retries: 0 });
+    const e = await rejection(kw.secrets.get("a/b/C"));
     assert.ok(e instanceof KeywardenClientError);
     assert.equal(e.code, "KW_ERR_CLIENT_PROTOCOL");
     assert.equal(e.status, 200);
@@ -160,7 +149,7 @@ describe("keywarden/client", () => {
         return;
       }
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ path: "a/b/C", version: 1, value: "v", metadata: {} }));
+      res.end(ANSWER);
     });
     // A port nothing listens on yet: the first attempts are refused.
     const probe = createServer().listen(0, "127.0.0.1");
@@ -168,14 +157,11 @@ describe("keywarden/client", () => {
     const port = (probe.address() as { port: number }).port;
     await new Promise((resolve) => probe.close(resolve));
     t.after(() => server.close());
-    const kw = createClient({
+    const kw = clientFor(t, {
       url: `http://127.0.0.1:${port}`,
       token: `kw_svc_${"c".repeat(43)}_abcdef`,
       retries: 5,
       retryDelayMs: 40,
-    });
-    t.after(() => {
-      kw.close();
     });
     const read = kw.secrets.get("a/b/C");
     setTimeout(() => server.listen(port, "127.0.0.1"), 100);
@@ -183,10 +169,7 @@ describe("keywarden/client", () => {
     assert.deepEqual(seen, ["GET", "GET"]);
 
     seen = [];
-    const write = await kw.secrets.set("a/b/C", "w").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const write = await rejection(kw.secrets.set("a/b/C", "w"));
     assert.ok(write instanceof KeywardenClientError);
     assert.equal(write.code, "KW_ERR_CLIENT_NETWORK");
     assert.equal(write.errno, "ECONNRESET");
