@@ -1,7 +1,19 @@
 #!/usr/bin/env node
-import { enableCompileCache } from "node:module";
+// Keywarden needs Node.js 22 or later (node:sqlite, the compile cache). An older Node would fail
+// at the first import that names something it lacks, with a SyntaxError that says nothing of
+// the version: say it here, before importing anything else.
+const NEEDED_MAJOR = 22;
+if (Number(process.versions.node.split(".")[0]) < NEEDED_MAJOR) {
+  process.stderr.write(
+    `keywarden: needs Node.js ${NEEDED_MAJOR} or later (24 LTS recommended); ` +
+      `${process.execPath} is ${process.version}. Run it with a newer node, or through npx in a ` +
+      `project that installs one (the 'node' package).\n`,
+  );
+  process.exit(2);
+}
+const { enableCompileCache } = await import("node:module");
 
-// Caches compiled code between runs (Node 22+): a third less start-up time for short scans.
+// Caches compiled code between runs (Node 22.1+): a third less start-up time for short scans.
 enableCompileCache();
 const { run } = await import("./main.ts");
 

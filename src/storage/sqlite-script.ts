@@ -108,7 +108,6 @@ export interface ScriptThreadData {
   readonly syncWal: boolean;
 }
 
-/** A reply of the writer thread: the script's answer, or the message of its error. */
 /**
  * A script's result, or its error: the message, and SQLite's result code when it has one
  * (so that a busy database stays recognisable on the other side; storage/unavailable.ts).

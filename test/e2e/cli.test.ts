@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { test } from "node:test";
 import { formatToken } from "../../src/core/token-format.ts";
-import { ROOT, runCli } from "../helpers/cli.ts";
+import { BIN, ROOT, runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 test("--help lists every command with a description and examples", () => {
@@ -19,6 +20,31 @@ test("--version prints the package version", () => {
   const r = runCli(["--version"]);
   assert.equal(r.code, 0);
   assert.equal(r.stdout.trim(), pkg.version);
+});
+
+/** A `node` older than 22 on PATH (the machine's own, say), or undefined. */
+function olderNode(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const node = join(dir, "node");
+    if (dir === "" || !existsSync(node)) continue;
+    const v = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout;
+    const major = Number(/^v(\d+)\./.exec(v)?.[1]);
+    if (major > 0 && major < 22) return node;
+  }
+  return undefined;
+}
+
+test("on a Node.js older than 22, the CLI says which version it needs instead of a SyntaxError", (t) => {
+  const node = olderNode();
+  if (node === undefined) {
+    t.skip("no Node.js older than 22 on PATH");
+    return;
+  }
+  const r = spawnSync(node, [BIN, "scan", "."], { cwd: ROOT, encoding: "utf8" });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^keywarden: needs Node\.js 22 or later .* is v\d+\./);
+  assert.doesNotMatch(r.stderr, /SyntaxError/);
+  assert.equal(r.stdout, "");
 });
 
 test("an unknown command or flag is a one-line error and exit code 2", () => {
