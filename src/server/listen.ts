@@ -6,6 +6,7 @@
  * signed and storage closed.
  */
 import { isIP } from "node:net";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Keywarden } from "../app.ts";
 import type { DeepReadonly } from "../config/load.ts";
@@ -13,8 +14,10 @@ import type { Config } from "../config/schema.ts";
 import { isKeywardenError, KeywardenError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { AccessManager } from "../services/access/access-service.ts";
+import { systemClock } from "../core/clock.ts";
 import { buildServer } from "./server.ts";
-import { loadOrCreateTls } from "./tls.ts";
+import { loadOrCreateTls, SEALED_KEY, SELF_SIGNED_KEY } from "./tls.ts";
+import { tlsKeyBox } from "./tls-key-box.ts";
 
 /**
  * True for addresses only this machine can reach.
@@ -62,7 +65,23 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const tls =
     o.insecureHttp === true
       ? undefined
-      : await loadOrCreateTls(o.config.server, o.home, ["localhost", ...(isIP(host) === 0 ? [host] : [])]);
+      : await loadOrCreateTls(
+          o.config.server,
+          o.home,
+          ["localhost", ...(isIP(host) === 0 ? [host] : [])],
+          tlsKeyBox(o.keywarden, systemClock),
+        );
+  if (tls?.keyAtRest === "clear")
+    o.logger.warn(
+      { file: join(o.home, SELF_SIGNED_KEY) },
+      "the generated TLS key is kept in the clear: a server that starts sealed needs it before " +
+        "anyone unseals it (set server.tlsCert and server.tlsKey to keep it out of home)",
+    );
+  else if (tls?.keyAtRest === "sealed-now")
+    o.logger.info(
+      { file: join(o.home, SEALED_KEY) },
+      "the generated TLS key is now sealed by the vault; its clear file is removed",
+    );
   const app = await buildServer({
     keywarden: o.keywarden,
     access: o.access,

@@ -5,8 +5,8 @@
  * SIGTERM that lets a request in flight finish.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { statSync } from "node:fs";
+import { randomBytes, X509Certificate } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
@@ -72,7 +72,12 @@ test("serve through the built CLI", async (top) => {
     const s = await serve(t, env);
     assert.equal(s.url.protocol, "https:");
     assert.match(s.stdout(), /self-signed, generated now/);
-    assert.equal(statSync(join(home, "server-key.pem")).mode & 0o777, 0o600);
+    // Started unsealed: the generated key is sealed by the vault, and home holds nothing
+    // Keywarden's own scanner reports.
+    assert.equal(statSync(join(home, "server-key.sealed")).mode & 0o777, 0o600);
+    assert.equal(existsSync(join(home, "server-key.pem")), false);
+    const scan = runCli(["scan", home], { env: CHEAP });
+    assert.equal(scan.code, 0, scan.stdout);
 
     const probe = await tlsProbe(s.url, {});
     assert.ok(!(probe instanceof Error), probe instanceof Error ? probe.message : "");
@@ -140,6 +145,47 @@ test("serve through the built CLI", async (top) => {
     again.child.kill("SIGTERM");
     assert.equal(await again.exited, 0);
   });
+
+  await top.test(
+    "a restart serves the same certificate; a sealed start cannot open its key and says why",
+    async (t) => {
+      const first = readFileSync(join(home, "server-cert.pem"), "utf8");
+      const s = await serve(t, env);
+      assert.doesNotMatch(s.stdout(), /generated now/);
+      assert.equal(s.fingerprint, new X509Certificate(first).fingerprint256);
+      const probe = await tlsProbe(s.url, {});
+      assert.equal(probe instanceof Error ? probe.message : probe.fingerprint, s.fingerprint);
+      assert.equal(await s.stop(), 0);
+
+      // It exits (code 2) before it listens, with the reason and what to do.
+      await assert.rejects(
+        serve(t, env, ["--sealed"]),
+        /KW_ERR_SERVER_TLS.*sealed by the vault, and this server starts sealed.*server\.tlsCert and server\.tlsKey/s,
+      );
+    },
+  );
+
+  await top.test(
+    "a server that starts sealed keeps its generated key in the clear, sealed at the next unsealed start",
+    async (t) => {
+      const { KEYWARDEN_PASSPHRASE: _, ...sealedEnv } = env;
+      const other = join(tempDir(t), "home");
+      const init = runCli(["init"], { env: { ...env, KEYWARDEN_HOME: other } });
+      assert.equal(init.code, 0, init.stderr);
+      const sealed = await serve(t, { ...sealedEnv, KEYWARDEN_HOME: other });
+      await sealed.waitFor(/generated TLS key is kept in the clear/);
+      assert.equal(statSync(join(other, "server-key.pem")).mode & 0o777, 0o600);
+      assert.equal(await sealed.stop(), 0);
+
+      const unsealed = await serve(t, { ...env, KEYWARDEN_HOME: other });
+      assert.equal(unsealed.fingerprint, sealed.fingerprint, "the same key, now sealed");
+      await unsealed.waitFor(/generated TLS key is now sealed by the vault/);
+      assert.equal(existsSync(join(other, "server-key.pem")), false);
+      assert.equal(statSync(join(other, "server-key.sealed")).mode & 0o777, 0o600);
+      assert.equal(runCli(["scan", other], { env: CHEAP }).code, 0);
+      assert.equal(await unsealed.stop(), 0);
+    },
+  );
 
   await top.test("plain HTTP only on loopback and only when asked", async (t) => {
     const refused = runCli(["serve", "--insecure-http", "--host", "0.0.0.0", "--port", "0"], { env });

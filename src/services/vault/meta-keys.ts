@@ -1,8 +1,8 @@
 /**
- * Vault-wide random keys (the fingerprint key, the audit checkpoint key), stored in
- * `vault_meta` wrapped by the KEK and bound to their name. They are random rather than
- * derived from the KEK so that every key provider works, including HSMs and cloud KMS
- * that never let the KEK out.
+ * Vault-wide random keys (the fingerprint key, the audit checkpoint key, the keys that seal
+ * TOTP secrets and the server's TLS key), stored in `vault_meta` wrapped by the KEK and bound
+ * to their name. They are random rather than derived from the KEK so that every key provider
+ * works, including HSMs and cloud KMS that never let the KEK out.
  */
 import type { Clock } from "../../core/clock.ts";
 import { randomKey } from "../../crypto/aead.ts";
@@ -10,8 +10,11 @@ import type { KeyProvider } from "../../kms/key-provider.ts";
 import type { Executor } from "../../storage/repos/executor.ts";
 import { findMeta, insertMetaIfAbsent } from "../../storage/repos/vault-meta-repo.ts";
 
-/** `totp-key` seals users' TOTP secrets (access service). */
-export type MetaKeyName = "fingerprint-key" | "audit-checkpoint-key" | "totp-key";
+/**
+ * `totp-key` seals users' TOTP secrets (access service); `tls-key` the server's generated TLS
+ * key (server/tls-key-box.ts).
+ */
+export type MetaKeyName = "fingerprint-key" | "audit-checkpoint-key" | "totp-key" | "tls-key";
 
 /** The context a meta key is wrapped under. */
 export function metaKeyContext(name: string): Uint8Array {
