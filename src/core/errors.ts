@@ -451,7 +451,13 @@ export const ERRORS = Object.freeze({
     "cannot use the TLS {what} {file}: {reason}",
     500,
     2,
-    "Check server.tlsCert and server.tlsKey: both PEM files, readable, and a matching pair.",
+    "Check server.tlsCert and server.tlsKey: both PEM files, readable, and a matching pair. For the pair generated in home, the reason says what to do.",
+  ),
+  KW_ERR_SERVER_TLS_KEY_SEALED: spec(
+    "the generated TLS key {file} is sealed by the vault, and this server starts sealed: it cannot open the key before it is unsealed",
+    500,
+    2,
+    "Start it unsealed (--passphrase-file or KEYWARDEN_PASSPHRASE), or set server.tlsCert and server.tlsKey (files outside home) to serve while sealed.",
   ),
   KW_ERR_CLIENT_NETWORK: spec(
     "cannot reach {origin}: {reason}",

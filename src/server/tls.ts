@@ -80,7 +80,7 @@ function fingerprintOf(cert: string, file: string): string {
  * Loads the configured pair, or generates (once) and reuses a self-signed one in `home`.
  * With `box` (the vault is unsealed) the generated key is kept sealed, and a key found in the
  * clear is sealed and its clear file removed; without it (a server starting sealed) the key
- * is kept in the clear, and a sealed key cannot be used (KW_ERR_SERVER_TLS says what to do).
+ * is kept in the clear, and a sealed key cannot be used (KW_ERR_SERVER_TLS_KEY_SEALED).
  *
  * @example
  *   const tls = await loadOrCreateTls({ tlsCert: "", tlsKey: "" }, home, ["localhost"], box);
@@ -117,15 +117,7 @@ export async function loadOrCreateTls(
     const cert = readPem("certificate", certFile);
     const found = { cert, fingerprint: fingerprintOf(cert, certFile), generated: false, certFile };
     if (existsSync(sealedFile)) {
-      if (box === undefined)
-        throw new KeywardenError("KW_ERR_SERVER_TLS", {
-          what: "key",
-          file: sealedFile,
-          reason:
-            "it is sealed by the vault, and this server starts sealed; start it unsealed " +
-            "(--passphrase-file or KEYWARDEN_PASSPHRASE), or set server.tlsCert and server.tlsKey " +
-            "to serve while sealed",
-        });
+      if (box === undefined) throw new KeywardenError("KW_ERR_SERVER_TLS_KEY_SEALED", { file: sealedFile });
       return { ...found, key: await openSealedKey(box, sealedFile, cert), keyAtRest: "sealed" };
     }
     const key = readPem("key", clearFile);

@@ -160,7 +160,7 @@ test("serve through the built CLI", async (top) => {
       // It exits (code 2) before it listens, with the reason and what to do.
       await assert.rejects(
         serve(t, env, ["--sealed"]),
-        /KW_ERR_SERVER_TLS.*sealed by the vault, and this server starts sealed.*server\.tlsCert and server\.tlsKey/s,
+        /KW_ERR_SERVER_TLS_KEY_SEALED.*sealed by the vault, and this server starts sealed.*server\.tlsCert and server\.tlsKey/s,
       );
     },
   );
@@ -175,7 +175,11 @@ test("serve through the built CLI", async (top) => {
       const sealed = await serve(t, { ...sealedEnv, KEYWARDEN_HOME: other });
       await sealed.waitFor(/generated TLS key is kept in the clear/);
       assert.equal(statSync(join(other, "server-key.pem")).mode & 0o777, 0o600);
-      assert.equal(await sealed.stop(), 0);
+      assert.equal(
+        await sealed.stop(),
+        0,
+        `${sealed.child.signalCode} ${sealed.stderr()} ${sealed.stdout()}`,
+      );
 
       const unsealed = await serve(t, { ...env, KEYWARDEN_HOME: other });
       assert.equal(unsealed.fingerprint, sealed.fingerprint, "the same key, now sealed");

@@ -93,13 +93,6 @@ async function serve(
       home,
       insecureHttp: flags.insecureHttp,
     });
-    // One write, so a reader sees the address and the fingerprint together.
-    io.stdout.write(
-      `keywarden listening on ${server.url}\n` +
-        (server.fingerprint === undefined
-          ? ""
-          : `certificate SHA-256 ${server.fingerprint}${server.generatedCertificate ? " (self-signed, generated now)" : ""}\n`),
-    );
     const stop = (signal: NodeJS.Signals): void => {
       cc.logger.info({ signal }, "stopping: finishing requests in flight");
       server.close().then(stopped, (e: unknown) => {
@@ -108,8 +101,16 @@ async function serve(
         stopped();
       });
     };
+    // Before the announcement: a supervisor may stop the server as soon as it reads it.
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
+    // One write, so a reader sees the address and the fingerprint together.
+    io.stdout.write(
+      `keywarden listening on ${server.url}\n` +
+        (server.fingerprint === undefined
+          ? ""
+          : `certificate SHA-256 ${server.fingerprint}${server.generatedCertificate ? " (self-signed, generated now)" : ""}\n`),
+    );
     await done;
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
