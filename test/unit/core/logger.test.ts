@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { test } from "node:test";
-import { createLogger } from "../../../src/core/logger.ts";
+import { createLogger, urlForLog } from "../../../src/core/logger.ts";
 
 function capture(): { stream: Writable & { isTTY?: boolean }; text: () => string } {
   const parts: string[] = [];
@@ -53,4 +53,24 @@ test("the level filters lower lines", () => {
   log.warn("loud");
   assert.ok(!out.text().includes("quiet"));
   assert.ok(out.text().includes("loud"));
+});
+
+test("a request's URL is logged with its query's names only, never its values", () => {
+  assert.equal(urlForLog("/api/v1/secrets/a/b/C"), "/api/v1/secrets/a/b/C");
+  assert.equal(urlForLog("/api/v1/audit?path=a/b&limit=5"), "/api/v1/audit?path=*&limit=*");
+  assert.equal(urlForLog("/x?&flag&=v&k=a=b"), "/x?flag=*&=*&k=*");
+  assert.equal(urlForLog("/x?"), "/x?");
+  const out = capture();
+  const log = createLogger({ level: "info", format: "json", stream: out.stream });
+  const value = ["sk", "_live_", "q".repeat(20)].join("");
+  log.info(
+    { req: { method: "GET", url: `/api/v1/secrets/a/b/C?token=${value}`, ip: "10.0.0.7" } },
+    "incoming",
+  );
+  const line = JSON.parse(out.text()) as { req: { url: string; method: string; remoteAddress: string } };
+  assert.deepEqual(
+    [line.req.method, line.req.url, line.req.remoteAddress],
+    ["GET", "/api/v1/secrets/a/b/C?token=*", "10.0.0.7"],
+  );
+  assert.ok(!out.text().includes(value));
 });
