@@ -33,14 +33,31 @@ export function redactText(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** Query parameters whose values are credentials (libpq's `password`, `sslpassword`, API tokens, ...). */
+const SECRET_PARAM = /pass|pwd|secret|token|key|auth|credential|signature/i;
+
 /**
- * Masks the password of a URL with credentials (`postgres://user:pass@host/db`).
+ * Masks the credentials of a URL: the password of its user info
+ * (`postgres://user:pass@host/db`) and the values of query parameters named like credentials
+ * (`?password=...`, which libpq and node-postgres read too).
  *
  * @example
  *   redactUrl("postgres://app:s3cret@db/app") // "postgres://app:****@db/app"
+ *   redactUrl("postgres://app@db/app?password=s3cret&sslmode=require") // "postgres://app@db/app?password=****&sslmode=require"
  */
 export function redactUrl(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, `$1:${MASK}@`);
+  const withoutPassword = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, `$1:${MASK}@`);
+  return withoutPassword.replace(/([?&])([^=&#\s]*)=([^&#\s]*)/g, (whole, sep: string, name: string) =>
+    SECRET_PARAM.test(decodeName(name)) ? `${sep}${name}=${MASK}` : whole,
+  );
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 /** Field names whose values are secrets wherever they appear in logged objects. */

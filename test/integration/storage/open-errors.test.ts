@@ -42,11 +42,17 @@ test("a database whose schema page was overwritten is reported as damaged", asyn
 });
 
 test("a PostgreSQL server that does not answer is named, its password masked", async () => {
-  await assert.rejects(
-    openStorage({ url: "postgres://kw:hunter2-not-real@127.0.0.1:9/kw?connect_timeout=2", home: "/tmp" }),
-    (e) =>
-      isKeywardenError(e, "KW_ERR_STORAGE_OPEN") &&
-      e.message.includes("127.0.0.1:9") &&
-      !e.message.includes("hunter2"),
-  );
+  // The password in the user info, or as libpq's `password` parameter (node-postgres reads both).
+  for (const url of [
+    "postgres://kw:hunter2-not-real@127.0.0.1:9/kw?connect_timeout=2",
+    "postgres://kw@127.0.0.1:9/kw?connect_timeout=2&password=hunter2-not-real",
+  ])
+    await assert.rejects(
+      openStorage({ url, home: "/tmp" }),
+      (e) =>
+        isKeywardenError(e, "KW_ERR_STORAGE_OPEN") &&
+        e.message.includes("127.0.0.1:9") &&
+        e.message.includes("connect_timeout=2") &&
+        !e.message.includes("hunter2"),
+    );
 });

@@ -66,6 +66,15 @@ test("maskSecret shows at most the first 4 and last 2 characters, nothing of sho
   );
   assert.equal(redactUrl("postgres://app:s3cr3t@db:5432/app"), "postgres://app:****@db:5432/app");
   assert.equal(redactUrl("postgres://db:5432/app"), "postgres://db:5432/app");
+  assert.equal(
+    redactUrl("postgres://app@db/app?sslmode=require&password=s3cr3t&application_name=kw"),
+    "postgres://app@db/app?sslmode=require&password=****&application_name=kw",
+  );
+  assert.equal(
+    redactUrl("postgres://app:a@db/app?sslpassword=x&pass%77ord=y&api_token=z#frag"),
+    "postgres://app:****@db/app?sslpassword=****&pass%77ord=****&api_token=****#frag",
+  );
+  assert.equal(redactUrl("https://h/p?limit=5&key="), "https://h/p?limit=5&key=****");
 });
 
 test("ids carry their prefix, sort by time and validate", () => {
