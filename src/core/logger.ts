@@ -24,7 +24,7 @@ export const REDACT_PATHS: readonly string[] = SECRET_FIELD_NAMES.flatMap((name)
 ]).concat(["req.headers.authorization", "req.headers.cookie", 'req.headers["x-vault-token"]']);
 
 /** What a server request's log lines show of it (Fastify logs `req` as each request comes in). */
-interface LoggedRequest {
+export interface LoggedRequest {
   readonly method?: string;
   readonly url?: string;
   readonly host?: string;
@@ -55,7 +55,7 @@ export function urlForLog(url: string): string {
  * Fastify's request serializer, with the URL through `urlForLog` (pino's own serializers win
  * over Fastify's defaults for a logger passed in as `loggerInstance`).
  */
-function requestForLog(req: LoggedRequest): Record<string, unknown> {
+export function requestForLog(req: LoggedRequest): { url: string | undefined } & Record<string, unknown> {
   return {
     method: req.method,
     url: req.url === undefined ? undefined : urlForLog(req.url),

@@ -17,7 +17,8 @@ import type { Config } from "../config/schema.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { KeywardenError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
-import type { Logger } from "../core/logger.ts";
+import { requestForLog, type LoggedRequest, type Logger } from "../core/logger.ts";
+import { maskKeys } from "../detect/mask.ts";
 import type { AccessManager } from "../services/access/access-service.ts";
 import { installAuth } from "./plugins/auth.ts";
 import { installErrorHandling } from "./plugins/errors.ts";
@@ -77,7 +78,18 @@ export interface ServerDeps {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    loggerInstance: deps.logger,
+    // Request lines show the URL with any key in it masked (a value pasted into a path).
+    loggerInstance: deps.logger.child(
+      {},
+      {
+        serializers: {
+          req: (req: LoggedRequest) => {
+            const shown = requestForLog(req);
+            return shown.url === undefined ? shown : { ...shown, url: maskKeys(shown.url) };
+          },
+        },
+      },
+    ),
     childLoggerFactory: lazyChildLogger,
     genReqId: () => newId("request"),
     bodyLimit: config.server.bodyLimit,

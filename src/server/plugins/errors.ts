@@ -9,6 +9,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ERRORS, isKeywardenError, KeywardenError, type ErrorCode } from "../../core/errors.ts";
 import { unquoted } from "../../core/redact.ts";
 import { storageUnavailable } from "../../storage/unavailable.ts";
+import { maskKeys } from "../../detect/mask.ts";
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -146,7 +147,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       reply,
       new KeywardenError("KW_ERR_HTTP_NOT_FOUND", {
         method: request.method,
-        url: request.url.split("?")[0] ?? "",
+        url: maskKeys(request.url.split("?")[0] ?? ""),
       }),
     ),
   );

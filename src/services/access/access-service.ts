@@ -16,6 +16,7 @@ import { Secret } from "../../core/secret.ts";
 import { formatToken, isValidToken, type TokenKind } from "../../core/token-format.ts";
 import { openBytes, sealBytes } from "../../crypto/aead.ts";
 import { DEFAULT_ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2Params } from "../../crypto/kdf.ts";
+import { maskKeys } from "../../detect/mask.ts";
 import type { KeyProvider } from "../../kms/key-provider.ts";
 import type { Storage } from "../../storage/database.ts";
 import {
@@ -339,7 +340,9 @@ export function createAccessService(deps: AccessDeps): AccessManager {
 
   async function deny(ctx: RequestContext, action: string, code: ErrorCode, detail: string, path?: string) {
     try {
-      await audit.record(ctx, { action, path, result: "denied", detail: `${code} ${detail}`.trim() });
+      // A denied path is whatever the caller sent, maybe a key pasted where a name goes.
+      const shown = path === undefined ? undefined : maskKeys(path);
+      await audit.record(ctx, { action, path: shown, result: "denied", detail: `${code} ${detail}`.trim() });
     } catch (e) {
       deps.logger?.error({ err: e, action }, "could not record a denial in the audit log");
     }
@@ -432,7 +435,11 @@ export function createAccessService(deps: AccessDeps): AccessManager {
   ): Promise<void> {
     if (await decide(principal, capability, path, "exact")) return;
     await deny(ctx, `access.${capability}`, "KW_ERR_ACCESS_DENIED", "", path);
-    throw new KeywardenError("KW_ERR_ACCESS_DENIED", { actor: principal.id, capability, path });
+    throw new KeywardenError("KW_ERR_ACCESS_DENIED", {
+      actor: principal.id,
+      capability,
+      path: maskKeys(path),
+    });
   }
 
   async function requireAdmin(ctx: RequestContext, by: Actor, path: string): Promise<void> {

@@ -3,6 +3,7 @@
  * that `keywarden run` and `export` can use it as one.
  */
 import { KeywardenError } from "../../core/errors.ts";
+import { keysIn, maskKeys } from "../../detect/mask.ts";
 
 export interface SecretPath {
   readonly project: string;
@@ -15,9 +16,9 @@ export interface SecretPath {
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-/** A path as it may appear in an error: printable and short. */
+/** A path as it may appear in an error or the audit log: printable, short, any key in it masked. */
 export function displayPath(raw: string): string {
-  const printable = raw.replace(/[^\x20-\x7e]/g, "?");
+  const printable = maskKeys(raw).replace(/[^\x20-\x7e]/g, "?");
   return printable.length > 200 ? `${printable.slice(0, 200)}...` : printable;
 }
 
@@ -41,6 +42,22 @@ export function parseSecretPath(raw: string): SecretPath {
       "NAME must be an environment variable name (letters, digits, '_'; not starting with a digit)",
     );
   return { project, environment, name, path: raw };
+}
+
+/**
+ * Refuses a path to write to that holds what looks like a key (a value pasted where its name
+ * goes): it would be kept in the clear as the secret's path, in the audit log and in logs.
+ *
+ * @example
+ *   refuseKeyInPath(parseSecretPath("billing/prod/STRIPE_KEY")); // passes
+ */
+export function refuseKeyInPath(p: SecretPath): void {
+  const key = keysIn(p.path)[0];
+  if (key !== undefined)
+    throw new KeywardenError("KW_ERR_VAULT_PATH_INVALID", {
+      path: displayPath(p.path),
+      reason: `it holds what looks like a ${key.rule.provider} key (${key.rule.id}); a secret's value goes in the request body or on stdin, never in its path`,
+    });
 }
 
 /**

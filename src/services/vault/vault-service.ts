@@ -43,7 +43,13 @@ import type { AuditEvent, AuditResult, AuditService, RequestContext } from "../a
 import { groupRunner } from "../audit/group-commit.ts";
 import { dataKeyCache } from "./data-key-cache.ts";
 import { metaKey } from "./meta-keys.ts";
-import { displayPath, parseEnvironmentPath, parseSecretPath, type SecretPath } from "./secret-path.ts";
+import {
+  displayPath,
+  parseEnvironmentPath,
+  parseSecretPath,
+  refuseKeyInPath,
+  type SecretPath,
+} from "./secret-path.ts";
 import { valueProblem } from "./secret-value.ts";
 
 /** Writes without --cas retry this many times when another writer gets there first. */
@@ -307,7 +313,7 @@ export function createVaultService(deps: VaultDeps) {
     options: { allowDeleted?: boolean } = {},
   ): SecretRow {
     if (row === undefined || row.current_version === 0)
-      throw new KeywardenError("KW_ERR_VAULT_NOT_FOUND", { path: p.path });
+      throw new KeywardenError("KW_ERR_VAULT_NOT_FOUND", { path: displayPath(p.path) });
     if (row.deleted_at !== null && options.allowDeleted !== true)
       throw new KeywardenError("KW_ERR_VAULT_DELETED", { path: p.path });
     return row;
@@ -497,6 +503,7 @@ export function createVaultService(deps: VaultDeps) {
   ): Promise<WriteResult> {
     return audited(ctx, "secret.write", path, async () => {
       const p = parseSecretPath(path);
+      refuseKeyInPath(p);
       await authorize(ctx, "write", p.path, "write");
       return write(ctx, p, value.reveal(), { ...options, action: "secret.write" });
     });
