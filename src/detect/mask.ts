@@ -37,3 +37,15 @@ export function maskKeys(text: string): string {
   }
   return out + text.slice(at);
 }
+
+/**
+ * What the first key in `text` looks like, for an error that refuses to keep it, or undefined
+ * when the built-in rules find none.
+ *
+ * @example
+ *   keyLookalike("owner: sk_live_...") // "a Stripe key (stripe-secret-key)"
+ */
+export function keyLookalike(text: string): string | undefined {
+  const key = keysIn(text)[0];
+  return key === undefined ? undefined : `a ${key.rule.provider} key (${key.rule.id})`;
+}

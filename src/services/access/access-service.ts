@@ -16,7 +16,7 @@ import { Secret } from "../../core/secret.ts";
 import { formatToken, isValidToken, type TokenKind } from "../../core/token-format.ts";
 import { openBytes, sealBytes } from "../../crypto/aead.ts";
 import { DEFAULT_ARGON2_PARAMS, hashPassword, verifyPassword, type Argon2Params } from "../../crypto/kdf.ts";
-import { maskKeys } from "../../detect/mask.ts";
+import { keyLookalike, maskKeys } from "../../detect/mask.ts";
 import type { KeyProvider } from "../../kms/key-provider.ts";
 import type { Storage } from "../../storage/database.ts";
 import {
@@ -595,6 +595,13 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       throw new KeywardenError("KW_ERR_ACCESS_INVALID", {
         what: "description",
         reason: `at most ${MAX_DESCRIPTION} printable characters`,
+      });
+    // Descriptions are kept and listed in the clear.
+    const key = keyLookalike(text);
+    if (key !== undefined)
+      throw new KeywardenError("KW_ERR_ACCESS_INVALID", {
+        what: "description",
+        reason: `it holds what looks like ${key}; a description is kept in the clear`,
       });
     return text;
   }

@@ -3,7 +3,7 @@
  * that `keywarden run` and `export` can use it as one.
  */
 import { KeywardenError } from "../../core/errors.ts";
-import { keysIn, maskKeys } from "../../detect/mask.ts";
+import { keyLookalike, maskKeys } from "../../detect/mask.ts";
 
 export interface SecretPath {
   readonly project: string;
@@ -52,11 +52,11 @@ export function parseSecretPath(raw: string): SecretPath {
  *   refuseKeyInPath(parseSecretPath("billing/prod/STRIPE_KEY")); // passes
  */
 export function refuseKeyInPath(p: SecretPath): void {
-  const key = keysIn(p.path)[0];
+  const key = keyLookalike(p.path);
   if (key !== undefined)
     throw new KeywardenError("KW_ERR_VAULT_PATH_INVALID", {
       path: displayPath(p.path),
-      reason: `it holds what looks like a ${key.rule.provider} key (${key.rule.id}); a secret's value goes in the request body or on stdin, never in its path`,
+      reason: `it holds what looks like ${key}; a secret's value goes in the request body or on stdin, never in its path`,
     });
 }
 

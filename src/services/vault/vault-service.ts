@@ -51,6 +51,7 @@ import {
   type SecretPath,
 } from "./secret-path.ts";
 import { valueProblem } from "./secret-value.ts";
+import { keyLookalike } from "../../detect/mask.ts";
 
 /** Writes without --cas retry this many times when another writer gets there first. */
 const WRITE_ATTEMPTS = 8;
@@ -178,8 +179,26 @@ function metadataOf(row: SecretRow): SecretMetadata {
   };
 }
 
+/** Metadata is kept and listed in the clear: a key pasted into it is refused. */
+function refuseKeyInMetadata(patch: MetadataPatch): void {
+  const fields: [string, readonly string[]][] = [
+    ["owner", patch.owner === undefined || patch.owner === null ? [] : [patch.owner]],
+    ["consumers", patch.consumers ?? []],
+    ["tags", patch.tags ?? []],
+  ];
+  for (const [field, texts] of fields)
+    for (const text of texts) {
+      const key = keyLookalike(text);
+      if (key !== undefined)
+        throw new KeywardenError("KW_ERR_USAGE", {
+          reason: `the ${field} hold what looks like ${key}; metadata is kept in the clear, so a key never goes there`,
+        });
+    }
+}
+
 function patchColumns(patch: MetadataPatch | undefined): SecretPatch {
   if (patch === undefined) return {};
+  refuseKeyInMetadata(patch);
   const out: SecretPatch = {};
   if (patch.owner !== undefined) out.owner = patch.owner;
   if (patch.consumers !== undefined) out.consumers = JSON.stringify([...patch.consumers]);

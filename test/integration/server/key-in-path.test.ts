@@ -88,3 +88,49 @@ test("a key in a secret's path: the write is refused, and errors, audit and requ
   const stored = await s.kw.storage.db.selectFrom("secrets").select("path").execute();
   assert.deepEqual(stored, [], "nothing was stored");
 });
+
+test("a key pasted into metadata or a token's description is refused, and not echoed", async (t) => {
+  const s = await createTestServer(t, sqlite);
+  const token = await s.token([{ path: "billing/prod/*", capabilities: ["read", "write"] }]);
+  const stripe = stripeShaped();
+  for (const metadata of [{ tags: ["live", stripe] }, { owner: `team ${stripe}` }, { consumers: [stripe] }]) {
+    const r = await s.app.inject({
+      method: "PUT",
+      url: "/api/v1/secrets/billing/prod/STRIPE_KEY",
+      headers: bearer(token),
+      payload: { value: "not the point", metadata },
+    });
+    assert.equal(r.statusCode, 400, r.body);
+    assert.match(
+      r.body,
+      /hold what looks like a Stripe key \(stripe-secret-key\); metadata is kept in the clear/,
+    );
+    assert.ok(!r.body.includes(stripe));
+  }
+  assert.deepEqual(
+    await s.kw.storage.db.selectFrom("secrets").select("path").execute(),
+    [],
+    "nothing stored",
+  );
+  const ok = await s.app.inject({
+    method: "PUT",
+    url: "/api/v1/secrets/billing/prod/STRIPE_KEY",
+    headers: bearer(token),
+    payload: { value: stripe, metadata: { tags: ["live"], owner: "payments team" } },
+  });
+  assert.equal(ok.statusCode, 200, "the key as the value, plain metadata: stored");
+
+  const ctx = { actor: "cli:operator", source: "cli", requestId: "req_t" };
+  await s.kw.access.addMachine(ctx, "operator", { name: "ci", roles: [] });
+  await assert.rejects(
+    s.kw.access.createToken(ctx, "operator", {
+      identity: "ci",
+      policies: [],
+      description: `deploy ${stripe}`,
+    }),
+    (e: Error) =>
+      /KW_ERR_ACCESS_INVALID/.test(`${(e as { code?: string }).code}`) &&
+      /looks like a Stripe key/.test(e.message) &&
+      !e.message.includes(stripe),
+  );
+});
