@@ -21,7 +21,7 @@ import { requestForLog, type LoggedRequest, type Logger } from "../core/logger.t
 import { maskKeys } from "../detect/mask.ts";
 import type { AccessManager } from "../services/access/access-service.ts";
 import { installAuth } from "./plugins/auth.ts";
-import { installErrorHandling } from "./plugins/errors.ts";
+import { answerClientError, installErrorHandling } from "./plugins/errors.ts";
 import { lazyChildLogger } from "./plugins/lazy-logger.ts";
 import { installTurnBatching } from "./plugins/turn-batching.ts";
 import { installSecurityHeaders } from "./plugins/security-headers.ts";
@@ -92,6 +92,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ),
     childLoggerFactory: lazyChildLogger,
     genReqId: () => newId("request"),
+    clientErrorHandler: answerClientError,
     bodyLimit: config.server.bodyLimit,
     trustProxy: config.server.trustProxy,
     // A request that stalls its headers or body is dropped rather than held open.

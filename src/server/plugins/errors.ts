@@ -5,11 +5,14 @@
  * client may retry; anything else (a bug) is a 500 that says only "internal error" and is
  * logged with its stack under the request id.
  */
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ERRORS, isKeywardenError, KeywardenError, type ErrorCode } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
 import { unquoted } from "../../core/redact.ts";
-import { storageUnavailable } from "../../storage/unavailable.ts";
 import { maskKeys } from "../../detect/mask.ts";
+import { storageUnavailable } from "../../storage/unavailable.ts";
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -131,6 +134,43 @@ function send(request: FastifyRequest, reply: FastifyReply, e: unknown): Fastify
   const { status, body } = errorResponse(e, request.id);
   reportError(request, reply, e, status, body);
   return reply.code(status).type("application/json; charset=utf-8").send(body);
+}
+
+/** What Node's HTTP parser refuses before a request exists, as status and reason. */
+function clientErrorOf(e: NodeJS.ErrnoException): { status: number; reason: string } {
+  if (e.code === "ERR_HTTP_REQUEST_TIMEOUT")
+    return { status: 408, reason: "the request took too long to arrive" };
+  if (e.code === "HPE_HEADER_OVERFLOW")
+    return { status: 431, reason: "its headers are larger than the server accepts" };
+  return { status: 400, reason: "it is not valid HTTP" };
+}
+
+/**
+ * Answers what Node's HTTP parser refuses (headers too large, malformed HTTP, a request that
+ * took too long) in the one error shape, with a request id of its own, then closes the
+ * connection; Fastify's default answers in a shape of its own. A reset connection gets nothing.
+ *
+ * @example
+ *   Fastify({ clientErrorHandler: answerClientError });
+ */
+export function answerClientError(this: FastifyInstance, e: NodeJS.ErrnoException, socket: Duplex): void {
+  if (e.code === "ECONNRESET" || socket.destroyed) return;
+  const { status, reason } = clientErrorOf(e);
+  const requestId = newId("request");
+  const body = JSON.stringify({
+    error: {
+      code: "KW_ERR_HTTP_BAD_REQUEST",
+      message: new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason }).message,
+      requestId,
+    },
+  });
+  this.log.debug({ reqId: requestId, code: e.code, status }, "client error");
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy();
 }
 
 /**

@@ -43,7 +43,9 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ keywarden: Keywarden; acce
             path: Type.Optional(Type.String({ maxLength: 512 })),
             actor: Type.Optional(Type.String({ maxLength: 256 })),
             action: Type.Optional(Type.String({ maxLength: 128 })),
-            since: Type.Optional(Type.String({ maxLength: 64 })),
+            since: Type.Optional(
+              Type.String({ maxLength: 64, description: "Entries at or after this ISO 8601 time." }),
+            ),
             afterSeq: Type.Optional(Type.Integer({ minimum: 0 })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
           },

@@ -209,9 +209,19 @@ export function createAuditService(deps: AuditDeps) {
     return storage.db.transaction().execute((trx) => append(trx, ctx, event));
   }
 
-  /** Entries matching the filters, oldest first. */
+  /**
+   * Entries matching the filters, oldest first. `since` is any time Date.parse reads; it is
+   * compared as the ISO text the log keeps, so anything else is refused (as text, a typo such as
+   * "7dd" sorts after every entry and would match none, silently).
+   */
   async function query(q: AuditQuery): Promise<AuditEntry[]> {
-    return (await queryAudit(storage.db, q)).map(toEntry);
+    if (q.since === undefined) return (await queryAudit(storage.db, q)).map(toEntry);
+    const t = Date.parse(q.since);
+    if (Number.isNaN(t))
+      throw new KeywardenError("KW_ERR_USAGE", {
+        reason: `since ${q.since.slice(0, 64)} is not a time: use ISO 8601, like 2026-01-31T12:00:00Z`,
+      });
+    return (await queryAudit(storage.db, { ...q, since: new Date(t).toISOString() })).map(toEntry);
   }
 
   /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect as netConnect } from "node:net";
 import { describe, test } from "node:test";
 import { DIALECTS } from "../../helpers/storage.ts";
 import { bearer, createTestServer } from "../../helpers/server.ts";
@@ -108,6 +109,53 @@ for (const dialect of DIALECTS) {
       assert.ok(entries.every((e) => e.actor.startsWith("mid_") || e.actor.includes("_")));
       assert.match(entries[0]!.source, /^ip=127\.0\.0\.1 ua=/);
       assert.ok(!audit.body.includes(v1));
+      // `since` is read as a time; a typo is an error, not an empty answer.
+      const since = async (value: string) => {
+        const r = await s.app.inject({
+          url: `/api/v1/audit?action=secret.read&since=${encodeURIComponent(value)}`,
+          headers: h,
+        });
+        return { status: r.statusCode, body: r.json<{ entries?: unknown[]; error?: { code: string } }>() };
+      };
+      assert.equal((await since("2000-01-01")).body.entries?.length, entries.length);
+      assert.equal((await since("2000-01-01 00:00")).body.entries?.length, entries.length);
+      assert.equal((await since("2999-01-01T00:00:00Z")).body.entries?.length, 0);
+      const typo = await since("7dd");
+      assert.deepEqual([typo.status, typo.body.error?.code], [400, "KW_ERR_USAGE"]);
+    });
+
+    test("what the HTTP parser refuses is answered in the one error shape", async (t) => {
+      const s = await createTestServer(t, dialect);
+      const { url } = await s.listen();
+      const { port } = new URL(url);
+      const raw = (request: string) =>
+        new Promise<string>((resolve, reject) => {
+          let answer = "";
+          const socket = netConnect({ host: "127.0.0.1", port: Number(port) }, () => socket.end(request));
+          socket.on("data", (d: Buffer) => (answer += d.toString()));
+          socket.on("close", () => {
+            resolve(answer);
+          });
+          socket.on("error", reject);
+        });
+      for (const [request, status, reason] of [
+        ["GARBAGE\r\n\r\n", 400, "it is not valid HTTP"],
+        [
+          `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: ${"a".repeat(40_000)}\r\n\r\n`,
+          431,
+          "its headers are larger",
+        ],
+      ] as const) {
+        const answer = await raw(request);
+        assert.match(answer, new RegExp(`^HTTP/1.1 ${status} `));
+        const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as {
+          error: { code: string; message: string; requestId: string };
+        };
+        assert.equal(body.error.code, "KW_ERR_HTTP_BAD_REQUEST");
+        assert.match(body.error.message, new RegExp(reason));
+        assert.match(body.error.requestId, /^req_/);
+      }
+      assert.equal((await fetch(new URL("/healthz", url))).status, 200, "the server goes on");
     });
 
     test("requests are validated; bodies are bounded; schema errors name no value", async (t) => {
