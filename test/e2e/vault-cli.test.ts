@@ -192,6 +192,14 @@ test("run injects an environment, keeps the passphrase out and passes the exit c
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /KW_ERR_VAULT_VALUE_INVALID: invalid value for secret app\/partial\/HUGE/);
   assert.deepEqual(JSON.parse(v.kw(["export", "app/partial", "--format", "json"]).stdout), {});
+  // So does a key pasted where a NAME goes (it would be kept in the clear as the path).
+  const keyAsName = formatToken("svc");
+  writeFileSync(join(v.dir, "partial.env"), `GOOD=1\n${keyAsName}=x\n`);
+  const keyRefused = v.kw(["import", "partial.env", "--to", "app/partial"]);
+  assert.equal(keyRefused.code, 2);
+  assert.match(keyRefused.stderr, /KW_ERR_VAULT_PATH_INVALID: .*looks like a Keywarden key/);
+  assert.ok(!keyRefused.stderr.includes(keyAsName));
+  assert.deepEqual(JSON.parse(v.kw(["export", "app/partial", "--format", "json"]).stdout), {});
   writeFileSync(join(v.dir, "partial.env"), "GOOD=1\nEMPTY=\n");
   const skipped = v.kw(["import", "partial.env", "--to", "app/partial"]);
   assert.equal(skipped.code, 0, skipped.stderr);

@@ -4,7 +4,7 @@ import { Option, type Command } from "commander";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
 import { writeSecretText } from "../../kms/atomic-file.ts";
 import { Secret } from "../../core/secret.ts";
-import { parseEnvironmentPath, parseSecretPath } from "../../services/vault/secret-path.ts";
+import { parseEnvironmentPath, parseSecretPath, refuseKeyInPath } from "../../services/vault/secret-path.ts";
 import { valueProblem } from "../../services/vault/secret-value.ts";
 import type { CliIO } from "../io.ts";
 import { withBackend } from "../vault-backend.ts";
@@ -170,7 +170,9 @@ export function registerExport(program: Command, io: CliIO, setExit: (code: numb
     for (const e of parsed.filter((x) => x.value === ""))
       io.stderr.write(`skipped ${e.name} (${file}:${e.line}): its value is empty\n`);
     for (const e of entries) {
-      const path = parseSecretPath(`${environment}/${e.name}`).path;
+      const p = parseSecretPath(`${environment}/${e.name}`);
+      refuseKeyInPath(p);
+      const path = p.path;
       const problem = valueProblem(new TextEncoder().encode(e.value));
       if (problem !== undefined)
         throw new KeywardenError("KW_ERR_VAULT_VALUE_INVALID", { path, reason: problem });
