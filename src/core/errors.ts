@@ -299,6 +299,12 @@ export const ERRORS = Object.freeze({
     2,
     "An environment variable cannot hold a NUL byte: store that value encoded (base64, for one), or read it in the command with `keywarden secrets get`.",
   ),
+  KW_ERR_RUN_ENV_TOO_LARGE: spec(
+    "the environment ({count} variables, {bytes} bytes) is larger than the system lets a new process take (E2BIG)",
+    400,
+    2,
+    "Linux caps the environment and arguments together (a quarter of `ulimit -s`) and one variable at 128 KiB. Keep large values out of the environment: split the secrets into smaller environments, or have the command read a value with `keywarden secrets get`.",
+  ),
   KW_ERR_RUN_FAILED: spec(
     "cannot run {command}: {reason}",
     500,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -216,6 +216,33 @@ test("run injects an environment, keeps the passphrase out and passes the exit c
   assert.equal(scan.code, 1, scan.stderr);
   const report = JSON.parse(scan.stdout) as { findings: { vault?: { path: string; version: number }[] }[] };
   assert.deepEqual(report.findings[0]?.vault, [{ path: "app/staging/API_TOKEN", version: 1 }]);
+});
+
+test("run with an environment larger than the system allows says so, instead of 'internal error'", (t) => {
+  const v = vault(t);
+  for (const name of ["A", "B", "C"])
+    assert.equal(v.kw(["secrets", "set", `big/env/${name}`], { input: name.repeat(60_000) }).code, 0);
+  // ulimit -s 512 caps a new process's arguments and environment at 128 KiB; these are 180 KB.
+  const r = spawnSync(
+    "sh",
+    ["-c", 'ulimit -s 512 && exec "$0" "$@"', process.execPath, BIN, "run", "--env", "big/env", "--", "true"],
+    {
+      cwd: v.dir,
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH ?? "",
+        KEYWARDEN_HOME: v.home,
+        KEYWARDEN_PASSPHRASE: PASSPHRASE,
+        ...CHEAP,
+      },
+    },
+  );
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /KW_ERR_RUN_ENV_TOO_LARGE: the environment \(\d+ variables, \d+ bytes\) is larger than/,
+  );
+  assert.doesNotMatch(r.stderr, /internal error|AAAA/);
 });
 
 test("run forwards a signal to the command and returns its exit code", async (t) => {

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import type { Command } from "commander";
 import { KeywardenError } from "../../core/errors.ts";
@@ -41,6 +41,19 @@ export function childEnv(
   return out;
 }
 
+/** A failure to start the command, as the error that says what to do. */
+function spawnError(file: string, env: Record<string, string>, e: NodeJS.ErrnoException): KeywardenError {
+  if (e.code === "E2BIG") {
+    let bytes = 0;
+    for (const [k, v] of Object.entries(env)) bytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 2;
+    return new KeywardenError("KW_ERR_RUN_ENV_TOO_LARGE", {
+      count: Object.keys(env).length,
+      bytes,
+    });
+  }
+  return new KeywardenError("KW_ERR_RUN_FAILED", { command: file, reason: e.code ?? e.message });
+}
+
 /** `keywarden run --env project/environment -- CMD ARGS` */
 export function registerRun(program: Command, io: CliIO, setExit: (code: number) => void): void {
   withPassphraseOption(
@@ -79,13 +92,22 @@ Examples:
         child.kill(signal);
       };
       for (const s of FORWARDED) process.on(s, forward);
-      const child = spawn(file, args, { stdio: "inherit", env, cwd: io.cwd });
       const cleanup = (): void => {
         for (const s of FORWARDED) process.removeListener(s, forward);
       };
+      let child: ChildProcess;
+      try {
+        child = spawn(file, args, { stdio: "inherit", env, cwd: io.cwd });
+      } catch (e) {
+        // Some failures are thrown at once rather than emitted (E2BIG: the environment is
+        // larger than the system lets a new process take).
+        cleanup();
+        reject(spawnError(file, env, e as NodeJS.ErrnoException));
+        return;
+      }
       child.on("error", (e: NodeJS.ErrnoException) => {
         cleanup();
-        reject(new KeywardenError("KW_ERR_RUN_FAILED", { command: file, reason: e.code ?? e.message }));
+        reject(spawnError(file, env, e));
       });
       child.on("exit", (exitCode, signal) => {
         cleanup();
