@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { test, type TestContext } from "node:test";
@@ -41,6 +50,22 @@ function allFiles(dir: string): string[] {
     e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)],
   );
 }
+
+test("an init whose database cannot be set up leaves no key file behind, so it can simply be run again", (t) => {
+  const dir = tempDir(t);
+  const home = join(dir, "home");
+  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP };
+  mkdirSync(home, { mode: 0o700 });
+  writeFileSync(join(home, "keywarden.db"), "not a database\n");
+  const failed = runCli(["init"], { cwd: dir, env });
+  assert.equal(failed.code, 2);
+  assert.match(failed.stderr, /KW_ERR_STORAGE_DAMAGED/);
+  assert.match(failed.stderr, /removed the new key file .*master\.key \(nothing uses it yet\)/);
+  assert.equal(existsSync(join(home, "master.key")), false);
+  rmSync(join(home, "keywarden.db"));
+  const again = runCli(["init"], { cwd: dir, env });
+  assert.equal(again.code, 0, again.stderr);
+});
 
 test("init, set, get, list, history, rm, restore, destroy through the built CLI", (t) => {
   const v = vault(t);

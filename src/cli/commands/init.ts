@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import type { Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
@@ -42,6 +42,7 @@ Examples:
     ]);
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const lines = [`Initialised a Keywarden vault in ${home}`];
+    let madeKeyFile: string | undefined;
     if (config.kms.provider === "local") {
       const keyFile = localKeyFilePath(config, home);
       if (existsSync(keyFile)) throw new KeywardenError("KW_ERR_KMS_KEY_FILE_EXISTS", { file: keyFile });
@@ -52,11 +53,25 @@ Examples:
         });
       }
       await initLocalKeyFile(keyFile, passphrase, config.kms.local.argon2);
+      madeKeyFile = keyFile;
       lines.push(`  key file: ${keyFile} (sealed by your passphrase; back it up)`);
     } else {
       lines.push(`  key provider: ${config.kms.provider}`);
     }
-    const kw = await createKeywarden({ config, home, env: io.env, clock: systemClock, logger: cc.logger });
+    let kw: Awaited<ReturnType<typeof createKeywarden>>;
+    try {
+      kw = await createKeywarden({ config, home, env: io.env, clock: systemClock, logger: cc.logger });
+    } catch (e) {
+      // The database could not be opened or set up (a permission, a wrong URL): nothing is
+      // wrapped by the new key yet, so it goes, and init can simply be run again.
+      if (madeKeyFile !== undefined) {
+        rmSync(madeKeyFile, { force: true });
+        io.stderr.write(
+          `keywarden: removed the new key file ${madeKeyFile} (nothing uses it yet); run \`keywarden init\` again once the database is fixed\n`,
+        );
+      }
+      throw e;
+    }
     try {
       const request = cliRequestContext(io);
       const passphrase = kw.sealed() ? await passphraseFrom(io, flags) : undefined;
