@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { KeywardenError } from "../core/errors.ts";
+import { parseFailure } from "../core/redact.ts";
 import { Secret } from "../core/secret.ts";
 import type { CliIO } from "./io.ts";
 import { keyringClear, keyringLookup, keyringStatus, keyringStore, type KeyringItem } from "./os-keyring.ts";
@@ -165,17 +166,26 @@ function writePrivate(file: string, text: string): void {
 export function readStoredLogin(home: string): StoredLogin | undefined {
   const file = join(home, LOGIN_FILE);
   if (!existsSync(file)) return undefined;
+  let doc: Partial<StoredLogin> | null;
   try {
-    const doc = JSON.parse(readFileSync(file, "utf8")) as StoredLogin;
-    if (typeof doc.server !== "string") throw new Error("no server");
-    return doc;
+    doc = JSON.parse(readFileSync(file, "utf8")) as Partial<StoredLogin> | null;
   } catch (e) {
     throw new KeywardenError("KW_ERR_REMOTE_STORE", {
       operation: "read",
       file,
-      reason: (e as Error).message,
+      reason:
+        e instanceof SyntaxError
+          ? parseFailure(e, "JSON")
+          : ((e as NodeJS.ErrnoException).code ?? "unreadable"),
     });
   }
+  if (typeof doc?.server !== "string")
+    throw new KeywardenError("KW_ERR_REMOTE_STORE", {
+      operation: "read",
+      file,
+      reason: "it names no server",
+    });
+  return doc as StoredLogin;
 }
 
 /** Where `saveLogin` put the token, and why not in the keyring when it did not. */

@@ -86,3 +86,25 @@ export const SECRET_FIELD_NAMES = Object.freeze([
 export function unquoted(text: string): string {
   return text.replace(/\.? Received [^\n]*/, "");
 }
+
+/**
+ * Why text did not parse, without the text. JSON.parse quotes up to ten characters of its
+ * input, and smol-toml a frame of the lines around the fault, and the input may hold a secret
+ * (a .env file passed where a baseline or a policy was expected). Only the position is kept.
+ *
+ * @example
+ *   parseFailure(e, "JSON") // "not valid JSON (line 1, column 9)"
+ */
+export function parseFailure(e: unknown, format: "JSON" | "TOML"): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const { line, column } = (typeof e === "object" && e !== null ? e : {}) as {
+    line?: unknown;
+    column?: unknown;
+  };
+  if (typeof line === "number" && typeof column === "number")
+    return `not valid ${format} (line ${line}, column ${column})`;
+  const at = /line (\d+) column (\d+)/.exec(message);
+  if (at !== null) return `not valid ${format} (line ${at[1]}, column ${at[2]})`;
+  if (/unexpected end/i.test(message)) return `not valid ${format} (it ends too early)`;
+  return `not valid ${format}`;
+}

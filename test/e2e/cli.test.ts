@@ -147,3 +147,14 @@ test("inline keywarden:allow suppresses a finding", (t) => {
   writeFileSync(join(dir, "x.py"), `# keywarden:allow\nTOKEN = "${formatToken("svc")}"\n`);
   assert.equal(runCli(["scan"], { cwd: dir }).code, 0);
 });
+
+test("a file that does not parse (a .env given as a baseline) is refused without quoting it", (t) => {
+  const dir = tempDir(t);
+  const token = formatToken("svc");
+  // V8's own message would quote the first ten characters: here, the token's.
+  writeFileSync(join(dir, "app.env"), `${token}\n`);
+  const r = runCli(["scan", "--baseline", "app.env", "."], { cwd: dir });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /KW_ERR_BASELINE_INVALID: invalid baseline file .*app\.env: not valid JSON/);
+  assert.ok(!r.stderr.includes(token.slice(0, 10)), r.stderr);
+});

@@ -8,6 +8,7 @@ import { extname, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { parse as parseToml } from "smol-toml";
 import { KeywardenError } from "../../core/errors.ts";
+import { parseFailure } from "../../core/redact.ts";
 import type { Policy } from "../../services/access/access-types.ts";
 import type { CliIO } from "../io.ts";
 import { withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
@@ -31,12 +32,13 @@ export function rulesFromFile(file: string): unknown {
     });
   }
   let doc: unknown;
+  const toml = extname(file).toLowerCase() === ".toml";
   try {
-    doc = extname(file).toLowerCase() === ".toml" ? parseToml(text) : JSON.parse(text);
+    doc = toml ? parseToml(text) : JSON.parse(text);
   } catch (e) {
     throw new KeywardenError("KW_ERR_ACCESS_INVALID", {
       what: `policy file ${file}`,
-      reason: (e as Error).message,
+      reason: parseFailure(e, toml ? "TOML" : "JSON"),
     });
   }
   if (Array.isArray(doc)) return doc;

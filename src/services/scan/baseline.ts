@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { KeywardenError } from "../../core/errors.ts";
+import { parseFailure } from "../../core/redact.ts";
 import type { Finding } from "./finding.ts";
 
 export const BASELINE_FILE = ".keywarden-baseline.json";
@@ -32,7 +33,10 @@ export function readBaseline(file: string): ReadonlySet<string> {
   } catch (e) {
     throw new KeywardenError("KW_ERR_BASELINE_INVALID", {
       file,
-      reason: (e as Error).message.split("\n")[0]!,
+      reason:
+        e instanceof SyntaxError
+          ? parseFailure(e, "JSON")
+          : ((e as NodeJS.ErrnoException).code ?? "unreadable"),
     });
   }
   const findings = (doc as { findings?: unknown }).findings;

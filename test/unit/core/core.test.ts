@@ -5,7 +5,7 @@ import { inspect } from "node:util";
 import { test } from "node:test";
 import { ERRORS, KeywardenError, isKeywardenError } from "../../../src/core/errors.ts";
 import { ID_PREFIXES, isId, newId } from "../../../src/core/ids.ts";
-import { maskSecret, redactText, redactUrl } from "../../../src/core/redact.ts";
+import { maskSecret, parseFailure, redactText, redactUrl } from "../../../src/core/redact.ts";
 import { err, ok, unwrap } from "../../../src/core/result.ts";
 import { Secret } from "../../../src/core/secret.ts";
 import { formatToken, isValidToken } from "../../../src/core/token-format.ts";
@@ -94,4 +94,32 @@ test("Keywarden tokens carry a checksum that detects any single change", () => {
   const i = 10;
   const flipped = t.slice(0, i) + (t[i] === "a" ? "b" : "a") + t.slice(i + 1);
   assert.ok(!isValidToken(flipped));
+});
+
+test("a parse failure keeps the parser's position and none of the text it failed on", async () => {
+  const { parse } = await import("smol-toml");
+  const secret = ["sk", "_live_", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4"].join("");
+  const failure = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    assert.fail("it parsed");
+  };
+  const cases: [unknown, "JSON" | "TOML", string][] = [
+    [failure(() => JSON.parse(`STRIPE=${secret}`)), "JSON", "not valid JSON"],
+    [failure(() => JSON.parse(`{"a":1} ${secret}`)), "JSON", "not valid JSON (line 1, column 9)"],
+    [
+      failure(() => JSON.parse(`{"a": "${secret}`)),
+      "JSON",
+      `not valid JSON (line 1, column ${8 + secret.length})`,
+    ],
+    [failure(() => JSON.parse("")), "JSON", "not valid JSON (it ends too early)"],
+    [failure(() => parse(`a = 1\nSTRIPE=${secret}\n`)), "TOML", "not valid TOML (line 2, column 8)"],
+  ];
+  for (const [e, format, reason] of cases) {
+    assert.equal(parseFailure(e, format), reason);
+    assert.ok(!parseFailure(e, format).includes(secret.slice(0, 8)));
+  }
 });
