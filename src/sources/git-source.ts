@@ -37,12 +37,18 @@ function git(repo: string, args: readonly string[], input?: string): string {
   return r.stdout;
 }
 
-/** The rev-list arguments for the options: all refs, a branch, or a range. */
+/**
+ * The rev-list arguments for the options: all refs, a branch, or a range. A branch comes from
+ * the user (often a CI variable), so it follows `--end-of-options`: `--branch=--output=FILE`
+ * would otherwise be an option to git log, which wrote the log to FILE and scanned nothing.
+ * Explicit revisions are object ids (pushedRevisions checks them).
+ */
 function revisionArgs(o: GitSourceOptions): string[] {
   if (o.revisions !== undefined) return [...o.revisions];
-  const args = [o.branch ?? "--all"];
+  const args = o.maxCommits === undefined ? [] : [`--max-count=${o.maxCommits}`];
+  if (o.branch === undefined) args.push("--all");
+  else args.push("--end-of-options", o.branch);
   if (o.since !== undefined) args.push(`^${o.since}`);
-  if (o.maxCommits !== undefined) args.push(`--max-count=${o.maxCommits}`);
   return args;
 }
 

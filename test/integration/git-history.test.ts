@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeFileSync, rmSync } from "node:fs";
+import { existsSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { formatToken } from "../../src/core/token-format.ts";
@@ -77,6 +77,14 @@ test("scan --git finds a key that was committed and then deleted, with its commi
   );
   assert.equal(scanJson(["--git", "--branch", "main", "--since", debugCommit, "."], dir).code, 0);
   assert.equal(scanJson(["--git", "--branch", "main", "--max-commits", "1", "."], dir).code, 0);
+
+  // A branch that reads as an option (from a CI variable, say) is a revision git cannot find,
+  // not an option: `--output=FILE` made git log write FILE and the scan report 0 findings.
+  const out = join(tempDir(t), "written-by-git.txt");
+  const injected = runCli(["scan", "--git", `--branch=--output=${out}`, "."], { cwd: dir });
+  assert.equal(injected.code, 2, injected.stdout);
+  assert.match(injected.stderr, /KW_ERR_GIT_FAILED: .*bad revision '--output=/);
+  assert.equal(existsSync(out), false);
 });
 
 test("scan --git on a folder that is not a repository is a clear error", (t) => {
