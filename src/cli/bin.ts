@@ -13,6 +13,23 @@ if (Number(process.versions.node.split(".")[0]) < NEEDED_MAJOR) {
 }
 const { enableCompileCache } = await import("node:module");
 
+// A password in a URL on the command line (`serve --database postgres://user:pass@db/kw`) is
+// readable by every local user in the process list: show it masked there from now on (Node
+// rewrites /proc/<pid>/cmdline), and say how to keep it off the command line altogether.
+const { redactUrl } = await import("../core/redact.ts");
+const args = process.argv.slice(2);
+const shown = args.map((a) => {
+  const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+  return eq < 0 ? redactUrl(a) : `${a.slice(0, eq + 1)}${redactUrl(a.slice(eq + 1))}`;
+});
+if (shown.some((a, i) => a !== args[i])) {
+  process.title = ["keywarden", ...shown].join(" ");
+  process.stderr.write(
+    "keywarden: a URL on the command line holds a password, which other local users can read in the " +
+      "process list while the command starts; set it in KEYWARDEN_STORAGE_URL or keywarden.toml instead\n",
+  );
+}
+
 // Caches compiled code between runs (Node 22.1+): a third less start-up time for short scans.
 enableCompileCache();
 const { run } = await import("./main.ts");

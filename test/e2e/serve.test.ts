@@ -13,6 +13,7 @@ import { connect as tlsConnect } from "node:tls";
 import { test, type TestContext } from "node:test";
 import { runCli } from "../helpers/cli.ts";
 import { spawnServe } from "../helpers/serve-process.ts";
+import { freshPostgresSchema, postgresUrl } from "../helpers/storage.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const PASSPHRASE = "e2e serve passphrase, not a real one";
@@ -245,3 +246,18 @@ function fetchJson(base: URL, path: string, token: string): Promise<{ value: str
     req.end();
   });
 }
+
+test("a database password on the command line is masked in the process list, with a warning", async (t) => {
+  const url = await postgresUrl(await freshPostgresSchema(t));
+  const password = `NotAPassword${randomBytes(4).toString("hex")}`;
+  const withPassword = url.replace(/^postgres:\/\/([^@/]+)@/, `postgres://$1:${password}@`);
+  const home = join(tempDir(t), "home");
+  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP };
+  assert.equal(runCli(["init"], { env: { ...env, KEYWARDEN_STORAGE_URL: url } }).code, 0);
+  const s = await serve(t, env, ["--insecure-http", "--database", withPassword]);
+  const cmdline = readFileSync(`/proc/${s.child.pid}/cmdline`, "utf8");
+  assert.ok(!cmdline.includes(password), cmdline);
+  assert.match(cmdline, /--database\0?\s*postgres:\/\/[^:]+:\*\*\*\*@/);
+  assert.match(s.stderr(), /a URL on the command line holds a password/);
+  assert.equal(await s.stop(), 0);
+});
