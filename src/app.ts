@@ -3,6 +3,7 @@
  * the services on them. The CLI and `keywarden serve` call this; nothing else wires
  * services together.
  */
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { DeepReadonly } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
@@ -72,6 +73,39 @@ export interface Keywarden {
 }
 
 /**
+ * Warns when the home folder, or a file in it, is open to other users. Keywarden makes its home
+ * 0700 and its files 0600; a copy, a restore or an umask can widen them, and the home holds the
+ * sealed key file, the database (ciphertexts, token hashes, the audit log), the audit
+ * checkpoint and maybe a login token. Like ssh and gpg, it says so rather than guess.
+ */
+function warnLoosePermissions(home: string, logger: Logger | undefined): void {
+  if (logger === undefined || process.platform === "win32") return;
+  const check = (file: string, isFolder: boolean): void => {
+    let mode: number;
+    try {
+      const st = statSync(file);
+      if (isFolder ? !st.isDirectory() : !st.isFile()) return;
+      mode = st.mode & 0o777;
+    } catch {
+      return;
+    }
+    if ((mode & 0o077) !== 0)
+      logger.warn(
+        { file, mode: mode.toString(8) },
+        `other users may read or change this: chmod ${isFolder ? "700" : "600"} it`,
+      );
+  };
+  check(home, true);
+  let names: string[];
+  try {
+    names = readdirSync(home);
+  } catch {
+    return;
+  }
+  for (const name of names) check(join(home, name), false);
+}
+
+/**
  * @example
  *   const kw = await createKeywarden({ config, home, env: process.env, clock: systemClock, logger });
  *   await kw.unseal(ctx, passphrase);
@@ -79,6 +113,7 @@ export interface Keywarden {
  *   await kw.close();
  */
 export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
+  warnLoosePermissions(deps.home, deps.logger);
   // A server (access control on) commits its audited reads on a writer thread (SQLite files).
   const storage =
     deps.storage ??

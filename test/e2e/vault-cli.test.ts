@@ -67,6 +67,27 @@ test("an init whose database cannot be set up leaves no key file behind, so it c
   assert.equal(again.code, 0, again.stderr);
 });
 
+test("a home or a file in it open to other users is warned about, and the command still runs", (t) => {
+  const v = vault(t);
+  const list = () => v.kw(["secrets", "list"], { env: { KEYWARDEN_LOG_FORMAT: "json" } });
+  assert.doesNotMatch(list().stderr, /other users/, "init makes them 0700 and 0600");
+  chmodSync(v.home, 0o755);
+  chmodSync(join(v.home, "master.key"), 0o640);
+  const r = list();
+  assert.equal(r.code, 0, r.stderr);
+  const warned = r.stderr
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { file: string; mode: string; msg: string });
+  assert.deepEqual(
+    warned.map((w) => [w.file, w.mode, w.msg]),
+    [
+      [v.home, "755", "other users may read or change this: chmod 700 it"],
+      [join(v.home, "master.key"), "640", "other users may read or change this: chmod 600 it"],
+    ],
+  );
+});
+
 test("init, set, get, list, history, rm, restore, destroy through the built CLI", (t) => {
   const v = vault(t);
   assert.equal(statSync(v.home).mode & 0o777, 0o700);
