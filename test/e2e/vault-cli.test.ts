@@ -51,6 +51,35 @@ function allFiles(dir: string): string[] {
   );
 }
 
+test("init refuses a short passphrase, and reads a piped passphrase file once", (t) => {
+  const dir = tempDir(t);
+  const home = join(dir, "home");
+  const short = runCli(["init"], {
+    cwd: dir,
+    env: { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: "hunter2", ...CHEAP },
+  });
+  assert.equal(short.code, 2);
+  assert.match(short.stderr, /the vault passphrase must be at least 12 characters/);
+  assert.equal(existsSync(join(home, "master.key")), false);
+  // /dev/stdin is empty the second time it is read: init used to read it again to unseal.
+  // Through a shell pipe (Node gives a child a socket, which /dev/stdin cannot reopen).
+  const piped = spawnSync(
+    "sh",
+    ["-c", 'printf %s "$PASS" | "$0" "$@"', process.execPath, BIN, "init", "--passphrase-file", "/dev/stdin"],
+    {
+      cwd: dir,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", KEYWARDEN_HOME: home, PASS: PASSPHRASE, ...CHEAP },
+    },
+  );
+  assert.equal(piped.status, 0, piped.stderr);
+  const list = runCli(["secrets", "list"], {
+    cwd: dir,
+    env: { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP },
+  });
+  assert.equal(list.code, 0, list.stderr);
+});
+
 test("an init whose database cannot be set up leaves no key file behind, so it can simply be run again", (t) => {
   const dir = tempDir(t);
   const home = join(dir, "home");

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import type { Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
+import type { Secret } from "../../core/secret.ts";
 import { commandContext } from "../context.ts";
 import { resolveHome } from "../home.ts";
 import type { CliIO } from "../io.ts";
@@ -14,6 +15,9 @@ import {
   type VaultFlags,
 } from "../vault-context.ts";
 import type { UnsealServerFlags } from "./unseal-server.ts";
+
+/** The shortest vault passphrase `init` accepts (user passwords have the same floor). */
+const MIN_PASSPHRASE_CHARS = 12;
 
 /** `keywarden init`, `keywarden unseal` and `keywarden migrate`. */
 export function registerInit(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -43,6 +47,8 @@ Examples:
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const lines = [`Initialised a Keywarden vault in ${home}`];
     let madeKeyFile: string | undefined;
+    // Read once: a passphrase file may be a pipe (/dev/stdin) that a second read finds empty.
+    let unsealWith: Secret | undefined;
     if (config.kms.provider === "local") {
       const keyFile = localKeyFilePath(config, home);
       if (existsSync(keyFile)) throw new KeywardenError("KW_ERR_KMS_KEY_FILE_EXISTS", { file: keyFile });
@@ -52,8 +58,14 @@ Examples:
           reason: `init needs a passphrase: set ${PASSPHRASE_ENV}, pass --passphrase-file, or run it on a terminal`,
         });
       }
+      // The passphrase alone stands between a copied key file and every secret.
+      if (Array.from(passphrase.reveal()).length < MIN_PASSPHRASE_CHARS)
+        throw new KeywardenError("KW_ERR_USAGE", {
+          reason: `the vault passphrase must be at least ${MIN_PASSPHRASE_CHARS} characters: it alone protects the key file (a few words will do)`,
+        });
       await initLocalKeyFile(keyFile, passphrase, config.kms.local.argon2);
       madeKeyFile = keyFile;
+      unsealWith = passphrase;
       lines.push(`  key file: ${keyFile} (sealed by your passphrase; back it up)`);
     } else {
       lines.push(`  key provider: ${config.kms.provider}`);
@@ -74,7 +86,7 @@ Examples:
     }
     try {
       const request = cliRequestContext(io);
-      const passphrase = kw.sealed() ? await passphraseFrom(io, flags) : undefined;
+      const passphrase = kw.sealed() ? (unsealWith ?? (await passphraseFrom(io, flags))) : undefined;
       if (passphrase !== undefined) await kw.unseal(request, passphrase);
       await kw.audit.record(request, { action: "vault.init", result: "ok", detail: config.kms.provider });
       lines.push(`  database: ${kw.storage.description}`);
