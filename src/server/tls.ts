@@ -116,9 +116,13 @@ export async function loadOrCreateTls(
   if (existsSync(certFile) && (existsSync(clearFile) || existsSync(sealedFile))) {
     const cert = readPem("certificate", certFile);
     const found = { cert, fingerprint: fingerprintOf(cert, certFile), generated: false, certFile };
-    if (existsSync(sealedFile)) {
+    const clear = existsSync(clearFile);
+    if (existsSync(sealedFile) && (box !== undefined || !clear)) {
       if (box === undefined) throw new KeywardenError("KW_ERR_SERVER_TLS_KEY_SEALED", { file: sealedFile });
-      return { ...found, key: await openSealedKey(box, sealedFile, cert), keyAtRest: "sealed" };
+      const key = await openSealedKey(box, sealedFile, cert);
+      // Both files: a sealing stopped between writing one and removing the other.
+      if (clear) rmSync(clearFile);
+      return { ...found, key, keyAtRest: clear ? "sealed-now" : "sealed" };
     }
     const key = readPem("key", clearFile);
     if (box === undefined) return { ...found, key, keyAtRest: "clear" };

@@ -85,6 +85,14 @@ test("a clear key (a sealed start's, or an older version's) is sealed at the nex
   assert.equal(sealed.fingerprint, clear.fingerprint, "the same pair: pinned clients go on");
   assert.equal(existsSync(keyFile), false);
   assert.equal((await loadOrCreateTls(GENERATED, home, ["localhost"], box)).keyAtRest, "sealed");
+
+  // A sealing that stopped between writing the sealed file and removing the clear one: a sealed
+  // start uses the clear key, the next unsealed load removes it.
+  writeFileSync(keyFile, original);
+  assert.equal((await loadOrCreateTls(GENERATED, home)).keyAtRest, "clear");
+  const finished = await loadOrCreateTls(GENERATED, home, ["localhost"], box);
+  assert.deepEqual([finished.keyAtRest, finished.key], ["sealed-now", original]);
+  assert.equal(existsSync(keyFile), false);
 });
 
 test("a sealed key cannot serve a sealed start, nor open with another vault's keys or once changed", async (t) => {
