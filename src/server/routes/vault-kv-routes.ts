@@ -45,6 +45,15 @@ const Params = Type.Object({
   mount: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }),
 });
 
+/** Vault's /v1/sys/health answer (the fields clients read; no version, no cluster). */
+const Health = Type.Object({
+  initialized: Type.Boolean(),
+  sealed: Type.Boolean(),
+  standby: Type.Boolean(),
+  performance_standby: Type.Boolean(),
+  server_time_utc: Type.Integer(),
+});
+
 const VaultError = Type.Object({
   errors: Type.Array(Type.String()),
   error: ErrorSchema.properties.error,
@@ -128,6 +137,43 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   const vault = keywarden.vault;
   app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
   const tags = ["vault-kv2"];
+
+  // Vault's health check, which Vault clients (node-vault's health(), hvac) and load balancers
+  // call: 200 while unsealed, 503 while sealed, or the codes the caller asks for. Public, as
+  // in Vault; it says no more than /readyz and seal-status do.
+  const Code = Type.Optional(Type.Integer({ minimum: 200, maximum: 599 }));
+  app.get(
+    "/sys/health",
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: "Vault's health check: 200 unsealed, 503 sealed (or activecode / sealedcode)",
+        security: [],
+        querystring: Type.Object(
+          { activecode: Code, sealedcode: Code, standbyok: Type.Optional(Type.Boolean()) },
+          { additionalProperties: true },
+        ),
+        response: {
+          "2xx": Health,
+          "5xx": Health,
+          "4xx": VaultError,
+        },
+      },
+    },
+    async (request, reply) => {
+      const sealed = keywarden.sealed();
+      const q = request.query;
+      void reply.code(sealed ? (q.sealedcode ?? 503) : (q.activecode ?? 200));
+      return Promise.resolve({
+        initialized: true,
+        sealed,
+        standby: false,
+        performance_standby: false,
+        server_time_utc: Math.floor(Date.now() / 1000),
+      });
+    },
+  );
 
   app.get(
     "/:mount/data/*",

@@ -92,6 +92,8 @@ const PUBLIC = new Set([
   "POST /api/v1/sys/unseal",
   // Dashboard login checks the password itself (failures limited per address and per identity).
   "POST /api/v1/auth/login",
+  // Vault's health check: what /readyz and seal-status already tell anyone.
+  "GET /v1/sys/health",
 ]);
 
 async function setUp(

@@ -60,6 +60,12 @@ for (const dialect of DIALECTS) {
         sealed: true,
         type: "local",
       });
+      // Vault's health check follows, with the caller's codes when it asks for them.
+      const health = await s.app.inject({ url: "/v1/sys/health" });
+      assert.equal(health.statusCode, 503);
+      assert.equal(health.json<{ sealed: boolean }>().sealed, true);
+      assert.equal((await s.app.inject({ url: "/v1/sys/health?sealedcode=200" })).statusCode, 200);
+      assert.equal((await s.app.inject({ url: "/v1/sys/health?sealedcode=99" })).statusCode, 400);
       const blocked = await s.app.inject({ url: secret, headers: bearer(reader) });
       assert.equal(blocked.statusCode, 503, "reads stop at once, cached keys or not");
       assert.equal(blocked.json<ErrorBody>().error.code, "KW_ERR_KMS_SEALED");

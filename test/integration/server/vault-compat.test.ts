@@ -51,6 +51,10 @@ for (const dialect of DIALECTS) {
       ]);
       const vault = nodeVault({ endpoint: url, token, noCustomHTTPVerbs: true, requestOptions: { ca } });
 
+      // node-vault's health(): Vault's /v1/sys/health, no token needed; 503 once sealed.
+      const health = (await vault.health()) as { initialized: boolean; sealed: boolean; standby: boolean };
+      assert.deepEqual([health.initialized, health.sealed, health.standby], [true, false, false]);
+
       const fromCli = makeKey();
       const set = await cli(s, ["secrets", "set", "payments/prod/STRIPE_KEY"], fromCli);
       assert.equal(set.code, 0, set.stderr);
