@@ -203,7 +203,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clock: deps.clock ?? systemClock,
     idleMinutes: config.access.sessionIdleMinutes,
   });
-  await app.register(vaultKvRoutes, { prefix: "/v1", keywarden: deps.keywarden, access: deps.access });
+  await app.register(vaultKvRoutes, {
+    prefix: "/v1",
+    keywarden: deps.keywarden,
+    access: deps.access,
+    clock: deps.clock ?? systemClock,
+  });
   app.get(`${API_PREFIX}/openapi.json`, { config: { public: true }, schema: { hide: true } }, () =>
     app.swagger(),
   );

@@ -14,11 +14,12 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import Type from "typebox";
 import type { Keywarden } from "../../app.ts";
+import type { Clock } from "../../core/clock.ts";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
 import type { SecretMetadata } from "../../services/vault/vault-service.ts";
-import { authorize, authorizeList } from "../plugins/auth.ts";
+import { authorize, authorizeList, principalOf } from "../plugins/auth.ts";
 import { errorResponse, reportError } from "../plugins/errors.ts";
 import { ErrorSchema } from "../schemas.ts";
 
@@ -90,6 +91,19 @@ const envelope = <T extends Parameters<typeof Type.Object>[0]>(data: T) =>
     auth: Type.Null(),
   });
 
+/** Vault's /v1/auth/token/lookup-self answer, as far as Keywarden's tokens have its fields. */
+const LookupSelf = envelope({
+  id: Type.String({ description: "The token's tok_ id: Keywarden never echoes a token." }),
+  accessor: Type.String(),
+  display_name: Type.String(),
+  entity_id: Type.String(),
+  policies: Type.Array(Type.String()),
+  expire_time: Type.Union([Type.String(), Type.Null()]),
+  ttl: Type.Integer(),
+  type: Type.String(),
+  renewable: Type.Boolean(),
+});
+
 function wrap<T>(request: FastifyRequest, data: T) {
   return {
     request_id: request.id,
@@ -133,10 +147,45 @@ function decodeData(value: string, m: SecretMetadata): Record<string, string> {
 export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   keywarden: Keywarden;
   access: AccessManager;
-}> = (app, { keywarden, access }) => {
+  /** The clock the access service uses (a token's remaining TTL is counted by it). */
+  clock: Clock;
+}> = (app, { keywarden, access, clock }) => {
   const vault = keywarden.vault;
   app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
   const tags = ["vault-kv2"];
+
+  // Vault's token self-lookup, which clients call to check their token (hvac's
+  // is_authenticated, node-vault's tokenLookupSelf). Vault returns the token itself as `id`;
+  // Keywarden never echoes a token, so `id` and `accessor` are the token's tok_ id.
+  app.get(
+    "/auth/token/lookup-self",
+    {
+      schema: {
+        tags,
+        summary: "Vault's token self-lookup: the calling token's identity, policies and expiry",
+        response: { 200: LookupSelf, ...VAULT_ERRORS },
+      },
+    },
+    (request) => {
+      const p = principalOf(request);
+      const expiresAt = p.expiresAt === undefined ? null : p.expiresAt;
+      const ttl =
+        expiresAt === null
+          ? 0
+          : Math.max(0, Math.floor((Date.parse(expiresAt) - clock.now().getTime()) / 1000));
+      return wrap(request, {
+        id: p.tokenId ?? p.id,
+        accessor: p.tokenId ?? p.id,
+        display_name: p.name,
+        entity_id: p.id,
+        policies: [...p.policies],
+        expire_time: expiresAt,
+        ttl,
+        type: "service",
+        renewable: false,
+      });
+    },
+  );
 
   // Vault's health check, which Vault clients (node-vault's health(), hvac) and load balancers
   // call: 200 while unsealed, 503 while sealed, or the codes the caller asks for. Public, as
@@ -170,7 +219,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
         sealed,
         standby: false,
         performance_standby: false,
-        server_time_utc: Math.floor(Date.now() / 1000),
+        server_time_utc: Math.floor(clock.now().getTime() / 1000),
       });
     },
   );

@@ -54,6 +54,14 @@ for (const dialect of DIALECTS) {
       // node-vault's health(): Vault's /v1/sys/health, no token needed; 503 once sealed.
       const health = (await vault.health()) as { initialized: boolean; sealed: boolean; standby: boolean };
       assert.deepEqual([health.initialized, health.sealed, health.standby], [true, false, false]);
+      // tokenLookupSelf(): who the token is, never the token itself.
+      const self = (await vault.tokenLookupSelf()) as {
+        data: { id: string; display_name: string; policies: string[]; ttl: number; expire_time: string };
+      };
+      assert.match(self.data.id, /^tok_/);
+      assert.equal(self.data.policies.length, 1);
+      assert.ok(self.data.ttl > 0 && self.data.ttl <= 30 * 86400, String(self.data.ttl));
+      assert.ok(!JSON.stringify(self).includes(token));
 
       const fromCli = makeKey();
       const set = await cli(s, ["secrets", "set", "payments/prod/STRIPE_KEY"], fromCli);
