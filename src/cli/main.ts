@@ -1,7 +1,8 @@
 import { Command, CommanderError, Option } from "commander";
-import { EXIT, isKeywardenError } from "../core/errors.ts";
+import { EXIT, isKeywardenError, KeywardenError } from "../core/errors.ts";
 import { unquoted } from "../core/redact.ts";
 import { LOG_LEVELS } from "../core/logger.ts";
+import { storageUnavailable } from "../storage/unavailable.ts";
 import { registerBaseline } from "./commands/baseline.ts";
 import { registerConfig } from "./commands/config.ts";
 import { registerHook } from "./commands/hook.ts";
@@ -110,6 +111,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     if (isKeywardenError(e)) {
       io.stderr.write(`keywarden: error ${e.code}: ${e.message}. ${e.hint}\n`);
       return e.exitCode;
+    }
+    // A database that cannot serve (full, busy, gone) is the user's to fix, not a bug.
+    const unavailable = storageUnavailable(e);
+    if (unavailable !== undefined) {
+      const ke = new KeywardenError("KW_ERR_STORAGE_UNAVAILABLE", { reason: unavailable }, { cause: e });
+      io.stderr.write(`keywarden: error ${ke.code}: ${ke.message}. ${ke.hint}\n`);
+      return ke.exitCode;
     }
     const err = e as Error;
     // Node's argument checks quote the value they refused, which may be a secret.

@@ -123,6 +123,11 @@ class NodeSqliteConnection implements DatabaseConnection {
   exec(sqlText: string): void {
     this.#db.exec(sqlText);
   }
+
+  /** Whether a transaction is open on this connection (SQLite may have ended one by itself). */
+  get isTransaction(): boolean {
+    return this.#db.isTransaction;
+  }
 }
 
 class Mutex {
@@ -333,7 +338,10 @@ class NodeSqliteDriver implements Driver {
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const lease = leaseOf(connection);
     try {
-      await lease.executeQuery(CompiledQuery.raw("rollback"));
+      // On some errors (a full disk, an I/O error) SQLite has rolled the transaction back
+      // itself: a ROLLBACK would fail ("no transaction is active") and hide the error that
+      // caused it, which is the one to report.
+      if (this.#writer?.isTransaction !== false) await lease.executeQuery(CompiledQuery.raw("rollback"));
     } finally {
       lease.unlock();
     }
