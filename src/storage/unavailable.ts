@@ -28,6 +28,9 @@ const POSTGRES_STATES = new Set([
   "57P01", // admin_shutdown (also pg_terminate_backend)
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now (starting up, or in recovery)
+  // read_only_sql_transaction: connected to a standby (during a failover, or a URL that names
+  // a replica) or a database set read-only; no write, and so no audited read, can land.
+  "25006",
 ]);
 
 /** What node-postgres says when its connection ends under it, or it times out connecting. */

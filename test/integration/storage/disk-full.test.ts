@@ -1,14 +1,17 @@
 /**
- * SQLite out of space in the middle of a transaction (here: max_page_count, as a full disk
+ * Storage that takes no more writes. SQLite out of space in the middle of a transaction (here: max_page_count, as a full disk
  * behaves): SQLite rolls the transaction back by itself, and the error the caller gets must be
  * that one, recognisable as storage unavailable, not "cannot rollback - no transaction is
  * active"; nothing of the transaction is kept, and the database goes on once there is room.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { test } from "node:test";
 import { sql } from "kysely";
 import { openStorage } from "../../../src/storage/database.ts";
 import { storageUnavailable } from "../../../src/storage/unavailable.ts";
+import { runCliInProcess } from "../../helpers/cli.ts";
+import { freshPostgresSchema, postgresUrl } from "../../helpers/storage.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
 test("a transaction that fills the database fails with SQLite's own error, and nothing of it is kept", async (t) => {
@@ -43,4 +46,26 @@ test("a transaction that fills the database fails with SQLite's own error, and n
   await sql.raw("pragma max_page_count = 1073741823").execute(storage.db);
   await storage.db.transaction().execute((trx) => sql`insert into big values ('after')`.execute(trx));
   assert.equal((await sql<{ n: number }>`select count(*) as n from big`.execute(storage.db)).rows[0]!.n, 2);
+});
+
+test("a PostgreSQL that takes no writes (a standby, a read-only database) is 'unavailable' to the CLI, not an internal error", async (t) => {
+  const url = await postgresUrl(await freshPostgresSchema(t));
+  const env = {
+    KEYWARDEN_HOME: join(tempDir(t), "home"),
+    KEYWARDEN_PASSPHRASE: "read-only test passphrase",
+    KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
+    KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
+    KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
+    KEYWARDEN_STORAGE_URL: url,
+  };
+  assert.equal((await runCliInProcess(env, ["init"])).code, 0);
+  // As a standby answers: every transaction is read-only.
+  const readOnly = url.replace(
+    /options=([^&]*)/,
+    (_, o: string) => `options=${o}${encodeURIComponent(" -c default_transaction_read_only=on")}`,
+  );
+  const r = await runCliInProcess({ ...env, KEYWARDEN_STORAGE_URL: readOnly }, ["secrets", "list"]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /KW_ERR_STORAGE_UNAVAILABLE: the database is unavailable: SQLSTATE 25006/);
+  assert.doesNotMatch(r.stderr, /internal error/);
 });
