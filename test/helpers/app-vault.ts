@@ -17,15 +17,14 @@ export async function cliOk(env: Record<string, string>, args: readonly string[]
 }
 
 /**
+ * The environment of a CLI run against a new home on `storageUrl` (cheap Argon2, a fixed
+ * passphrase); `init` has not run yet.
+ *
  * @example
- *   const { env, token } = await appVault(t, url, "payments/**:read,write");
+ *   const env = vaultEnv(t, url); await cliOk(env, ["init"]);
  */
-export async function appVault(
-  t: TestContext,
-  storageUrl: string,
-  allow: string,
-): Promise<{ env: Record<string, string>; token: string }> {
-  const env = {
+export function vaultEnv(t: TestContext, storageUrl: string): Record<string, string> {
+  return {
     KEYWARDEN_HOME: join(tempDir(t), "home"),
     KEYWARDEN_PASSPHRASE: "app vault passphrase, not a real one",
     KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
@@ -34,6 +33,18 @@ export async function appVault(
     KEYWARDEN_STORAGE_URL: storageUrl,
     USER: "tester",
   };
+}
+
+/**
+ * @example
+ *   const { env, token } = await appVault(t, url, "payments/**:read,write");
+ */
+export async function appVault(
+  t: TestContext,
+  storageUrl: string,
+  allow: string,
+): Promise<{ env: Record<string, string>; token: string }> {
+  const env = vaultEnv(t, storageUrl);
   await cliOk(env, ["init"]);
   await cliOk(env, ["machine", "add", "app"]);
   await cliOk(env, ["policy", "put", "app", "--allow", allow]);

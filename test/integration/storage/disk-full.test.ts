@@ -5,11 +5,11 @@
  * active"; nothing of the transaction is kept, and the database goes on once there is room.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { test } from "node:test";
 import { sql } from "kysely";
 import { openStorage } from "../../../src/storage/database.ts";
 import { storageUnavailable } from "../../../src/storage/unavailable.ts";
+import { cliOk, vaultEnv } from "../../helpers/app-vault.ts";
 import { runCliInProcess } from "../../helpers/cli.ts";
 import { freshPostgresSchema, postgresUrl } from "../../helpers/storage.ts";
 import { tempDir } from "../../helpers/tmp.ts";
@@ -50,15 +50,8 @@ test("a transaction that fills the database fails with SQLite's own error, and n
 
 test("a PostgreSQL that takes no writes (a standby, a read-only database) is 'unavailable' to the CLI, not an internal error", async (t) => {
   const url = await postgresUrl(await freshPostgresSchema(t));
-  const env = {
-    KEYWARDEN_HOME: join(tempDir(t), "home"),
-    KEYWARDEN_PASSPHRASE: "read-only test passphrase",
-    KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
-    KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
-    KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
-    KEYWARDEN_STORAGE_URL: url,
-  };
-  assert.equal((await runCliInProcess(env, ["init"])).code, 0);
+  const env = vaultEnv(t, url);
+  await cliOk(env, ["init"]);
   // As a standby answers: every transaction is read-only.
   const readOnly = url.replace(
     /options=([^&]*)/,
