@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
-import { writeSecretText } from "../../kms/atomic-file.ts";
 import { Secret } from "../../core/secret.ts";
+import { writeSecretText } from "../../kms/atomic-file.ts";
 import { parseEnvironmentPath, parseSecretPath, refuseKeyInPath } from "../../services/vault/secret-path.ts";
 import { valueProblem } from "../../services/vault/secret-value.ts";
 import type { CliIO } from "../io.ts";
@@ -172,10 +172,9 @@ export function registerExport(program: Command, io: CliIO, setExit: (code: numb
     for (const e of entries) {
       const p = parseSecretPath(`${environment}/${e.name}`);
       refuseKeyInPath(p);
-      const path = p.path;
       const problem = valueProblem(new TextEncoder().encode(e.value));
       if (problem !== undefined)
-        throw new KeywardenError("KW_ERR_VAULT_VALUE_INVALID", { path, reason: problem });
+        throw new KeywardenError("KW_ERR_VAULT_VALUE_INVALID", { path: p.path, reason: problem });
     }
     const scanned = await withBackend(io, cmd, flags, { unsealed: true }, async (vault, ctx) => {
       for (const e of entries) {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import type { Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
+import type { Keywarden } from "../../app.ts";
 import type { Secret } from "../../core/secret.ts";
 import { commandContext } from "../context.ts";
 import { resolveHome } from "../home.ts";
@@ -70,7 +71,7 @@ Examples:
     } else {
       lines.push(`  key provider: ${config.kms.provider}`);
     }
-    let kw: Awaited<ReturnType<typeof createKeywarden>>;
+    let kw: Keywarden;
     try {
       kw = await createKeywarden({ config, home, env: io.env, clock: systemClock, logger: cc.logger });
     } catch (e) {

@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
-import { writeSecretText } from "../../kms/atomic-file.ts";
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
+import { writeSecretText } from "../../kms/atomic-file.ts";
 import { fileSource } from "../../sources/file-source.ts";
 import { gitSource, stagedSource } from "../../sources/git-source.ts";
 import type { Source } from "../../sources/source.ts";

@@ -157,13 +157,10 @@ export function answerClientError(this: FastifyInstance, e: NodeJS.ErrnoExceptio
   if (e.code === "ECONNRESET" || socket.destroyed) return;
   const { status, reason } = clientErrorOf(e);
   const requestId = newId("request");
-  const body = JSON.stringify({
-    error: {
-      code: "KW_ERR_HTTP_BAD_REQUEST",
-      message: new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason }).message,
-      requestId,
-    },
-  });
+  // The status is Node's (408, 431, 400); the body is the one shape's.
+  const body = JSON.stringify(
+    errorResponse(new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason }), requestId).body,
+  );
   this.log.debug({ reqId: requestId, code: e.code, status }, "client error");
   if (socket.writable)
     socket.write(

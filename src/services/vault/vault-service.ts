@@ -39,6 +39,7 @@ import {
   type FingerprintHit,
   type VersionWithKey,
 } from "../../storage/repos/secret-version-repo.ts";
+import { keyLookalike } from "../../detect/mask.ts";
 import type { AuditEvent, AuditResult, AuditService, RequestContext } from "../audit/audit-service.ts";
 import { groupRunner } from "../audit/group-commit.ts";
 import { dataKeyCache } from "./data-key-cache.ts";
@@ -51,7 +52,6 @@ import {
   type SecretPath,
 } from "./secret-path.ts";
 import { valueProblem } from "./secret-value.ts";
-import { keyLookalike } from "../../detect/mask.ts";
 
 /** Writes without --cas retry this many times when another writer gets there first. */
 const WRITE_ATTEMPTS = 8;
