@@ -39,6 +39,11 @@ export interface Catalogue {
   readonly groups: readonly WindowGroup[];
   /** @internal keyword index -> groups using it */
   readonly groupsByKeyword: readonly (readonly number[])[];
+  /**
+   * @internal keyword index -> the distance under which its next occurrence adds nothing to
+   * the windows (see `collapsingHits`)
+   */
+  readonly keywordSteps: Int32Array;
 }
 
 const DEFAULT_WINDOW = { before: 128, after: 512 };
@@ -85,12 +90,22 @@ export function compileCatalogue(rules: readonly Rule[]): Catalogue {
   groups.forEach((g, gi) => {
     for (const k of g.keywords) groupsByKeyword[k]!.push(gi);
   });
+  const keywords = [...keywordIndex.keys()];
+  // Occurrences closer than the keyword's length overlap (a run of "a" holds "aaaa…a" at
+  // every position); closer than half the narrowest window using it, their windows merge.
+  const keywordSteps = Int32Array.from(keywords, (k, i) =>
+    Math.max(
+      1,
+      Math.min(k.length, ...groupsByKeyword[i]!.map((gi) => (groups[gi]!.before + groups[gi]!.after) >> 1)),
+    ),
+  );
   return {
     rules,
-    automaton: buildAutomaton([...keywordIndex.keys()]),
+    automaton: buildAutomaton(keywords),
     maxWindow: maxWindow + 2 * SNAP_LIMIT,
     groups,
     groupsByKeyword,
+    keywordSteps,
   };
 }
 
@@ -145,13 +160,7 @@ function snapEnd(text: string, pos: number): number {
  *   scanText('token = "ghp_..."', catalogue) // [{ rule, start, end, secret, ... }]
  */
 export function scanText(text: string, catalogue: Catalogue, keywordStarts?: number[]): Match[] {
-  // Hit positions per keyword, in increasing order.
-  const hits = new Map<number, number[]>();
-  catalogue.automaton.scan(text, (keyword, at) => {
-    const list = hits.get(keyword);
-    if (list === undefined) hits.set(keyword, [at]);
-    else list.push(at);
-  });
+  const hits = collapsingHits(text, catalogue);
   if (hits.size === 0) return [];
   // Copied after the pass, so the per-hit callback stays as lean as in a plain scan.
   if (keywordStarts !== undefined)
@@ -170,6 +179,49 @@ export function scanText(text: string, catalogue: Catalogue, keywordStarts?: num
     }
   }
   return dedupe(matches);
+}
+
+/**
+ * Hit positions per keyword, in increasing order, with runs of overlapping occurrences
+ * thinned out. A run of "A" (base64 of zero bytes, a padded fixture) holds an occurrence
+ * of the keyword "aaaaaaaaaaaaaaaaaaaa" at every position: recording each cost 8 MB of text
+ * 3 s and 500 MB. Within a run, an occurrence is recorded when it lies at least the
+ * keyword's step (`keywordSteps`) past the last one recorded, and the run's last occurrence
+ * always: so consecutive recorded hits are less than twice the step apart, their windows
+ * overlap, and the merged windows are exactly those of every occurrence.
+ */
+function collapsingHits(text: string, catalogue: Catalogue): Map<number, number[]> {
+  const hits = new Map<number, number[]>();
+  const steps = catalogue.keywordSteps;
+  // Per keyword, the last position recorded for good, and whether the list's last entry is
+  // instead a provisional one (the run's latest occurrence), overwritten while the run goes
+  // on. Made at the first hit that continues a list: most texts never need them.
+  let anchors: Int32Array | undefined;
+  let provisional: Uint8Array | undefined;
+  catalogue.automaton.scan(text, (keyword, at) => {
+    const list = hits.get(keyword);
+    if (list === undefined) {
+      hits.set(keyword, [at]);
+      return;
+    }
+    if (anchors === undefined) {
+      anchors = new Int32Array(steps.length).fill(-1);
+      provisional = new Uint8Array(steps.length);
+    }
+    const anchor = anchors[keyword]! < 0 ? list[0]! : anchors[keyword]!;
+    if (at - anchor < steps[keyword]!) {
+      if (provisional![keyword] === 1) list[list.length - 1] = at;
+      else {
+        list.push(at);
+        provisional![keyword] = 1;
+      }
+      return;
+    }
+    provisional![keyword] = 0;
+    list.push(at);
+    anchors[keyword] = at;
+  });
+  return hits;
 }
 
 /** Merged, snapped windows [start, end, start, end, ...] around a group's keyword hits. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { builtinCatalogue } from "../../../src/detect/catalogue.ts";
 import { compileCatalogue, scanText } from "../../../src/detect/engine.ts";
 import { shannonEntropy } from "../../../src/detect/entropy.ts";
 import { checkBoundedPattern } from "../../../src/detect/pattern-check.ts";
@@ -103,4 +104,42 @@ test("shannon entropy", () => {
   assert.equal(shannonEntropy(""), 0);
   assert.equal(shannonEntropy("aaaa"), 0);
   assert.equal(shannonEntropy("abcd"), 2);
+});
+
+test("runs of a keyword that overlaps itself: the same findings as recording every occurrence, few hits kept", () => {
+  // "AAAA…" is base64 of zero bytes; the built-in Twitter keyword is twenty a's, so a run
+  // holds an occurrence at every position.
+  const builtin = builtinCatalogue();
+  const starts: number[] = [];
+  assert.deepEqual(scanText("A".repeat(100_000), builtin, starts), []);
+  assert.ok(starts.length < 100_000 / 10, `${starts.length} keyword hits kept for a run of 100,000 A's`);
+
+  const wide = rule({ id: "t-run", keywords: ["aaaaaaaa"], pattern: /\b(AAAAAAAA[A-Za-z0-9]{20})\b/ });
+  // A window narrower than the keyword: the step is bounded by the window, not the keyword.
+  const narrow = rule({
+    id: "t-run-narrow",
+    keywords: ["aaaaaaaa"],
+    pattern: /(zz[0-9]{6})/,
+    window: { before: 3, after: 9 },
+  });
+  const catalogue = compileCatalogue([...builtin.rules, wide, narrow]);
+  const everyHit = { ...catalogue, keywordSteps: new Int32Array(catalogue.keywordSteps.length).fill(1) };
+  // Long lines: a window's end snaps to the line's end when that is near, which would hide
+  // a window cut short.
+  const pieces = ["a", "A", "zz123456", "AAAAAAAAb1c2d3e4f5g6h7i8j9k0", "word", "a", "A"];
+  let seed = 7;
+  const next = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+  let found = 0;
+  for (let round = 0; round < 200; round++) {
+    let text = "";
+    while (text.length < 4000) {
+      const piece = pieces[next(pieces.length)]!;
+      text += (piece.length === 1 ? piece.repeat(1 + next(600)) : piece) + (next(40) === 0 ? "\n" : " ");
+    }
+    const got = scanText(text, catalogue).map((m) => `${m.rule.id}@${m.start}-${m.end}`);
+    const want = scanText(text, everyHit).map((m) => `${m.rule.id}@${m.start}-${m.end}`);
+    assert.deepEqual(got.sort(), want.sort(), `round ${round}`);
+    found += want.length;
+  }
+  assert.ok(found > 500, `only ${found} findings: the texts do not exercise the rules`);
 });
