@@ -1,4 +1,5 @@
 import {
+  type Dirent,
   closeSync,
   existsSync,
   lstatSync,
@@ -15,7 +16,7 @@ import { DEFAULT_ARCHIVE_OPTIONS, type ArchiveOptions } from "./archive/limits.t
 import { SNIFF_BYTES, sniffContainer, type ContainerKind } from "./archive/sniff.ts";
 import type { Source, SourceItem, TextChunk } from "./source.ts";
 import { TextChunker } from "./text-chunker.ts";
-import { decodeText, isBinary } from "./text-decode.ts";
+import { bomLength, decodeText, sniffEncoding } from "./text-decode.ts";
 
 export interface FileSourceOptions {
   /** Files and folders to scan. */
@@ -36,10 +37,16 @@ export interface FileSourceOptions {
   readonly archives?: ArchiveOptions;
 }
 
+/**
+ * A path on disk: a string, or the raw bytes of one that is not valid UTF-8 (a name Linux
+ * allows and a string cannot hold: decoding would put U+FFFD in it and lose the file).
+ */
+type FsPath = string | Buffer;
+
 /** A container file found by the walk, opened asynchronously by `items()`. */
 interface ContainerFound {
   readonly kind: "container";
-  readonly abs: string;
+  readonly abs: FsPath;
   readonly path: string;
   readonly container: ContainerKind;
 }
@@ -96,9 +103,32 @@ export function fileSource(options: FileSourceOptions): Source {
   };
 }
 
-function display(abs: string, cwd: string): string {
-  const rel = relative(cwd, abs);
-  return rel === "" ? "." : rel.startsWith("..") ? abs : rel.split(sep).join("/");
+/** `abs` as text: a name that is not UTF-8 shows its invalid bytes as U+FFFD. */
+function pathText(abs: FsPath): string {
+  return typeof abs === "string" ? abs : abs.toString("utf8");
+}
+
+/** The folder's entries, with raw names (Buffers) for those that are not valid UTF-8. */
+function listFolder(dir: FsPath): { name: FsPath; text: string; entry: Dirent }[] {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  if (typeof dir === "string" && !entries.some((e) => e.name.includes("\uFFFD")))
+    return entries.map((e) => ({ name: e.name, text: e.name, entry: e }));
+  return readdirSync(dir, { withFileTypes: true, encoding: "buffer" }).map((e) => {
+    const text = e.name.toString("utf8");
+    const valid = Buffer.byteLength(text) === e.name.length && Buffer.from(text).equals(e.name);
+    return { name: valid ? text : e.name, text, entry: e as unknown as Dirent };
+  });
+}
+
+function childPath(dir: FsPath, name: FsPath): FsPath {
+  if (typeof dir === "string" && typeof name === "string") return join(dir, name);
+  return Buffer.concat([Buffer.from(dir), Buffer.from(sep), Buffer.from(name)]);
+}
+
+function display(abs: FsPath, cwd: string): string {
+  const text = pathText(abs);
+  const rel = relative(cwd, text);
+  return rel === "" ? "." : rel.startsWith("..") ? text : rel.split(sep).join("/");
 }
 
 function* walk(rootPath: string, options: FileSourceOptions): Generator<WalkItem> {
@@ -116,12 +146,12 @@ function* walk(rootPath: string, options: FileSourceOptions): Generator<WalkItem
   const rootReal = realpathSync(rootPath);
   const base = ignore().add(options.exclude);
   // Explicit stack of [folder, scopes in force]: no recursion, so depth is unbounded.
-  const stack: [string, readonly IgnoreScope[]][] = [[rootPath, [{ dir: rootPath, matcher: base }]]];
+  const stack: [FsPath, readonly IgnoreScope[]][] = [[rootPath, [{ dir: rootPath, matcher: base }]]];
   while (stack.length > 0) {
     const [dir, parentScopes] = stack.pop()!;
     let entries;
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = listFolder(dir);
     } catch (e) {
       yield { kind: "skipped", skipped: { path: display(dir, options.cwd), reason: describeError(e) } };
       continue;
@@ -129,21 +159,22 @@ function* walk(rootPath: string, options: FileSourceOptions): Generator<WalkItem
     let scopes = parentScopes;
     for (const name of IGNORE_FILES) {
       if (name === ".gitignore" && !options.gitignore) continue;
-      if (!entries.some((e) => e.name === name && e.isFile())) continue;
+      if (!entries.some((e) => e.text === name && e.entry.isFile())) continue;
       try {
-        scopes = [...scopes, { dir, matcher: ignore().add(readFileSync(join(dir, name), "utf8")) }];
+        const matcher = ignore().add(readFileSync(childPath(dir, name), "utf8"));
+        scopes = [...scopes, { dir: pathText(dir), matcher }];
       } catch {
         // An unreadable ignore file ignores nothing; the file itself is reported when read.
       }
     }
-    entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
-    const subdirs: string[] = [];
-    const files: string[] = [];
-    for (const e of entries) {
-      const abs = join(dir, e.name);
+    entries.sort((a, b) => (a.text < b.text ? 1 : a.text > b.text ? -1 : 0));
+    const subdirs: FsPath[] = [];
+    const files: FsPath[] = [];
+    for (const { name, text, entry: e } of entries) {
+      const abs = childPath(dir, name);
       const isDir = e.isDirectory();
-      if (isDir && ALWAYS_SKIPPED_DIRS.has(e.name)) continue;
-      if (isIgnored(abs, isDir, scopes)) continue;
+      if (isDir && ALWAYS_SKIPPED_DIRS.has(text)) continue;
+      if (isIgnored(pathText(abs), isDir, scopes)) continue;
       if (e.isSymbolicLink()) {
         const target = resolveLink(abs);
         if (target === undefined) {
@@ -179,7 +210,7 @@ function isIgnored(abs: string, isDir: boolean, scopes: readonly IgnoreScope[]):
   return false;
 }
 
-function resolveLink(abs: string): string | undefined {
+function resolveLink(abs: FsPath): string | undefined {
   try {
     return existsSync(abs) ? realpathSync(abs) : undefined;
   } catch {
@@ -195,7 +226,7 @@ function describeError(e: unknown): string {
   return `unreadable (${code ?? "error"})`;
 }
 
-function* readFile(abs: string, path: string, options: FileSourceOptions): Generator<WalkItem> {
+function* readFile(abs: FsPath, path: string, options: FileSourceOptions): Generator<WalkItem> {
   let fd: number;
   let size: number;
   try {
@@ -236,7 +267,7 @@ function archivesOn(options: FileSourceOptions): boolean {
   return (options.archives ?? DEFAULT_ARCHIVE_OPTIONS).enabled;
 }
 
-function bigContainer(abs: string, path: string, options: FileSourceOptions): ContainerFound | undefined {
+function bigContainer(abs: FsPath, path: string, options: FileSourceOptions): ContainerFound | undefined {
   if (!archivesOn(options)) return undefined;
   let fd: number | undefined;
   try {
@@ -259,7 +290,7 @@ function* readOpenFile(
   path: string,
   size: number,
   options: FileSourceOptions,
-  abs: string,
+  abs: FsPath,
 ): Generator<WalkItem> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   // One byte more than the size seen, so a file that grew since is noticed and streamed.
@@ -273,20 +304,23 @@ function* readOpenFile(
     yield { kind: "container", abs, path, container };
     return;
   }
-  if (isBinary(head)) {
+  const encoding = sniffEncoding(head);
+  if (encoding === "binary") {
     yield { kind: "skipped", skipped: { path, reason: "binary content" } };
     return;
   }
   if (n < block.length) {
     // Whole file in one block: the common case.
-    const { text, latin1 } = decodeText(head);
+    const { text, latin1 } = decodeText(head, encoding);
     if (latin1) yield { kind: "skipped", skipped: { path, reason: "invalid UTF-8: scanned as Latin-1" } };
     yield { kind: "chunk", chunk: single(path, text, n) };
     return;
   }
-  const chunker = new TextChunker(path, options.overlap, "utf8");
+  const chunker = new TextChunker(path, options.overlap, encoding);
+  let bom = bomLength(head, encoding);
   while (n > 0) {
-    yield { kind: "chunk", chunk: chunker.push(block.subarray(0, n)) };
+    yield { kind: "chunk", chunk: chunker.push(block.subarray(bom, n)) };
+    bom = 0;
     if (block.length < chunkSize) block = Buffer.allocUnsafe(chunkSize);
     n = readSync(fd, block, 0, block.length, null);
   }

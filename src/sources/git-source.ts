@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { KeywardenError } from "../core/errors.ts";
-import { decodeText, isBinary } from "./text-decode.ts";
+import { decodeText, sniffEncoding } from "./text-decode.ts";
 import type { CommitInfo, Source, SourceItem, TextChunk } from "./source.ts";
 
 export interface GitSourceOptions {
@@ -22,6 +22,13 @@ export interface GitSourceOptions {
 
 const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const ZERO_OID = /^0+$/;
+
+/** git's output as bytes; undefined when git fails (an object that does not exist). */
+function gitBytes(repo: string, args: readonly string[]): Buffer | undefined {
+  const r = spawnSync("git", ["-C", repo, ...args], { maxBuffer: 1024 * 1024 * 1024 });
+  if (r.error !== undefined) throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: r.error.message });
+  return r.status === 0 ? r.stdout : undefined;
+}
 
 function git(repo: string, args: readonly string[], input?: string): string {
   const r = spawnSync("git", ["-C", repo, ...args], {
@@ -215,8 +222,12 @@ function blobItem(ref: BlobRef, content: Buffer, maxFileSize: number): SourceIte
       },
     };
   }
-  if (isBinary(content)) return undefined;
-  return { kind: "chunk", chunk: chunkOf(path, decodeText(content).text, content.length, ref.commit) };
+  const encoding = sniffEncoding(content);
+  if (encoding === "binary") return undefined;
+  return {
+    kind: "chunk",
+    chunk: chunkOf(path, decodeText(content, encoding).text, content.length, ref.commit),
+  };
 }
 
 /**
@@ -272,8 +283,59 @@ export function stagedSource(o: { repo: string }): Source {
         }
       }
       yield* flush();
+      yield* stagedUtf16(o.repo);
     },
   };
+}
+
+/**
+ * Staged files that git diffs as binary but are UTF-16 text (git sees their NUL bytes):
+ * the lines of the staged version that the committed version does not have, one chunk per
+ * run of such lines at its line.
+ */
+function* stagedUtf16(repo: string): Generator<SourceItem> {
+  const numstat = git(repo, ["diff", "--cached", "--numstat", "-z", "--no-renames", "--diff-filter=ACMRT"]);
+  for (const entry of numstat.split("\0")) {
+    // A binary file's counts are "-": "-\t-\tpath".
+    if (!entry.startsWith("-\t-\t")) continue;
+    const path = entry.slice(4);
+    const staged = gitBytes(repo, ["cat-file", "blob", `:${path}`]);
+    if (staged === undefined) continue;
+    const encoding = sniffEncoding(staged);
+    if (encoding === "binary" || encoding === "utf8") continue;
+    const before = gitBytes(repo, ["cat-file", "blob", `HEAD:${path}`]);
+    const old = new Map<string, number>();
+    if (before !== undefined && sniffEncoding(before) === encoding) {
+      for (const l of decodeText(before, encoding).text.split("\n")) old.set(l, (old.get(l) ?? 0) + 1);
+    }
+    const lines = decodeText(staged, encoding).text.split("\n");
+    let first = true;
+    for (let i = 0; i < lines.length;) {
+      const kept = old.get(lines[i]!) ?? 0;
+      if (kept > 0) {
+        old.set(lines[i]!, kept - 1);
+        i++;
+        continue;
+      }
+      const start = i;
+      while (i < lines.length && (old.get(lines[i]!) ?? 0) === 0) i++;
+      const text = lines.slice(start, i).join("\n") + "\n";
+      if (text.trim() === "") continue;
+      yield {
+        kind: "chunk",
+        chunk: {
+          path,
+          text,
+          line: start + 1,
+          column: 1,
+          ownedTo: text.length,
+          bytes: Buffer.byteLength(text),
+          first,
+        },
+      };
+      first = false;
+    }
+  }
 }
 
 /** git quotes unusual paths C-style: "b/t\303\251st.txt". */

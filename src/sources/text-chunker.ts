@@ -1,5 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
 import type { TextChunk } from "./source.ts";
+import type { TextEncoding } from "./text-decode.ts";
 
 /**
  * Turns a stream of byte blocks into overlapping text chunks of bounded size, so a 1 GB
@@ -15,20 +16,31 @@ export class TextChunker {
   readonly #path: string;
   readonly #overlap: number;
   readonly #decoder: StringDecoder;
+  /** UTF-16BE is swapped to little-endian on the way in; an odd byte waits for its pair. */
+  readonly #swap: boolean;
+  #odd: Buffer | undefined;
   #carry = "";
   #line = 1;
   #column = 1;
   #first = true;
 
-  constructor(path: string, overlap: number, encoding: "utf8" | "latin1") {
+  constructor(path: string, overlap: number, encoding: TextEncoding | "latin1") {
     this.#path = path;
     this.#overlap = overlap;
-    this.#decoder = new StringDecoder(encoding);
+    this.#swap = encoding === "utf16be";
+    this.#decoder = new StringDecoder(encoding === "utf16be" ? "utf16le" : encoding);
   }
 
   /** Returns the chunk for one block of bytes. */
   push(block: Buffer): TextChunk {
-    return this.#emit(this.#decoder.write(block), block.length);
+    return this.#emit(this.#decoder.write(this.#swap ? this.#swapped(block) : block), block.length);
+  }
+
+  #swapped(block: Buffer): Buffer {
+    const bytes = this.#odd === undefined ? Buffer.from(block) : Buffer.concat([this.#odd, block]);
+    const even = bytes.length & ~1;
+    this.#odd = even < bytes.length ? bytes.subarray(even) : undefined;
+    return bytes.subarray(0, even).swap16();
   }
 
   /**

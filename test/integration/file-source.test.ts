@@ -136,3 +136,76 @@ test("a large one-line file is scanned in overlapping chunks: a key across a chu
   );
   assert.equal(r.stats.files, 1);
 });
+
+/** `text` in UTF-16 of the byte order `order`, with its byte order mark unless `bom` is false. */
+function utf16(text: string, order: "le" | "be", bom = true): Buffer {
+  const le = Buffer.from((bom ? "\uFEFF" : "") + text, "utf16le");
+  return order === "le" ? le : Buffer.from(le).swap16();
+}
+
+test("UTF-16 text (what Windows tools write) is decoded and scanned, not skipped as binary", async (t) => {
+  const dir = tempDir(t);
+  const token = formatToken("svc");
+  const text = `# exported by PowerShell\r\n$env:KW_TOKEN = "${token}"\r\n`;
+  writeFileSync(join(dir, "le-bom.ps1"), utf16(text, "le"));
+  writeFileSync(join(dir, "be-bom.txt"), utf16(text, "be"));
+  writeFileSync(join(dir, "le-nobom.txt"), utf16(text, "le", false));
+  // Odd length: a stray last byte is dropped, not an error.
+  writeFileSync(join(dir, "odd.txt"), Buffer.concat([utf16(text, "le"), Buffer.from([0x41])]));
+  // Still binary: UTF-32 (not read), and NUL-laden bytes that are not UTF-16 text.
+  writeFileSync(join(dir, "utf32.txt"), Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), Buffer.from(token)]));
+  writeFileSync(
+    join(dir, "blob.bin"),
+    Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0, 0]), Buffer.from(` ${token} `)]),
+  );
+  const r = await scanDir(dir);
+  assert.deepEqual(r.findings.map((f) => `${f.file}:${f.line}:${f.column}`).sort(), [
+    "be-bom.txt:2:18",
+    "le-bom.ps1:2:18",
+    "le-nobom.txt:2:18",
+    "odd.txt:2:18",
+  ]);
+  assert.deepEqual(r.skipped.map((s) => `${s.path}: ${s.reason}`).sort(), [
+    "blob.bin: binary content",
+    "utf32.txt: binary content",
+  ]);
+});
+
+test("a large UTF-16 file is scanned in chunks: a key across a chunk boundary is found once, at the right column", async (t) => {
+  const dir = tempDir(t);
+  const token = formatToken("svc");
+  const chunk = 64 * 1024;
+  // In characters: the token starts 10 characters (20 bytes) before the first block's end,
+  // counting the 2-byte mark; blocks of an odd size split a character of UTF-16BE too.
+  const before = chunk / 2 - 11;
+  const text = "a".repeat(before - 1) + " " + token + " " + "b".repeat(chunk) + "\n  " + token + "\n";
+  for (const order of ["le", "be"] as const) {
+    writeFileSync(join(dir, `big-${order}.txt`), utf16(text, order));
+  }
+  for (const chunkSize of [chunk, chunk + 1]) {
+    const r = await scanDir(dir, { chunkSize });
+    assert.deepEqual(
+      r.findings.map((f) => `${f.file}:${f.line}:${f.column}`).sort(),
+      [`big-be.txt:1:${before + 1}`, "big-be.txt:2:3", `big-le.txt:1:${before + 1}`, "big-le.txt:2:3"],
+      `chunks of ${chunkSize} bytes`,
+    );
+  }
+});
+
+test("file and folder names that are not UTF-8 are read (Linux allows any bytes), and shown with U+FFFD", async (t) => {
+  const dir = tempDir(t);
+  const token = formatToken("svc");
+  const raw = (...parts: (string | number[])[]) =>
+    Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : Buffer.from(p))));
+  writeFileSync(raw(dir, "/bad", [0xff], "name.env"), `TOKEN=${token}\n`);
+  mkdirSync(raw(dir, "/folder", [0xe9]));
+  writeFileSync(raw(dir, "/folder", [0xe9], "/inner.env"), `\nTOKEN=${token}\n`);
+  writeFileSync(raw(dir, "/folder", [0xe9], "/caf\u00e9.env"), `\n\nTOKEN=${token}\n`);
+  const r = await scanDir(dir);
+  assert.deepEqual(r.skipped, []);
+  assert.deepEqual(r.findings.map((f) => `${f.file}:${f.line}`).sort(), [
+    "bad\uFFFDname.env:1",
+    "folder\uFFFD/caf\u00e9.env:3",
+    "folder\uFFFD/inner.env:2",
+  ]);
+});

@@ -112,3 +112,32 @@ test("scan --staged sees only lines added in the index, at their line numbers", 
     [["app.py", 4, fresh]],
   );
 });
+
+test("UTF-16 files (which git diffs as binary) are scanned in history and when staged, only their new lines when staged", (t) => {
+  const dir = tempDir(t);
+  initRepo(dir);
+  const utf16le = (text: string) => Buffer.from("\uFEFF" + text, "utf16le");
+  const old = formatToken("svc");
+  writeFileSync(join(dir, "settings.reg"), utf16le(`Windows Registry Editor\r\n"Token"="${old}"\r\n`));
+  gitIn(dir, ["add", "."]);
+  gitIn(dir, ["commit", "-qm", "export settings"]);
+  const history = scanJson(["--git", "."], dir);
+  assert.equal(history.code, 1, history.stderr);
+  assert.deepEqual(
+    history.findings.map((f) => [f.file, f.line, f.secret]),
+    [["settings.reg", 2, old]],
+  );
+
+  const added = formatToken("usr");
+  writeFileSync(
+    join(dir, "settings.reg"),
+    utf16le(`Windows Registry Editor\r\n"Token"="${old}"\r\n\r\n"Admin"="${added}"\r\n`),
+  );
+  gitIn(dir, ["add", "."]);
+  const staged = scanJson(["--staged"], dir);
+  assert.equal(staged.code, 1, staged.stderr);
+  assert.deepEqual(
+    staged.findings.map((f) => [f.file, f.line, f.secret]),
+    [["settings.reg", 4, added]],
+  );
+});

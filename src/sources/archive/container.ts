@@ -6,7 +6,7 @@ import tarStream from "tar-stream";
 import yauzl from "yauzl";
 import type { SourceItem, TextChunk } from "../source.ts";
 import { TextChunker } from "../text-chunker.ts";
-import { decodeText, isBinary } from "../text-decode.ts";
+import { bomLength, decodeText, sniffEncoding } from "../text-decode.ts";
 import { ByteReader } from "./byte-reader.ts";
 import { dockerImageItems, isDockerCandidate, looksLikeDockerSave } from "./docker.ts";
 import { ArchiveBudget, ArchiveLimitError, type ArchiveOptions } from "./limits.ts";
@@ -91,7 +91,8 @@ function isExcluded(lv: Level, name: string): boolean {
  *   for await (const item of containerFileItems("/abs/app.jar", "app.jar", "zip", ctx)) { ... }
  */
 export async function* containerFileItems(
-  abs: string,
+  /** A Buffer for a path that is not valid UTF-8 (file-source.ts). */
+  abs: string | Buffer,
   path: string,
   kind: ContainerKind,
   ctx: ContainerContext,
@@ -122,7 +123,13 @@ export async function* containerFileItems(
       yield* zipItems(
         lv,
         path,
-        () => yauzl.openPromise(abs, { autoClose: false, strictFileNames: false, validateEntrySizes: true }),
+        // yauzl hands the path to fs.open, which takes raw bytes too.
+        () =>
+          yauzl.openPromise(abs as string, {
+            autoClose: false,
+            strictFileNames: false,
+            validateEntrySizes: true,
+          }),
         whole,
       );
       return;
@@ -258,7 +265,8 @@ async function* leafItems(
       return;
     }
   }
-  if (isBinary(head)) {
+  const encoding = sniffEncoding(head);
+  if (encoding === "binary") {
     const format = unsupportedArchive(head);
     yield skipped(path, format === undefined ? "binary content" : `${format} archive: not supported`);
     return;
@@ -272,7 +280,7 @@ async function* leafItems(
   if (block === undefined) return;
   count(block);
   if ((await reader.peek(1)).length === 0) {
-    const { text, latin1 } = decodeText(block);
+    const { text, latin1 } = decodeText(block, encoding);
     if (latin1) yield skipped(path, "invalid UTF-8: scanned as Latin-1");
     const chunk: TextChunk = {
       path,
@@ -286,9 +294,11 @@ async function* leafItems(
     yield { kind: "chunk", chunk };
     return;
   }
-  const chunker = new TextChunker(path, overlap, "utf8");
+  const chunker = new TextChunker(path, overlap, encoding);
+  let bom = bomLength(block, encoding);
   while (block !== undefined) {
-    yield { kind: "chunk", chunk: chunker.push(block) };
+    yield { kind: "chunk", chunk: chunker.push(block.subarray(bom)) };
+    bom = 0;
     if (read >= maxFileSize) {
       yield skipped(path, `rest skipped past scan.maxFileSize (${maxFileSize} bytes)`);
       break;

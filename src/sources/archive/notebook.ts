@@ -1,6 +1,6 @@
 import type { SourceItem, TextChunk } from "../source.ts";
 import { TextChunker } from "../text-chunker.ts";
-import { decodeText, isBinary } from "../text-decode.ts";
+import { decodeText, sniffEncoding } from "../text-decode.ts";
 import { lineLocator, parsePositioned, type PositionedJson } from "./json-positions.ts";
 
 /** Output MIME types worth scanning: text a person reads. Images and widgets are skipped. */
@@ -96,11 +96,12 @@ export function* notebookItems(
   content: Buffer,
   opts: { readonly overlap: number; readonly chunkSize: number },
 ): Generator<SourceItem> {
-  if (isBinary(content)) {
+  const encoding = sniffEncoding(content);
+  if (encoding === "binary") {
     yield { kind: "skipped", skipped: { path, reason: "binary content" } };
     return;
   }
-  const { text, latin1 } = decodeText(content);
+  const { text, latin1 } = decodeText(content, encoding);
   let chunks: TextChunk[] | undefined;
   let why = "not a notebook (no cells)";
   try {
