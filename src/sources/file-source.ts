@@ -195,6 +195,9 @@ function* walk(rootPath: string, options: FileSourceOptions): Generator<WalkItem
       }
       if (isDir) subdirs.push(abs);
       else if (e.isFile()) files.push(abs);
+      // A FIFO would block the walk, a device never end: named, not read.
+      else
+        yield { kind: "skipped", skipped: { path: display(abs, options.cwd), reason: "not a regular file" } };
     }
     for (const f of files.reverse()) yield* readFile(f, display(f, options.cwd), options);
     for (const d of subdirs) stack.push([d, scopes]);

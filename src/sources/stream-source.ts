@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { Source, SourceItem } from "./source.ts";
 import { TextChunker } from "./text-chunker.ts";
+import { bomLength, sniffEncoding } from "./text-decode.ts";
 
 const BLOCK = 4 * 1024 * 1024;
 
@@ -14,7 +15,20 @@ const BLOCK = 4 * 1024 * 1024;
 export function streamSource(stream: Readable, path: string, overlap: number): Source {
   return {
     async *items(): AsyncIterable<SourceItem> {
-      const chunker = new TextChunker(path, overlap, "utf8");
+      // Made at the first block, whose first bytes tell UTF-16 (a Windows pipe) from UTF-8.
+      let chunker: TextChunker | undefined;
+      const seen = { utf16: false };
+      const push = (block: Buffer) => {
+        if (chunker === undefined) {
+          const sniffed = sniffEncoding(block);
+          // Binary input is scanned as UTF-8 anyway (said below).
+          const encoding = sniffed === "binary" ? "utf8" : sniffed;
+          seen.utf16 = encoding !== "utf8";
+          chunker = new TextChunker(path, overlap, encoding);
+          return chunker.push(block.subarray(bomLength(block, encoding)));
+        }
+        return chunker.push(block);
+      };
       const pending: Buffer[] = [];
       let size = 0;
       let sawNul = false;
@@ -24,15 +38,16 @@ export function streamSource(stream: Readable, path: string, overlap: number): S
         pending.push(buf);
         size += buf.length;
         if (size >= BLOCK) {
-          yield { kind: "chunk", chunk: chunker.push(Buffer.concat(pending)) };
+          yield { kind: "chunk", chunk: push(Buffer.concat(pending)) };
           pending.length = 0;
           size = 0;
         }
       }
-      if (size > 0) yield { kind: "chunk", chunk: chunker.push(Buffer.concat(pending)) };
+      if (size > 0) yield { kind: "chunk", chunk: push(Buffer.concat(pending)) };
+      if (chunker === undefined) return;
       const last = chunker.end();
       if (last !== undefined) yield { kind: "chunk", chunk: last };
-      if (sawNul)
+      if (sawNul && !seen.utf16)
         yield { kind: "skipped", skipped: { path, reason: "NUL bytes in input: scanned as text anyway" } };
     },
   };

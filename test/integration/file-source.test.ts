@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, openSync, closeSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { test } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { formatToken } from "../../src/core/token-format.ts";
 import { fileSource } from "../../src/sources/file-source.ts";
+import { streamSource } from "../../src/sources/stream-source.ts";
 import { createScanService } from "../../src/services/scan/scan-service.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -49,7 +52,7 @@ test(".gitignore and .keywardenignore are honoured, nested ones too; .git is nev
   assert.deepEqual(r.findings.map((f) => f.file).sort(), ["found.env", "sub/deeper/found.env"]);
 });
 
-test("binaries, oversized files, broken links and links out of the tree are skipped with reasons", async (t) => {
+test("binaries, oversized files, broken links, links out of the tree and FIFOs are skipped with reasons", async (t) => {
   const dir = tempDir(t);
   const outside = tempDir(t);
   writeFileSync(join(outside, "secret.env"), `TOKEN=${formatToken("svc")}\n`);
@@ -60,6 +63,8 @@ test("binaries, oversized files, broken links and links out of the tree are skip
   writeFileSync(join(dir, "big.txt"), "x".repeat(2048));
   symlinkSync(join(dir, "nowhere"), join(dir, "broken"));
   symlinkSync(join(outside, "secret.env"), join(dir, "escape.env"));
+  // Nobody writes to it: reading it would wait forever.
+  execFileSync("mkfifo", [join(dir, "pipe")]);
   const r = await scanDir(dir, { maxFileSize: 1024 });
   assert.equal(r.findings.length, 0);
   const reasons = Object.fromEntries(r.skipped.map((s) => [s.path, s.reason]));
@@ -67,6 +72,7 @@ test("binaries, oversized files, broken links and links out of the tree are skip
   assert.match(reasons["big.txt"]!, /larger than scan\.maxFileSize/);
   assert.equal(reasons.broken, "broken symbolic link");
   assert.equal(reasons["escape.env"], "symbolic link out of the scanned tree");
+  assert.equal(reasons.pipe, "not a regular file");
 });
 
 test(
@@ -208,4 +214,23 @@ test("file and folder names that are not UTF-8 are read (Linux allows any bytes)
     "folder\uFFFD/caf\u00e9.env:3",
     "folder\uFFFD/inner.env:2",
   ]);
+});
+
+test("UTF-16 on stdin (a Windows pipe) is decoded, in whatever pieces it arrives", async () => {
+  const s = scanner("/");
+  const token = formatToken("svc");
+  for (const order of ["le", "be"] as const) {
+    const bytes = utf16(`first line\nKW_TOKEN=${token}\n`, order);
+    // Pieces of 3 bytes: characters split across them.
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 3) }, (_, i) =>
+      bytes.subarray(3 * i, 3 * i + 3),
+    );
+    const r = await s.scan({ sources: [streamSource(Readable.from(pieces), "-", s.catalogue.maxWindow)] });
+    assert.deepEqual(
+      r.findings.map((f) => [f.line, f.column, f.secret.reveal()]),
+      [[2, 10, token]],
+      order,
+    );
+    assert.deepEqual(r.skipped, [], order);
+  }
 });
