@@ -67,3 +67,31 @@ test("SARIF output validates against the official 2.1.0 schema and carries rules
   broken.version = "9.9";
   assert.equal(validate(broken), false);
 });
+
+test("SARIF artifact URIs encode what a URI reserves: a '#' or '?' in a file name is not a fragment or query", async () => {
+  const { config } = loadConfig({ cwd: "/", env: {} });
+  const scanner = createScanService({ config, clock: systemClock });
+  const names = ["notes/issue #12?.md", "a b/c:d%e.env", "app.zip!conf/x&y=z.env"];
+  const result = await scanner.scan({
+    sources: names.map((name) =>
+      streamSource(
+        Readable.from([Buffer.from(`${formatToken("svc")}\n`)]),
+        name,
+        scanner.catalogue.maxWindow,
+      ),
+    ),
+  });
+  const sarif = JSON.parse(
+    renderReport(result, { format: "sarif", showSecrets: false, color: false, toolVersion: "0.1.0" }),
+  ) as {
+    runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[];
+  };
+  const uris = sarif.runs[0]!.results.map((r) => r.locations[0]!.physicalLocation.artifactLocation.uri);
+  assert.deepEqual(uris.sort(), [
+    "a%20b/c%3Ad%25e.env",
+    "app.zip!conf/x%26y%3Dz.env",
+    "notes/issue%20%2312%3F.md",
+  ]);
+  // Each decodes back to its file, segment by segment.
+  assert.deepEqual(uris.map((u) => u.split("/").map(decodeURIComponent).join("/")).sort(), [...names].sort());
+});

@@ -97,6 +97,15 @@ function renderCsv(result: ScanResult, show: boolean): string {
   return [header, ...rows].join("\n") + "\n";
 }
 
+/**
+ * A finding's path as a relative URI reference: each segment percent-encoded, so that a '#',
+ * '?' or ':' in a file name stays part of the path (encodeURI leaves them as they are, and a
+ * consumer then reads a fragment, a query or a scheme).
+ */
+function fileUri(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
+}
+
 const SARIF_LEVEL = { critical: "error", high: "error", medium: "warning", low: "note" } as const;
 const SECURITY_SEVERITY = { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0" } as const;
 
@@ -142,7 +151,7 @@ function renderSarif(result: ScanResult, options: ReportOptions): string {
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: encodeURI(f.file) },
+                artifactLocation: { uri: fileUri(f.file) },
                 region: {
                   startLine: f.line,
                   startColumn: f.column,
