@@ -1,4 +1,5 @@
 import { createColors } from "picocolors";
+import { forTerminal } from "../../core/terminal.ts";
 import type { Finding } from "./finding.ts";
 import type { ScanResult } from "./scan-service.ts";
 
@@ -188,15 +189,17 @@ function renderText(result: ScanResult, options: ReportOptions): string {
     list.push(f);
     byFile.set(f.file, list);
   }
+  // What came from the scanned files or repository goes through forTerminal.
   for (const [file, list] of byFile) {
-    lines.push(c.bold(c.underline(file)));
+    lines.push(c.bold(c.underline(forTerminal(file))));
     for (const f of list) {
       lines.push(
-        `  ${c.dim(`${f.line}:${f.column}`)}  ${sev[f.severity](f.severity.padEnd(8))} ${c.cyan(f.rule)}  ${secretOf(f, options.showSecrets)}  ${c.dim(`confidence ${f.confidence.toFixed(2)}`)}${verifiedTag(f, c)}`,
+        `  ${c.dim(`${f.line}:${f.column}`)}  ${sev[f.severity](f.severity.padEnd(8))} ${c.cyan(f.rule)}  ${forTerminal(secretOf(f, options.showSecrets))}  ${c.dim(`confidence ${f.confidence.toFixed(2)}`)}${verifiedTag(f, c)}`,
       );
       if (f.commit !== undefined) {
+        const { commit, author, email, date } = f.commit;
         lines.push(
-          `      ${c.dim("commit:")} ${f.commit.commit.slice(0, 12)} ${f.commit.author} <${f.commit.email}> ${f.commit.date}`,
+          `      ${c.dim("commit:")} ${commit.slice(0, 12)} ${forTerminal(`${author} <${email}> ${date}`)}`,
         );
       }
       if (f.decoder !== undefined) lines.push(`      ${c.dim("decoded:")} ${f.decoder}`);
@@ -234,7 +237,7 @@ function verifiedTag(f: Finding, c: ReturnType<typeof createColors>): string {
     case "revoked":
       return `  ${c.green("[revoked]")}`;
     case "unknown":
-      return `  ${c.yellow(`[unverified: ${f.verifyReason ?? "unknown"}]`)}`;
+      return `  ${c.yellow(`[unverified: ${forTerminal(f.verifyReason ?? "unknown")}]`)}`;
   }
 }
 
