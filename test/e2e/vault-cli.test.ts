@@ -286,6 +286,25 @@ test("run injects an environment, keeps the passphrase out and passes the exit c
     TRICKY: tricky,
   });
 
+  // A .env written by PowerShell 5's `>` is UTF-16LE with a byte order mark and CRLF lines;
+  // one in Latin-1 keeps its accents (as UTF-8 they were U+FFFD).
+  const windowsToken = formatToken("svc");
+  writeFileSync(
+    join(v.dir, "windows.env"),
+    Buffer.from(`\uFEFFDB_PASSWORD=caf\u00e9-latte-42\r\nAPI_TOKEN=${windowsToken}\r\n`, "utf16le"),
+  );
+  const fromWindows = v.kw(["import", "windows.env", "--to", "app/windows"]);
+  assert.equal(fromWindows.code, 0, fromWindows.stderr);
+  // Both values are found: the scan reads the file as UTF-16 too.
+  assert.match(fromWindows.stderr, /keywarden scan finds 2 leaked keys in it/);
+  writeFileSync(join(v.dir, "latin1.env"), Buffer.from("GREETING=ol\u00e9 se\u00f1or\n", "latin1"));
+  assert.equal(v.kw(["import", "latin1.env", "--to", "app/windows"]).code, 0);
+  assert.deepEqual(JSON.parse(v.kw(["export", "app/windows", "--format", "json"]).stdout), {
+    API_TOKEN: windowsToken,
+    DB_PASSWORD: "caf\u00e9-latte-42",
+    GREETING: "ol\u00e9 se\u00f1or",
+  });
+
   writeFileSync(join(v.dir, "leak.txt"), `deploy with ${token}\n`);
   const scan = v.kw(["scan", "--vault", "--format", "json", "leak.txt"]);
   assert.equal(scan.code, 1, scan.stderr);

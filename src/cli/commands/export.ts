@@ -6,6 +6,7 @@ import { Secret } from "../../core/secret.ts";
 import { writeSecretText } from "../../kms/atomic-file.ts";
 import { parseEnvironmentPath, parseSecretPath, refuseKeyInPath } from "../../services/vault/secret-path.ts";
 import { valueProblem } from "../../services/vault/secret-value.ts";
+import { decodeText, sniffEncoding } from "../../sources/text-decode.ts";
 import type { CliIO } from "../io.ts";
 import { withBackend } from "../vault-backend.ts";
 import { withPassphraseOption, type VaultFlags } from "../vault-context.ts";
@@ -155,7 +156,10 @@ export function registerExport(program: Command, io: CliIO, setExit: (code: numb
     const path = resolve(io.cwd, file);
     let text: string;
     try {
-      text = readFileSync(path, "utf8");
+      // A .env made by PowerShell 5's `>` is UTF-16: read as what it is, not as UTF-8.
+      const bytes = readFileSync(path);
+      const encoding = sniffEncoding(bytes);
+      text = decodeText(bytes, encoding === "binary" ? "utf8" : encoding).text;
     } catch (e) {
       throw new KeywardenError("KW_ERR_VAULT_INPUT", {
         what: path,
