@@ -150,6 +150,24 @@ test("large entries are streamed in chunks: a key across a chunk boundary keeps 
   });
 });
 
+test("UTF-16 entries of an archive are decoded, whole and in chunks", async (t) => {
+  const dir = tempDir(t);
+  const [small, big] = [awsId(), awsId()];
+  const utf16 = (text: string) => Buffer.from("\uFEFF" + text, "utf16le");
+  const lines = Array.from({ length: 400 }, (_, i) => `line ${i} ${"x".repeat(40)}`);
+  lines[299] = `AWS_ACCESS_KEY_ID=${big}`;
+  writeFileSync(
+    join(dir, "exports.zip"),
+    zipOf([
+      { name: "settings.reg", data: utf16(fileWith(small, 2)) },
+      { name: "big.log", data: utf16(lines.join("\r\n") + "\r\n") },
+    ]),
+  );
+  const r = await scanDir(dir, {}, 1024 * 1024 * 1024, 4096);
+  assert.deepEqual(findingOf(r, small), { file: "exports.zip!settings.reg", line: 2 });
+  assert.deepEqual(findingOf(r, big), { file: "exports.zip!big.log", line: 300 });
+});
+
 test("archives nested deeper than maxDepth are skipped with a reason naming the limit", async (t) => {
   const dir = tempDir(t);
   const [shallow, deep] = [awsId(), awsId()];
