@@ -1,3 +1,5 @@
+import { KeywardenError } from "../core/errors.ts";
+import { decodeText, sniffEncoding } from "../sources/text-decode.ts";
 import type { CliIO } from "./io.ts";
 
 type TtyIn = CliIO["stdin"] & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -48,7 +50,7 @@ export function promptHidden(io: CliIO, question: string): Promise<string> {
 }
 
 /**
- * Reads all of stdin as UTF-8.
+ * Reads all of stdin as text (see decodeInput).
  *
  * @example
  *   const value = await readAll(io.stdin);
@@ -56,5 +58,35 @@ export function promptHidden(io: CliIO, question: string): Promise<string> {
 export async function readAll(stream: CliIO["stdin"]): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
+  return decodeInput(Buffer.concat(chunks), "stdin");
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A value or file given to store, as text: UTF-8, or UTF-16 as Windows tools write it.
+ * Anything else is refused rather than stored changed: bytes that are not UTF-8 would
+ * become U+FFFD, and binary data has no place in an environment variable.
+ *
+ * @example
+ *   decodeInput(readFileSync(file), file)
+ */
+export function decodeInput(bytes: Buffer, what: string): string {
+  const encoding = sniffEncoding(bytes);
+  if (encoding === "binary")
+    throw new KeywardenError("KW_ERR_VAULT_INPUT", {
+      what,
+      reason:
+        "it holds NUL bytes (binary data, which an environment variable cannot carry); store it as base64, for example `base64 -w0 FILE | keywarden secrets set PATH`",
+    });
+  if (encoding !== "utf8") return decodeText(bytes, encoding).text;
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new KeywardenError("KW_ERR_VAULT_INPUT", {
+      what,
+      reason:
+        "it is not UTF-8 text; convert it first (for example `iconv -f latin1 -t utf-8`), or store binary data as base64",
+    });
+  }
 }

@@ -286,8 +286,7 @@ test("run injects an environment, keeps the passphrase out and passes the exit c
     TRICKY: tricky,
   });
 
-  // A .env written by PowerShell 5's `>` is UTF-16LE with a byte order mark and CRLF lines;
-  // one in Latin-1 keeps its accents (as UTF-8 they were U+FFFD).
+  // A .env written by PowerShell 5's `>` is UTF-16LE with a byte order mark and CRLF lines.
   const windowsToken = formatToken("svc");
   writeFileSync(
     join(v.dir, "windows.env"),
@@ -297,13 +296,19 @@ test("run injects an environment, keeps the passphrase out and passes the exit c
   assert.equal(fromWindows.code, 0, fromWindows.stderr);
   // Both values are found: the scan reads the file as UTF-16 too.
   assert.match(fromWindows.stderr, /keywarden scan finds 2 leaked keys in it/);
-  writeFileSync(join(v.dir, "latin1.env"), Buffer.from("GREETING=ol\u00e9 se\u00f1or\n", "latin1"));
-  assert.equal(v.kw(["import", "latin1.env", "--to", "app/windows"]).code, 0);
   assert.deepEqual(JSON.parse(v.kw(["export", "app/windows", "--format", "json"]).stdout), {
     API_TOKEN: windowsToken,
     DB_PASSWORD: "caf\u00e9-latte-42",
-    GREETING: "ol\u00e9 se\u00f1or",
   });
+  // Latin-1 is refused, not stored with U+FFFD in place of its accents.
+  writeFileSync(join(v.dir, "latin1.env"), Buffer.from("GREETING=ol\u00e9 se\u00f1or\n", "latin1"));
+  const latin1 = v.kw(["import", "latin1.env", "--to", "app/latin1"]);
+  assert.equal(latin1.code, 2);
+  assert.match(
+    latin1.stderr,
+    /KW_ERR_VAULT_INPUT: cannot read latin1\.env: it is not UTF-8 text; convert it first/,
+  );
+  assert.deepEqual(JSON.parse(v.kw(["export", "app/latin1", "--format", "json"]).stdout), {});
 
   writeFileSync(join(v.dir, "leak.txt"), `deploy with ${token}\n`);
   const scan = v.kw(["scan", "--vault", "--format", "json", "leak.txt"]);
@@ -414,4 +419,29 @@ test("no secret value is stored in plaintext under home, and scanning home finds
   }
   const scan = runCli(["scan", "--no-gitignore", v.home], { cwd: v.dir });
   assert.equal(scan.code, 0, scan.stdout);
+});
+
+test("secrets set stores text as given: UTF-16 decoded, binary and non-UTF-8 refused, never stored changed", (t) => {
+  const v = vault(t);
+  const value = "p\u00e4ssw\u00f6rd-\u2603-42";
+  writeFileSync(join(v.dir, "utf16.txt"), Buffer.from(`\uFEFF${value}`, "utf16le"));
+  assert.equal(v.kw(["secrets", "set", "app/dev/A", "--from-file", "utf16.txt"]).code, 0);
+  assert.equal(v.kw(["secrets", "get", "app/dev/A"]).stdout, value);
+  writeFileSync(join(v.dir, "latin1.txt"), Buffer.from("caf\u00e9", "latin1"));
+  writeFileSync(
+    join(v.dir, "keystore.p12"),
+    Buffer.from([0x30, 0x82, 0x01, 0x00, 0x02, 0x01, 0x03, 0x30, 0x00]),
+  );
+  for (const [file, reason] of [
+    ["latin1.txt", /it is not UTF-8 text/],
+    ["keystore.p12", /it holds NUL bytes \(binary data.*base64/],
+  ] as const) {
+    const r = v.kw(["secrets", "set", "app/dev/B", "--from-file", file]);
+    assert.equal(r.code, 2, file);
+    assert.match(r.stderr, reason);
+  }
+  const piped = v.kw(["secrets", "set", "app/dev/B"], { input: "caf\u00e9\u0000" });
+  assert.equal(piped.code, 2);
+  assert.match(piped.stderr, /KW_ERR_VAULT_INPUT: cannot read stdin: it holds NUL bytes/);
+  assert.equal(v.kw(["secrets", "get", "app/dev/B"]).code, 2, "nothing was stored");
 });

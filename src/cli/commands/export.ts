@@ -6,8 +6,8 @@ import { Secret } from "../../core/secret.ts";
 import { writeSecretText } from "../../kms/atomic-file.ts";
 import { parseEnvironmentPath, parseSecretPath, refuseKeyInPath } from "../../services/vault/secret-path.ts";
 import { valueProblem } from "../../services/vault/secret-value.ts";
-import { decodeText, sniffEncoding } from "../../sources/text-decode.ts";
 import type { CliIO } from "../io.ts";
+import { decodeInput } from "../prompt.ts";
 import { withBackend } from "../vault-backend.ts";
 import { withPassphraseOption, type VaultFlags } from "../vault-context.ts";
 import { runScan } from "./scan.ts";
@@ -154,18 +154,17 @@ export function registerExport(program: Command, io: CliIO, setExit: (code: numb
       .addHelpText("after", "\nExamples:\n  keywarden import .env --to app/dev && shred -u .env"),
   ).action(async (file: string, flags: VaultFlags & { to: string }, cmd: Command) => {
     const path = resolve(io.cwd, file);
-    let text: string;
+    let bytes: Buffer;
     try {
-      // A .env made by PowerShell 5's `>` is UTF-16: read as what it is, not as UTF-8.
-      const bytes = readFileSync(path);
-      const encoding = sniffEncoding(bytes);
-      text = decodeText(bytes, encoding === "binary" ? "utf8" : encoding).text;
+      bytes = readFileSync(path);
     } catch (e) {
       throw new KeywardenError("KW_ERR_VAULT_INPUT", {
         what: path,
         reason: (e as NodeJS.ErrnoException).code ?? "error",
       });
     }
+    // A .env made by PowerShell 5's `>` is UTF-16: read as what it is, not as UTF-8.
+    const text = decodeInput(bytes, file);
     const parsed = parseDotenv(text, file);
     const environment = parseEnvironmentPath(flags.to).path;
     // An empty value (`NAME=`, a placeholder) is left out and said so; anything else wrong

@@ -5,7 +5,7 @@ import { EXIT, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import type { MetadataPatch, SecretSummary } from "../../services/vault/vault-service.ts";
 import type { CliIO } from "../io.ts";
-import { canPrompt, promptHidden, readAll } from "../prompt.ts";
+import { canPrompt, decodeInput, promptHidden, readAll } from "../prompt.ts";
 import { withBackend } from "../vault-backend.ts";
 import { withPassphraseOption, type VaultFlags } from "../vault-context.ts";
 
@@ -88,14 +88,16 @@ async function readValue(
   }
   if (flags.fromFile !== undefined) {
     const file = resolve(io.cwd, flags.fromFile);
+    let bytes: Buffer;
     try {
-      return new Secret(readFileSync(file, "utf8"));
+      bytes = readFileSync(file);
     } catch (e) {
       throw new KeywardenError("KW_ERR_VAULT_INPUT", {
         what: file,
         reason: (e as NodeJS.ErrnoException).code ?? "error",
       });
     }
+    return new Secret(decodeInput(bytes, file));
   }
   if (canPrompt(io)) return new Secret(await promptHidden(io, `Value for ${path}: `));
   // One trailing newline is what `echo` adds, not part of the value.
