@@ -49,6 +49,8 @@ const checkFirst: FastifySchemaCompiler<TSchema> = (route) => {
   return (value) => (check.Check(value) ? { value } : convertAndCheck(value));
 };
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Where the REST API lives.
  *
@@ -105,6 +107,26 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       : { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: "TLSv1.2" as const } }),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(checkFirst);
+  // JSON must be UTF-8 (RFC 8259). Fastify's parser decodes bytes that are not with U+FFFD
+  // in their place, so a secret sent in Latin-1 was stored changed, as if it were the value
+  // given: such a body is refused instead. The parsing itself stays Fastify's (with its
+  // prototype-poisoning checks).
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+    } catch {
+      done(
+        new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "the JSON body is not UTF-8" }),
+        undefined,
+      );
+      return;
+    }
+    // Fastify's parser answers through `done` (its return value is typed loosely).
+    void parseJson(request, text, done);
+  });
   installTurnBatching(app);
   if (deps.onRoute !== undefined) app.addHook("onRoute", deps.onRoute);
   installErrorHandling(app);

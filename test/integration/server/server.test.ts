@@ -37,6 +37,47 @@ for (const dialect of DIALECTS) {
       assert.equal(body.error.requestId, nf.headers["x-request-id"]);
     });
 
+    test("a JSON body that is not UTF-8 is refused, not stored with U+FFFD in place of its bytes", async (t) => {
+      const s = await createTestServer(t, dialect);
+      const h = { ...bearer(await s.rootToken()), "content-type": "application/json" };
+      const url = "/api/v1/secrets/app/dev/GREETING";
+      const latin1 = Buffer.concat([Buffer.from('{"value":"caf'), Buffer.from([0xe9]), Buffer.from('-42"}')]);
+      for (const [route, payload] of [
+        [url, latin1],
+        [
+          "/v1/secret/data/app/dev/GREETING",
+          Buffer.from(latin1.toString("latin1").replace('"value"', '"data":{"v"') + "}", "latin1"),
+        ],
+      ] as const) {
+        const r = await s.app.inject({
+          method: route === url ? "PUT" : "POST",
+          url: route,
+          headers: h,
+          payload,
+        });
+        assert.equal(r.statusCode, 400, r.body);
+        assert.deepEqual(
+          r.json<{ error: { code: string; message: string } }>().error.code,
+          "KW_ERR_HTTP_BAD_REQUEST",
+        );
+        assert.match(r.body, /the JSON body is not UTF-8/);
+      }
+      assert.equal((await s.app.inject({ url, headers: h })).statusCode, 404, "nothing was stored");
+      // UTF-8, with or without a byte order mark, is read as it is.
+      const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"value":"caf\u00e9-42"}')]);
+      assert.equal((await s.app.inject({ method: "PUT", url, headers: h, payload: bom })).statusCode, 200);
+      assert.equal((await s.app.inject({ url, headers: h })).json<{ value: string }>().value, "caf\u00e9-42");
+      // Fastify's checks stay: a prototype key and an empty body are refused.
+      const proto = await s.app.inject({
+        method: "PUT",
+        url,
+        headers: h,
+        payload: '{"value":"x","__proto__":{"a":1}}',
+      });
+      assert.equal(proto.statusCode, 400);
+      assert.equal((await s.app.inject({ method: "PUT", url, headers: h, payload: "" })).statusCode, 400);
+    });
+
     test("secrets: write with check-and-set, read, versions, history, restore, delete, destroy", async (t) => {
       const s = await createTestServer(t, dialect);
       const h = bearer(await s.rootToken());
