@@ -445,3 +445,18 @@ test("secrets set stores text as given: UTF-16 decoded, binary and non-UTF-8 ref
   assert.match(piped.stderr, /KW_ERR_VAULT_INPUT: cannot read stdin: it holds NUL bytes/);
   assert.equal(v.kw(["secrets", "get", "app/dev/B"]).code, 2, "nothing was stored");
 });
+
+test("secrets list shows metadata from any client with its control characters escaped", (t) => {
+  const v = vault(t);
+  assert.equal(v.kw(["secrets", "set", "app/dev/A"], { input: "value-1234567" }).code, 0);
+  // An owner that would write the clipboard (OSC 52) and erase the line on a terminal.
+  const owner = "team\x1b]52;c;aGk=\x07\x1b[2K";
+  assert.equal(v.kw(["secrets", "meta", "app/dev/A", "--owner", owner]).code, 0);
+  const list = v.kw(["secrets", "list", "app/dev"]);
+  assert.equal(list.code, 0, list.stderr);
+  assert.ok(!list.stdout.includes("\x1b"), JSON.stringify(list.stdout));
+  assert.ok(list.stdout.includes("team\\x1b]52;c;aGk=\\x07\\x1b[2K"), list.stdout);
+  // JSON keeps the value as it is (JSON escapes it).
+  const json = v.kw(["secrets", "list", "app/dev", "--format", "json"]);
+  assert.ok(json.stdout.includes("team\\u001b]52"), json.stdout);
+});

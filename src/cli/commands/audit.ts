@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
+import { forTerminal } from "../../core/terminal.ts";
 import type { AuditEntry } from "../../services/audit/audit-service.ts";
 import type { CliIO } from "../io.ts";
 import { withBackend } from "../vault-backend.ts";
@@ -29,7 +30,8 @@ function sinceTime(text: string | undefined, now: Date): string | undefined {
 function line(e: AuditEntry): string {
   const target = e.path === null ? "" : ` ${e.path}${e.version === null ? "" : `@v${e.version}`}`;
   const detail = e.detail === null ? "" : ` (${e.detail})`;
-  return `${e.at}  #${e.seq}  ${e.actor}  ${e.action}${target}  ${e.result}${detail}  ${e.source} ${e.requestId}\n`;
+  // Entries hold what clients sent (names, sources): shown, never interpreted by the terminal.
+  return `${forTerminal(`${e.at}  #${e.seq}  ${e.actor}  ${e.action}${target}  ${e.result}${detail}  ${e.source} ${e.requestId}`)}\n`;
 }
 
 /** `keywarden audit log` and `keywarden audit verify`. */

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { EXIT, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
+import { forTerminal } from "../../core/terminal.ts";
 import type { MetadataPatch, SecretSummary } from "../../services/vault/vault-service.ts";
 import type { CliIO } from "../io.ts";
 import { canPrompt, decodeInput, promptHidden, readAll } from "../prompt.ts";
@@ -112,7 +113,9 @@ function flagsOf(s: SecretSummary): string {
   return out.join(", ");
 }
 
-function table(rows: readonly (readonly string[])[]): string {
+/** Rows as aligned columns; every cell through forTerminal (metadata is any client's text). */
+function table(cells: readonly (readonly string[])[]): string {
+  const rows = cells.map((r) => r.map(forTerminal));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return (
     rows
