@@ -31,3 +31,28 @@ test("the text report does not pass escape sequences from scanned names or commi
     if (args[0] === "--git") assert.ok(r.stdout.includes("Mallory\\x1b[8m <"), r.stdout);
   }
 });
+
+test("a user rule's texts from a repository's keywarden.toml reach the terminal escaped too", (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, "keywarden.toml"),
+    [
+      "[[detect.rules]]",
+      'id = "acme-key"',
+      'regex = "acme_[a-z0-9]{16}"',
+      'keywords = ["acme_"]',
+      'description = "Acme key\\u001b]0;owned\\u0007"',
+      'remediation = "rotate it\\u001b[1A\\u001b[2K"',
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(dir, "app.env"), "ACME=acme_k3j9x2m7q8w4z1p6\n");
+  const scan = runCli(["scan", "--format", "text", "--no-color", "app.env"], { cwd: dir });
+  assert.equal(scan.code, 1, scan.stderr);
+  assert.ok(scan.stdout.includes("fix: rotate it\\x1b[1A\\x1b[2K"), scan.stdout);
+  const rules = runCli(["rules", "list"], { cwd: dir });
+  assert.equal(rules.code, 0, rules.stderr);
+  assert.ok(rules.stdout.includes("Acme key\\x1b]0;owned\\x07"), rules.stdout);
+  // eslint-disable-next-line no-control-regex
+  for (const out of [scan.stdout, rules.stdout]) assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(out));
+});

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { EXIT } from "../../core/errors.ts";
+import { forTerminal } from "../../core/terminal.ts";
 import { catalogueFor } from "../../services/scan/scan-service.ts";
 import { commandContext } from "../context.ts";
 import type { CliIO } from "../io.ts";
@@ -25,9 +26,10 @@ export function registerRules(program: Command, io: CliIO, setExit: (code: numbe
         }));
         io.stdout.write(JSON.stringify(rows, null, 2) + "\n");
       } else {
+        // User rules come from keywarden.toml, which a cloned repository may carry.
         for (const r of list)
           io.stdout.write(
-            `${r.id.padEnd(40)} ${r.provider.padEnd(22)} ${r.severity.padEnd(8)} ${r.description}\n`,
+            `${forTerminal(`${r.id.padEnd(40)} ${r.provider.padEnd(22)} ${r.severity.padEnd(8)} ${r.description}`)}\n`,
           );
         io.stdout.write(`${list.length} rules, ${new Set(list.map((r) => r.provider)).size} providers\n`);
       }

@@ -203,7 +203,8 @@ function renderText(result: ScanResult, options: ReportOptions): string {
         );
       }
       if (f.decoder !== undefined) lines.push(`      ${c.dim("decoded:")} ${f.decoder}`);
-      lines.push(`      ${c.dim("fix:")} ${f.remediation}`);
+      // A user rule's remediation is keywarden.toml's text, which a scanned repository may carry.
+      lines.push(`      ${c.dim("fix:")} ${forTerminal(f.remediation)}`);
     }
     lines.push("");
   }
