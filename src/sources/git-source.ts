@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
+import { closeSync, openSync, readSync } from "node:fs";
+import { join } from "node:path";
 import { KeywardenError } from "../core/errors.ts";
 import { decodeText, sniffEncoding } from "./text-decode.ts";
 import type { CommitInfo, Source, SourceItem, TextChunk } from "./source.ts";
@@ -20,6 +22,8 @@ export interface GitSourceOptions {
   readonly onWarning?: (message: string) => void;
 }
 
+/** Bytes of a file's start that decide its encoding (as sniffEncoding reads them). */
+const SNIFF_HEAD = 8000;
 const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const ZERO_OID = /^0+$/;
 
@@ -295,10 +299,18 @@ export function stagedSource(o: { repo: string }): Source {
  */
 function* stagedUtf16(repo: string): Generator<SourceItem> {
   const numstat = git(repo, ["diff", "--cached", "--numstat", "-z", "--no-renames", "--diff-filter=ACMRT"]);
-  for (const entry of numstat.split("\0")) {
-    // A binary file's counts are "-": "-\t-\tpath".
-    if (!entry.startsWith("-\t-\t")) continue;
-    const path = entry.slice(4);
+  // A binary file's counts are "-": "-\t-\tpath", the path from the top of the work tree.
+  const binaries = numstat
+    .split("\0")
+    .filter((e) => e.startsWith("-\t-\t"))
+    .map((e) => e.slice(4));
+  if (binaries.length === 0) return;
+  const top = git(repo, ["rev-parse", "--show-toplevel"]).trim();
+  for (const path of binaries) {
+    // Staged binaries are mostly images and the like: the work tree's copy tells them
+    // apart without a git process per file. One that reads as UTF-16 there, or is gone or
+    // unreadable, is read from the index.
+    if (!mayBeUtf16(join(top, path))) continue;
     const staged = gitBytes(repo, ["cat-file", "blob", `:${path}`]);
     if (staged === undefined) continue;
     const encoding = sniffEncoding(staged);
@@ -335,6 +347,25 @@ function* stagedUtf16(repo: string): Generator<SourceItem> {
       };
       first = false;
     }
+  }
+}
+
+/** Whether `file`'s first bytes read as UTF-16; true when it cannot be read. */
+function mayBeUtf16(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return true;
+  }
+  try {
+    const head = Buffer.alloc(SNIFF_HEAD);
+    const encoding = sniffEncoding(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+    return encoding === "utf16le" || encoding === "utf16be";
+  } catch {
+    return true;
+  } finally {
+    closeSync(fd);
   }
 }
 

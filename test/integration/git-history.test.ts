@@ -133,11 +133,20 @@ test("UTF-16 files (which git diffs as binary) are scanned in history and when s
     join(dir, "settings.reg"),
     utf16le(`Windows Registry Editor\r\n"Token"="${old}"\r\n\r\n"Admin"="${added}"\r\n`),
   );
+  // Binaries staged beside it are not read as text; a UTF-16 file removed from the work tree
+  // after staging is read from the index.
+  writeFileSync(
+    join(dir, "icon.png"),
+    Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d]), Buffer.from(formatToken("svc"))]),
+  );
+  const gone = formatToken("svc");
+  writeFileSync(join(dir, "gone.txt"), utf16le(`token=${gone}\r\n`));
   gitIn(dir, ["add", "."]);
+  rmSync(join(dir, "gone.txt"));
   const staged = scanJson(["--staged"], dir);
   assert.equal(staged.code, 1, staged.stderr);
-  assert.deepEqual(
-    staged.findings.map((f) => [f.file, f.line, f.secret]),
-    [["settings.reg", 4, added]],
-  );
+  assert.deepEqual(staged.findings.map((f) => [f.file, f.line, f.secret]).sort(), [
+    ["gone.txt", 1, gone],
+    ["settings.reg", 4, added],
+  ]);
 });
