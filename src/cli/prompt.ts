@@ -1,5 +1,5 @@
 import { KeywardenError } from "../core/errors.ts";
-import { decodeText, sniffEncoding } from "../sources/text-decode.ts";
+import { decodeText, sniffEncoding, utf8Text } from "../sources/text-decode.ts";
 import type { CliIO } from "./io.ts";
 
 type TtyIn = CliIO["stdin"] & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -61,8 +61,6 @@ export async function readAll(stream: CliIO["stdin"]): Promise<string> {
   return decodeInput(Buffer.concat(chunks), "stdin");
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
 /**
  * A value or file given to store, as text: UTF-8, or UTF-16 as Windows tools write it.
  * Anything else is refused rather than stored changed: bytes that are not UTF-8 would
@@ -80,13 +78,11 @@ export function decodeInput(bytes: Buffer, what: string): string {
         "it holds NUL bytes (binary data, which an environment variable cannot carry); store it as base64, for example `base64 -w0 FILE | keywarden secrets set PATH`",
     });
   if (encoding !== "utf8") return decodeText(bytes, encoding).text;
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    throw new KeywardenError("KW_ERR_VAULT_INPUT", {
-      what,
-      reason:
-        "it is not UTF-8 text; convert it first (for example `iconv -f latin1 -t utf-8`), or store binary data as base64",
-    });
-  }
+  const text = utf8Text(bytes);
+  if (text !== undefined) return text;
+  throw new KeywardenError("KW_ERR_VAULT_INPUT", {
+    what,
+    reason:
+      "it is not UTF-8 text; convert it first (for example `iconv -f latin1 -t utf-8`), or store binary data as base64",
+  });
 }

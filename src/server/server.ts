@@ -19,6 +19,7 @@ import { KeywardenError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import { requestForLog, type LoggedRequest, type Logger } from "../core/logger.ts";
 import { maskKeys } from "../detect/mask.ts";
+import { utf8Text } from "../sources/text-decode.ts";
 import type { AccessManager } from "../services/access/access-service.ts";
 import { installAuth } from "./plugins/auth.ts";
 import { answerClientError, installErrorHandling } from "./plugins/errors.ts";
@@ -48,8 +49,6 @@ const checkFirst: FastifySchemaCompiler<TSchema> = (route) => {
   const check = Compile(route.schema);
   return (value) => (check.Check(value) ? { value } : convertAndCheck(value));
 };
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Where the REST API lives.
@@ -114,10 +113,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
-    let text: string;
-    try {
-      text = strictUtf8.decode(body as Buffer);
-    } catch {
+    const text = utf8Text(body as Buffer);
+    if (text === undefined) {
       done(
         new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "the JSON body is not UTF-8" }),
         undefined,

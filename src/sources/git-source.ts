@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { KeywardenError } from "../core/errors.ts";
-import { decodeText, sniffEncoding } from "./text-decode.ts";
+import { decodeText, ENCODING_SNIFF_BYTES, sniffEncoding } from "./text-decode.ts";
 import type { CommitInfo, Source, SourceItem, TextChunk } from "./source.ts";
 
 export interface GitSourceOptions {
@@ -22,30 +22,30 @@ export interface GitSourceOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-/** Bytes of a file's start that decide its encoding (as sniffEncoding reads them). */
-const SNIFF_HEAD = 8000;
 const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const ZERO_OID = /^0+$/;
 
+/** Runs git in `repo`; throws only when it cannot be started. */
+function spawnGit(repo: string, args: readonly string[], input?: string) {
+  const r = spawnSync("git", ["-C", repo, ...args], { input, maxBuffer: 1024 * 1024 * 1024 });
+  if (r.error !== undefined) throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: r.error.message });
+  return r;
+}
+
 /** git's output as bytes; undefined when git fails (an object that does not exist). */
 function gitBytes(repo: string, args: readonly string[]): Buffer | undefined {
-  const r = spawnSync("git", ["-C", repo, ...args], { maxBuffer: 1024 * 1024 * 1024 });
-  if (r.error !== undefined) throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: r.error.message });
+  const r = spawnGit(repo, args);
   return r.status === 0 ? r.stdout : undefined;
 }
 
+/** git's output as text; throws KW_ERR_GIT_FAILED with git's first line of complaint. */
 function git(repo: string, args: readonly string[], input?: string): string {
-  const r = spawnSync("git", ["-C", repo, ...args], {
-    input,
-    encoding: "utf8",
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  if (r.error !== undefined) throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: r.error.message });
+  const r = spawnGit(repo, args, input);
   if (r.status !== 0)
     throw new KeywardenError("KW_ERR_GIT_FAILED", {
-      reason: `${args[0] ?? ""}: ${r.stderr.trim().split("\n")[0] ?? ""}`,
+      reason: `${args[0] ?? ""}: ${r.stderr.toString("utf8").trim().split("\n")[0] ?? ""}`,
     });
-  return r.stdout;
+  return r.stdout.toString("utf8");
 }
 
 /**
@@ -263,11 +263,7 @@ export function stagedSource(o: { repo: string }): Source {
       let first = true;
       const flush = function* (): Generator<SourceItem> {
         if (added.length === 0 || path === "") return;
-        const text = added.join("\n") + "\n";
-        yield {
-          kind: "chunk",
-          chunk: { path, text, line, column: 1, ownedTo: text.length, bytes: Buffer.byteLength(text), first },
-        };
+        yield addedLines(path, added, line, first);
         first = false;
         added = [];
       };
@@ -331,23 +327,21 @@ function* stagedUtf16(repo: string): Generator<SourceItem> {
       }
       const start = i;
       while (i < lines.length && (old.get(lines[i]!) ?? 0) === 0) i++;
-      const text = lines.slice(start, i).join("\n") + "\n";
-      if (text.trim() === "") continue;
-      yield {
-        kind: "chunk",
-        chunk: {
-          path,
-          text,
-          line: start + 1,
-          column: 1,
-          ownedTo: text.length,
-          bytes: Buffer.byteLength(text),
-          first,
-        },
-      };
+      const run = lines.slice(start, i);
+      if (run.every((l) => l.trim() === "")) continue;
+      yield addedLines(path, run, start + 1, first);
       first = false;
     }
   }
+}
+
+/** Lines added to a staged file, starting at line `line` of it, as one chunk. */
+function addedLines(path: string, added: readonly string[], line: number, first: boolean): SourceItem {
+  const text = added.join("\n") + "\n";
+  return {
+    kind: "chunk",
+    chunk: { path, text, line, column: 1, ownedTo: text.length, bytes: Buffer.byteLength(text), first },
+  };
 }
 
 /** Whether `file`'s first bytes read as UTF-16; true when it cannot be read. */
@@ -359,7 +353,7 @@ function mayBeUtf16(file: string): boolean {
     return true;
   }
   try {
-    const head = Buffer.alloc(SNIFF_HEAD);
+    const head = Buffer.alloc(ENCODING_SNIFF_BYTES);
     const encoding = sniffEncoding(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
     return encoding === "utf16le" || encoding === "utf16be";
   } catch {

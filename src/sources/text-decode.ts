@@ -1,5 +1,5 @@
-/** How many leading bytes decide whether content is binary (git's heuristic). */
-const BINARY_SNIFF = 8000;
+/** How many leading bytes decide a content's encoding, or that it is binary (git's heuristic). */
+export const ENCODING_SNIFF_BYTES = 8000;
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -25,7 +25,7 @@ const UTF16_MIN_BYTES = 16;
  *   sniffEncoding(Buffer.from([0xff, 0xfe, 0x6b, 0x00])) // "utf16le"
  */
 export function sniffEncoding(head: Buffer): TextEncoding | "binary" {
-  const h = head.subarray(0, BINARY_SNIFF);
+  const h = head.subarray(0, ENCODING_SNIFF_BYTES);
   // FF FE 00 00 is UTF-32's mark: not read here, so binary below.
   if (h[0] === 0xff && h[1] === 0xfe && !(h[2] === 0 && h[3] === 0)) return "utf16le";
   if (h[0] === 0xfe && h[1] === 0xff) return "utf16be";
@@ -71,10 +71,22 @@ export function decodeText(
 ): { text: string; latin1: boolean } {
   if (encoding !== "utf8")
     return { text: utf16Text(content.subarray(bomLength(content, encoding)), encoding), latin1: false };
+  const text = utf8Text(content);
+  return text === undefined ? { text: content.toString("latin1"), latin1: true } : { text, latin1: false };
+}
+
+/**
+ * `bytes` as UTF-8 text with any byte order mark dropped, or undefined when they are not
+ * valid UTF-8 (where a lenient decoder would put U+FFFD).
+ *
+ * @example
+ *   utf8Text(Buffer.from([0x63, 0xe9])) // undefined
+ */
+export function utf8Text(bytes: Uint8Array): string | undefined {
   try {
-    return { text: strictUtf8.decode(content), latin1: false };
+    return strictUtf8.decode(bytes);
   } catch {
-    return { text: content.toString("latin1"), latin1: true };
+    return undefined;
   }
 }
 
