@@ -10,13 +10,14 @@ import {
   realpathSync,
   statSync,
 } from "node:fs";
+import { isUtf8 } from "node:buffer";
 import { join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { DEFAULT_ARCHIVE_OPTIONS, type ArchiveOptions } from "./archive/limits.ts";
 import { SNIFF_BYTES, sniffContainer, type ContainerKind } from "./archive/sniff.ts";
 import type { Source, SourceItem, TextChunk } from "./source.ts";
 import { TextChunker } from "./text-chunker.ts";
-import { bomLength, decodeText, sniffEncoding } from "./text-decode.ts";
+import { decodeText, sniffEncoding } from "./text-decode.ts";
 
 export interface FileSourceOptions {
   /** Files and folders to scan. */
@@ -115,8 +116,7 @@ function listFolder(dir: FsPath): { name: FsPath; text: string; entry: Dirent }[
     return entries.map((e) => ({ name: e.name, text: e.name, entry: e }));
   return readdirSync(dir, { withFileTypes: true, encoding: "buffer" }).map((e) => {
     const text = e.name.toString("utf8");
-    const valid = Buffer.byteLength(text) === e.name.length && Buffer.from(text).equals(e.name);
-    return { name: valid ? text : e.name, text, entry: e as unknown as Dirent };
+    return { name: isUtf8(e.name) ? text : e.name, text, entry: e as unknown as Dirent };
   });
 }
 
@@ -320,10 +320,8 @@ function* readOpenFile(
     return;
   }
   const chunker = new TextChunker(path, options.overlap, encoding);
-  let bom = bomLength(head, encoding);
   while (n > 0) {
-    yield { kind: "chunk", chunk: chunker.push(block.subarray(bom, n)) };
-    bom = 0;
+    yield { kind: "chunk", chunk: chunker.push(block.subarray(0, n)) };
     if (block.length < chunkSize) block = Buffer.allocUnsafe(chunkSize);
     n = readSync(fd, block, 0, block.length, null);
   }

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { Source, SourceItem } from "./source.ts";
 import { TextChunker } from "./text-chunker.ts";
-import { bomLength, sniffEncoding } from "./text-decode.ts";
+import { sniffEncoding } from "./text-decode.ts";
 
 const BLOCK = 4 * 1024 * 1024;
 
@@ -25,7 +25,6 @@ export function streamSource(stream: Readable, path: string, overlap: number): S
           const encoding = sniffed === "binary" ? "utf8" : sniffed;
           seen.utf16 = encoding !== "utf8";
           chunker = new TextChunker(path, overlap, encoding);
-          return chunker.push(block.subarray(bomLength(block, encoding)));
         }
         return chunker.push(block);
       };

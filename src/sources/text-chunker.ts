@@ -1,6 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
 import type { TextChunk } from "./source.ts";
-import type { TextEncoding } from "./text-decode.ts";
+import { bomLength, type TextEncoding } from "./text-decode.ts";
 
 /**
  * Turns a stream of byte blocks into overlapping text chunks of bounded size, so a 1 GB
@@ -16,6 +16,7 @@ export class TextChunker {
   readonly #path: string;
   readonly #overlap: number;
   readonly #decoder: StringDecoder;
+  readonly #encoding: TextEncoding | "latin1";
   /** UTF-16BE is swapped to little-endian on the way in; an odd byte waits for its pair. */
   readonly #swap: boolean;
   #odd: Buffer | undefined;
@@ -27,13 +28,16 @@ export class TextChunker {
   constructor(path: string, overlap: number, encoding: TextEncoding | "latin1") {
     this.#path = path;
     this.#overlap = overlap;
+    this.#encoding = encoding;
     this.#swap = encoding === "utf16be";
     this.#decoder = new StringDecoder(encoding === "utf16be" ? "utf16le" : encoding);
   }
 
-  /** Returns the chunk for one block of bytes. */
+  /** Returns the chunk for one block of bytes; a byte order mark opening the first is dropped. */
   push(block: Buffer): TextChunk {
-    return this.#emit(this.#decoder.write(this.#swap ? this.#swapped(block) : block), block.length);
+    const bom = this.#first && this.#encoding !== "latin1" ? bomLength(block, this.#encoding) : 0;
+    const bytes = block.subarray(bom);
+    return this.#emit(this.#decoder.write(this.#swap ? this.#swapped(bytes) : bytes), block.length);
   }
 
   #swapped(block: Buffer): Buffer {

@@ -6,7 +6,7 @@ import tarStream from "tar-stream";
 import yauzl from "yauzl";
 import type { SourceItem, TextChunk } from "../source.ts";
 import { TextChunker } from "../text-chunker.ts";
-import { bomLength, decodeText, sniffEncoding } from "../text-decode.ts";
+import { decodeText, sniffEncoding } from "../text-decode.ts";
 import { ByteReader } from "./byte-reader.ts";
 import { dockerImageItems, isDockerCandidate, looksLikeDockerSave } from "./docker.ts";
 import { ArchiveBudget, ArchiveLimitError, type ArchiveOptions } from "./limits.ts";
@@ -295,10 +295,8 @@ async function* leafItems(
     return;
   }
   const chunker = new TextChunker(path, overlap, encoding);
-  let bom = bomLength(block, encoding);
   while (block !== undefined) {
-    yield { kind: "chunk", chunk: chunker.push(block.subarray(bom)) };
-    bom = 0;
+    yield { kind: "chunk", chunk: chunker.push(block) };
     if (read >= maxFileSize) {
       yield skipped(path, `rest skipped past scan.maxFileSize (${maxFileSize} bytes)`);
       break;
