@@ -114,6 +114,14 @@ function warnLoosePermissions(home: string, logger: Logger | undefined): void {
  */
 export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
   warnLoosePermissions(deps.home, deps.logger);
+  /** Runs a step that must not stop a seal or a close; a failure is logged by its code. */
+  const orWarn = async (step: () => Promise<unknown>, message: string): Promise<void> => {
+    try {
+      await step();
+    } catch (e) {
+      deps.logger?.warn({ code: isKeywardenError(e) ? e.code : undefined }, message);
+    }
+  };
   // A server (access control on) commits its audited reads on a writer thread (SQLite files).
   const storage =
     deps.storage ??
@@ -195,14 +203,7 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
       }
       if (kms.sealed) return;
       // Signed while the key is still there, so the next start can verify the chain up to here.
-      try {
-        await audit.checkpoint();
-      } catch (e) {
-        deps.logger?.warn(
-          { code: isKeywardenError(e) ? e.code : undefined },
-          "could not write the audit checkpoint",
-        );
-      }
+      await orWarn(() => audit.checkpoint(), "could not write the audit checkpoint");
       kms.seal();
       // Keys derived from the KEK go too; they come back through the provider after unseal.
       vault.close();
@@ -212,12 +213,10 @@ export async function createKeywarden(deps: KeywardenDeps): Promise<Keywarden> {
     },
     async close() {
       try {
-        if (!isSealed(kms)) await audit.checkpoint();
-      } catch (e) {
-        deps.logger?.warn(
-          { code: isKeywardenError(e) ? e.code : undefined },
-          "could not write the audit checkpoint",
-        );
+        // A fill a server started finishes before the storage closes; what is left of the
+        // log's tail is indexed now (services/audit/audit-service.ts indexPaths).
+        await orWarn(() => audit.indexPaths(), "could not index the audit log's paths");
+        if (!isSealed(kms)) await orWarn(() => audit.checkpoint(), "could not write the audit checkpoint");
       } finally {
         vault.close();
         access.close();

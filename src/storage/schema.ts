@@ -85,6 +85,22 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/**
+ * Which entries of `audit_log` hold each path (migration 0005), filled in batches
+ * (repos/audit-repo.ts `indexAuditPaths`) rather than by an index on `audit_log.path`
+ * that every append would write into, one page per path read.
+ */
+export interface AuditPathIndexTable {
+  readonly path: string;
+  readonly seq: number;
+}
+
+/** One row (id 1): every entry up to `through` is in `audit_path_index`; later ones are not yet. */
+export interface AuditPathIndexHeadTable {
+  readonly id: number;
+  through: number;
+}
+
 /** A user or a machine identity (access service). */
 export interface IdentitiesTable {
   /** `usr_...` or `mid_...`. */
@@ -188,6 +204,8 @@ export interface Database {
   vault_meta: VaultMetaTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  audit_path_index: AuditPathIndexTable;
+  audit_path_index_head: AuditPathIndexHeadTable;
   identities: IdentitiesTable;
   user_credentials: UserCredentialsTable;
   login_state: LoginStateTable;

@@ -17,6 +17,7 @@ import {
   type AuditQuery,
   type AuditRow,
   appendAuditGroup,
+  indexAuditPaths,
 } from "../../storage/repos/audit-repo.ts";
 import { touchSecrets } from "../../storage/repos/secret-repo.ts";
 import type { Executor } from "../../storage/repos/executor.ts";
@@ -107,6 +108,15 @@ function toEntry(r: AuditRow): AuditEntry {
 const PAGE = 5000;
 
 /**
+ * Entries a server appends before it fills the path index (`indexPaths`). Until then a
+ * query by path reads them from the log directly: a larger batch writes fewer index pages
+ * per entry, a smaller one keeps that tail and the filling transaction short (4,096 entries
+ * over 100 paths: a few milliseconds on the writer thread, about twice a second at 10,000
+ * reads/s).
+ */
+export const PATH_INDEX_BATCH = 4096;
+
+/**
  * @example
  *   const audit = createAuditService({ storage, kms, clock, checkpointFile: join(home, "audit-checkpoint.json") });
  *   await audit.record(ctx, { action: "vault.unseal", result: "ok" });
@@ -179,6 +189,31 @@ export function createAuditService(deps: AuditDeps) {
 
   /** The head this process's group appends last wrote (see `appendGroup`). */
   let lastHead: { seq: number; hash: string } | undefined;
+  /** Where the path index stood when this process last filled it, and a fill in flight. */
+  let pathsIndexed = 0;
+  let indexing: Promise<number> | undefined;
+
+  /**
+   * Fills the path index up to the log's head (audit-repo.ts `indexAuditPaths`): by a
+   * server every PATH_INDEX_BATCH entries, off the reads' path; by a command as it closes.
+   * A fill already running is joined.
+   */
+  function indexPaths(): Promise<number> {
+    indexing ??= indexAuditPaths(storage)
+      .then((through) => {
+        pathsIndexed = Math.max(pathsIndexed, through);
+        return through;
+      })
+      .finally(() => {
+        indexing = undefined;
+      });
+    return indexing;
+  }
+
+  /** After appends up to `seq`: fills the index once a batch is waiting (errors: the next batch tries again). */
+  function indexPathsWhenDue(seq: number): void {
+    if (indexing === undefined && seq - pathsIndexed >= PATH_INDEX_BATCH) indexPaths().catch(() => undefined);
+  }
 
   /**
    * Appends a group in a commit of its own (a group commit of reads), touching
@@ -196,12 +231,14 @@ export function createAuditService(deps: AuditDeps) {
       const rows = chain(lastHead.seq + 1, lastHead.hash, items);
       if (await appendAuditGroup(storage, lastHead, rows, touch)) {
         lastHead = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
+        indexPathsWhenDue(lastHead.seq);
         return;
       }
     }
     const entries = await storage.db.transaction().execute((trx) => appendMany(trx, items, touch));
     const last = entries.at(-1)!;
     lastHead = { seq: last.seq, hash: last.hash };
+    indexPathsWhenDue(lastHead.seq);
   }
 
   /** Appends in a transaction of its own. */
@@ -280,7 +317,7 @@ export function createAuditService(deps: AuditDeps) {
     checkpointKey = undefined;
   }
 
-  return { append, appendMany, appendGroup, record, query, checkpoint, verify, close };
+  return { append, appendMany, appendGroup, record, query, checkpoint, verify, indexPaths, close };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

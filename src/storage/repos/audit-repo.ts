@@ -3,8 +3,8 @@
  * first in the appending transaction: PostgreSQL locks that row until commit, SQLite holds
  * its write lock, so two appenders never chain onto the same head.
  */
-import { CompiledQuery, sql, type Selectable } from "kysely";
-import type { AuditLogTable } from "../schema.ts";
+import { CompiledQuery, sql, type Selectable, type SelectQueryBuilder } from "kysely";
+import type { AuditLogTable, Database } from "../schema.ts";
 import { runHot } from "./prepared.ts";
 import { TOUCH_SQLITE } from "./secret-repo.ts";
 import { onPostgres, type Executor } from "./executor.ts";
@@ -197,19 +197,105 @@ export interface AuditQuery {
 }
 
 /**
- * Entries matching every given filter, in chain order.
+ * Entries matching every given filter, in chain order. By path: the entries the path index
+ * holds (up to its head) and, after them, those appended since, read from the log itself.
  *
  * @example
  *   await queryAudit(db, { path: "payments/prod/STRIPE_KEY", since: "2025-01-01T00:00:00.000Z" });
  */
 export async function queryAudit(db: Executor, q: AuditQuery): Promise<AuditRow[]> {
-  let b = db.selectFrom("audit_log").selectAll();
-  if (q.path !== undefined) b = b.where("path", "=", q.path);
-  if (q.actor !== undefined) b = b.where("actor", "=", q.actor);
-  if (q.action !== undefined) b = b.where("action", "=", q.action);
-  if (q.since !== undefined) b = b.where("at", ">=", q.since);
-  if (q.afterSeq !== undefined) b = b.where("seq", ">", q.afterSeq);
-  b = b.orderBy("seq");
-  if (q.limit !== undefined) b = b.limit(q.limit);
-  return b.execute();
+  const filtered = <B extends SelectQueryBuilder<Database, "audit_log", AuditRow>>(b: B): B => {
+    let f = b;
+    if (q.actor !== undefined) f = f.where("audit_log.actor", "=", q.actor) as B;
+    if (q.action !== undefined) f = f.where("audit_log.action", "=", q.action) as B;
+    if (q.since !== undefined) f = f.where("audit_log.at", ">=", q.since) as B;
+    if (q.afterSeq !== undefined) f = f.where("audit_log.seq", ">", q.afterSeq) as B;
+    return f;
+  };
+  const limited = <B extends SelectQueryBuilder<Database, "audit_log", AuditRow>>(b: B): B =>
+    (q.limit === undefined ? b : b.limit(q.limit)) as B;
+  if (q.path === undefined)
+    return limited(filtered(db.selectFrom("audit_log").selectAll()).orderBy("seq")).execute();
+  const through = db.selectFrom("audit_path_index_head").select("through").where("id", "=", 1);
+  // One statement, so both parts read one state of the index and its head. Each part
+  // is in seq order with the limit, then they are merged: neither reads past what is asked.
+  const indexed = limited(
+    filtered(
+      db
+        .selectFrom("audit_path_index")
+        .innerJoin("audit_log", "audit_log.seq", "audit_path_index.seq")
+        .selectAll("audit_log")
+        .where("audit_path_index.path", "=", q.path) as unknown as SelectQueryBuilder<
+        Database,
+        "audit_log",
+        AuditRow
+      >,
+    ).orderBy("audit_path_index.seq" as "seq"),
+  );
+  const recent = limited(
+    filtered(
+      db.selectFrom("audit_log").selectAll().where("path", "=", q.path).where("seq", ">", through),
+    ).orderBy("seq"),
+  );
+  const merged = db
+    .selectFrom(indexed.as("indexed"))
+    .selectAll()
+    .unionAll(db.selectFrom(recent.as("recent")).selectAll())
+    .orderBy("seq");
+  return (q.limit === undefined ? merged : merged.limit(q.limit)).execute();
+}
+
+/** Entries indexed by one call of `indexAuditPaths` at most (bounds the transaction). */
+export const PATH_INDEX_MAX_BATCH = 50_000;
+
+const PATH_HEAD_CAS = "update audit_path_index_head set through = ? where id = 1 and through = ?";
+const PATH_INDEX_FILL =
+  "insert into audit_path_index (path, seq) select path, seq from audit_log where seq > ? and seq <= ? and path is not null order by path, seq";
+
+/**
+ * Moves the path index's head up to `upTo` (the log's head when absent), at most
+ * PATH_INDEX_MAX_BATCH entries at a time; returns the head it reached. Safe from any
+ * number of processes at once: the head moves by compare-and-set in the transaction that
+ * fills the index, so only one of them fills a stretch. On SQLite it is a script (on a
+ * server's writer thread); on PostgreSQL one statement.
+ *
+ * @example
+ *   await indexAuditPaths(storage); // after appends, now and then
+ */
+export async function indexAuditPaths(
+  storage: Pick<Storage, "db" | "runScript">,
+  upTo?: number,
+): Promise<number> {
+  const db = storage.db;
+  for (;;) {
+    // Every entry up to the log's head is committed: the head moves in the appending transaction.
+    const [head, index] = await Promise.all([
+      upTo ?? readAuditHead(db).then((h) => h.seq),
+      db.selectFrom("audit_path_index_head").select("through").where("id", "=", 1).executeTakeFirstOrThrow(),
+    ]);
+    const from = index.through;
+    if (from >= head) return from;
+    const to = Math.min(head, from + PATH_INDEX_MAX_BATCH);
+    if (!onPostgres(db)) {
+      if (storage.runScript === undefined) throw new Error("an SQLite storage without runScript");
+      await storage.runScript({
+        guarded: true,
+        steps: [
+          { sql: PATH_HEAD_CAS, rows: [[to, from]] },
+          { sql: PATH_INDEX_FILL, rows: [[from, to]] },
+        ],
+      });
+    } else {
+      const fill = sql`
+        with head as (
+          update audit_path_index_head set through = ${to} where id = 1 and through = ${from} returning 1
+        )
+        insert into audit_path_index (path, seq)
+        select path, seq from audit_log
+        where seq > ${from} and seq <= ${to} and path is not null and exists (select 1 from head)
+        order by path, seq`.compile(db);
+      await runHot(db, fill.sql, fill.parameters);
+    }
+    // Whoever won the compare-and-set filled that stretch; go on from where the head is now.
+  }
 }

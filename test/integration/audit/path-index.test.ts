@@ -1,0 +1,179 @@
+/**
+ * The audit log's path index (migration 0005): filled in batches, it answers a query by
+ * path together with the entries appended since its last fill, exactly as a scan of the
+ * whole log would, whatever part of the log it covers; fills from two handles at once
+ * index each entry once; the migration indexes the entries already there.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Kysely } from "kysely";
+import { migrateToLatest, migrateUpTo } from "../../../src/storage/migrations.ts";
+import {
+  indexAuditPaths,
+  queryAudit,
+  type AuditQuery,
+  type AuditRow,
+} from "../../../src/storage/repos/audit-repo.ts";
+import type { Database } from "../../../src/storage/schema.ts";
+import { PATH_INDEX_BATCH } from "../../../src/services/audit/audit-service.ts";
+import { Secret } from "../../../src/core/secret.ts";
+import { DIALECTS } from "../../helpers/storage.ts";
+import { createTestVault } from "../../helpers/vault.ts";
+
+const PATHS = ["pay/prod/A", "pay/prod/B", "pay/dev/A", "ops/prod/C"];
+const ACTORS = ["identity:app", "cli:root"];
+const ACTIONS = ["secret.read", "secret.write"];
+
+/** Appends `n` entries straight into the log (seq after the head), varied by a seeded walk; some without a path. */
+async function appendRows(db: Kysely<Database>, n: number, seed: number): Promise<void> {
+  const head = await db.selectFrom("audit_head").select(["seq", "hash"]).executeTakeFirstOrThrow();
+  let x = seed;
+  const next = () => (x = (x * 1_103_515_245 + 12_345) % 2_147_483_648);
+  const rows: AuditRow[] = [];
+  for (let i = 1; i <= n; i++) {
+    const seq = head.seq + i;
+    rows.push({
+      seq,
+      id: `aud_${seed}_${seq}`,
+      at: new Date(Date.UTC(2026, 0, 1) + seq * 60_000).toISOString(),
+      actor: ACTORS[next() % ACTORS.length]!,
+      action: ACTIONS[next() % ACTIONS.length]!,
+      path: next() % 7 === 0 ? null : PATHS[next() % PATHS.length]!,
+      version: 1,
+      result: "ok",
+      source: "test",
+      request_id: `req_${seq}`,
+      detail: null,
+      prev_hash: "0".repeat(64),
+      hash: "f".repeat(64),
+    });
+  }
+  for (let i = 0; i < rows.length; i += 100)
+    await db
+      .insertInto("audit_log")
+      .values(rows.slice(i, i + 100))
+      .execute();
+  await db
+    .updateTable("audit_head")
+    .set({ seq: head.seq + n })
+    .where("id", "=", 1)
+    .execute();
+}
+
+/** What a query must return: every entry, filtered here. */
+function expected(all: readonly AuditRow[], q: AuditQuery): number[] {
+  const hits = all.filter(
+    (r) =>
+      (q.path === undefined || r.path === q.path) &&
+      (q.actor === undefined || r.actor === q.actor) &&
+      (q.action === undefined || r.action === q.action) &&
+      (q.since === undefined || r.at >= q.since) &&
+      (q.afterSeq === undefined || r.seq > q.afterSeq),
+  );
+  return hits.slice(0, q.limit ?? hits.length).map((r) => r.seq);
+}
+
+async function indexedThrough(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom("audit_path_index_head").select("through").executeTakeFirstOrThrow();
+  return row.through;
+}
+
+for (const d of DIALECTS) {
+  test(`a query by path answers as a scan of the whole log would, with none, part or all of it indexed (${d.name})`, async (t) => {
+    const { storage } = await d.create(t);
+    const db = storage.db;
+    await appendRows(db, 300, 7);
+    const all = await queryAudit(db, {});
+    assert.equal(all.length, 300);
+    const queries: AuditQuery[] = [];
+    for (const path of [...PATHS, "pay/prod/NONE"])
+      queries.push(
+        { path },
+        { path, limit: 5 },
+        { path, afterSeq: 120, limit: 7 },
+        { path, action: "secret.read" },
+        { path, actor: "cli:root", since: all[150]!.at },
+        { path, afterSeq: 250 },
+      );
+    // Nothing indexed, then up to the middle, then all: the answers never change.
+    for (const upTo of [0, 150, 151, undefined]) {
+      if (upTo !== 0) await indexAuditPaths(storage, upTo);
+      if (upTo !== undefined && upTo !== 0) assert.equal(await indexedThrough(db), upTo);
+      for (const q of queries)
+        assert.deepEqual(
+          (await queryAudit(db, q)).map((r) => r.seq),
+          expected(all, q),
+          `${JSON.stringify(q)} with the index up to ${upTo ?? "the head"}`,
+        );
+    }
+    assert.equal(await indexedThrough(db), 300);
+    const indexed = await db.selectFrom("audit_path_index").select(["path", "seq"]).orderBy("seq").execute();
+    assert.deepEqual(
+      indexed.map((r) => [r.path, r.seq]),
+      all.filter((r) => r.path !== null).map((r) => [r.path, r.seq]),
+      "every entry with a path, once",
+    );
+  });
+
+  test(`fills from two handles at once index each entry once; a fill stops at the log's head (${d.name})`, async (t) => {
+    const created = await d.create(t);
+    const storage = created.storage;
+    const other = await created.peer();
+    await appendRows(storage.db, 200, 11);
+    const reached = await Promise.all([
+      indexAuditPaths(storage),
+      indexAuditPaths(other),
+      indexAuditPaths(storage),
+    ]);
+    assert.deepEqual(reached, [200, 200, 200]);
+    const n = await storage.db
+      .selectFrom("audit_path_index")
+      .select((e) => e.fn.countAll<number | string>().as("n"))
+      .executeTakeFirstOrThrow();
+    const withPath = (await queryAudit(storage.db, {})).filter((r) => r.path !== null).length;
+    assert.equal(Number(n.n), withPath);
+    assert.equal(await indexAuditPaths(storage), 200, "nothing new: the head stays");
+  });
+
+  test(`the migration indexes the entries already in the log (${d.name})`, async (t) => {
+    const { storage } = await d.create(t, { migrate: false });
+    await migrateUpTo(storage.db, storage.caps, "0004_data_epoch");
+    await appendRows(storage.db, 120, 3);
+    await migrateToLatest(storage.db, storage.caps);
+    assert.equal(await indexedThrough(storage.db), 120);
+    const all = await queryAudit(storage.db, {});
+    for (const path of PATHS) {
+      const q = { path };
+      assert.deepEqual(
+        (await queryAudit(storage.db, q)).map((r) => r.seq),
+        expected(all, q),
+      );
+    }
+    const plain = await storage.db
+      .selectFrom("audit_path_index")
+      .select((e) => e.fn.countAll<number | string>().as("n"))
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(plain.n), all.filter((r) => r.path !== null).length);
+  });
+
+  test(`audited reads fill the index once a batch is waiting, and a command fills the rest as it closes (${d.name})`, async (t) => {
+    const v = await createTestVault(t, d);
+    await v.kw.vault.set(v.ctx, "pay/prod/KEY", new Secret("index me"));
+    const reads = PATH_INDEX_BATCH + 40;
+    for (let i = 0; i < reads; i += 200)
+      await Promise.all(
+        Array.from({ length: Math.min(200, reads - i) }, () => v.kw.vault.get(v.ctx, "pay/prod/KEY")),
+      );
+    // The fill a batch started, joined.
+    const filled = await v.kw.audit.indexPaths();
+    assert.ok(filled >= PATH_INDEX_BATCH, `indexed through ${filled}`);
+    assert.equal((await v.kw.audit.query({ path: "pay/prod/KEY", action: "secret.read" })).length, reads);
+    // Another handle's entries, then that handle closes: the index reaches the log's head.
+    const other = await v.reopen();
+    await other.audit.record(v.ctx, { action: "test.note", path: "pay/prod/KEY", result: "ok" });
+    const head = (await other.audit.query({})).at(-1)!.seq;
+    assert.ok(head > filled);
+    await other.close();
+    assert.equal(await indexedThrough(v.kw.storage.db), head);
+  });
+}
