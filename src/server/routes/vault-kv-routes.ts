@@ -331,89 +331,96 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.get(
-    "/:mount/metadata/*",
-    {
-      schema: {
-        tags,
-        summary: "Vault KV v2: a secret's versions, or with ?list=true the keys under a folder",
-        params: Params,
-        querystring: Type.Object({ list: Type.Optional(Type.Union([Type.Boolean(), Type.Literal("1")])) }),
-        response: {
-          200: Type.Union([
-            envelope({ keys: Type.Array(Type.String()) }),
-            envelope({
-              created_time: Type.String(),
-              current_version: Type.Integer(),
-              max_versions: Type.Integer(),
-              oldest_version: Type.Integer(),
-              updated_time: Type.String(),
-              custom_metadata: Type.Null(),
-              cas_required: Type.Boolean(),
-              delete_version_after: Type.String(),
-              versions: Type.Record(
-                Type.String(),
-                Type.Object({
-                  created_time: Type.String(),
-                  deletion_time: Type.String(),
-                  destroyed: Type.Boolean(),
-                }),
-              ),
-            }),
-          ]),
-          ...VAULT_ERRORS,
+  // Also at the mount's root (`vault kv list secret/` sends GET /v1/secret/metadata/?list=true,
+  // which ignoreTrailingSlash makes /v1/secret/metadata; External Secrets' find starts there).
+  for (const url of ["/:mount/metadata/*", "/:mount/metadata"])
+    app.get(
+      url,
+      {
+        schema: {
+          tags,
+          summary: "Vault KV v2: a secret's versions, or with ?list=true the keys under a folder",
+          params: Params,
+          querystring: Type.Object({ list: Type.Optional(Type.Union([Type.Boolean(), Type.Literal("1")])) }),
+          response: {
+            200: Type.Union([
+              envelope({ keys: Type.Array(Type.String()) }),
+              envelope({
+                created_time: Type.String(),
+                current_version: Type.Integer(),
+                max_versions: Type.Integer(),
+                oldest_version: Type.Integer(),
+                updated_time: Type.String(),
+                custom_metadata: Type.Null(),
+                cas_required: Type.Boolean(),
+                delete_version_after: Type.String(),
+                versions: Type.Record(
+                  Type.String(),
+                  Type.Object({
+                    created_time: Type.String(),
+                    deletion_time: Type.String(),
+                    destroyed: Type.Boolean(),
+                  }),
+                ),
+              }),
+            ]),
+            ...VAULT_ERRORS,
+          },
         },
       },
-    },
-    async (request, reply) => {
-      const path = restOf(request).replace(/\/+$/, "");
-      const list = request.query.list === true || request.query.list === "1";
-      if (list) {
-        const prefix = path === "" ? "" : `${path}/`;
-        await authorizeList(access, keywarden.audit, request, prefix);
-        const keys = new Set<string>();
-        for (const s of await vault.list(request.kwCtx, prefix)) {
-          if (!s.path.startsWith(prefix)) continue;
-          const rest = s.path.slice(prefix.length);
-          const slash = rest.indexOf("/");
-          keys.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+      async (request, reply) => {
+        const path = url.endsWith("*") ? restOf(request).replace(/\/+$/, "") : "";
+        const list = request.query.list === true || request.query.list === "1";
+        if (list) {
+          const keys = new Set<string>();
+          // The root: the projects in which the token may list something (a filtered view,
+          // as /api/v1/projects), so a token scoped to payments/** sees payments/.
+          if (path === "")
+            for (const p of await keywarden.projects.list(request.kwCtx)) keys.add(`${p.name}/`);
+          else await authorizeList(access, keywarden.audit, request, `${path}/`);
+          const prefix = `${path}/`;
+          for (const s of path === "" ? [] : await vault.list(request.kwCtx, prefix)) {
+            if (!s.path.startsWith(prefix)) continue;
+            const rest = s.path.slice(prefix.length);
+            const slash = rest.indexOf("/");
+            keys.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+          }
+          // Vault answers an empty folder with 404.
+          if (keys.size === 0)
+            return reply.code(404).send({
+              errors: [],
+              error: {
+                code: "KW_ERR_VAULT_NOT_FOUND",
+                message: `no secret under ${path}`,
+                requestId: request.id,
+              },
+            });
+          return wrap(request, { keys: [...keys].sort() });
         }
-        // Vault answers an empty folder with 404.
-        if (keys.size === 0)
-          return reply.code(404).send({
-            errors: [],
-            error: {
-              code: "KW_ERR_VAULT_NOT_FOUND",
-              message: `no secret under ${path}`,
-              requestId: request.id,
-            },
-          });
-        return wrap(request, { keys: [...keys].sort() });
-      }
-      await authorize(access, request, "list", path);
-      const history = await vault.history(request.kwCtx, path);
-      const current = history.find((v) => v.current);
-      const versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }> =
-        {};
-      for (const v of history)
-        versions[String(v.version)] = {
-          created_time: v.createdAt,
-          deletion_time: v.destroyedAt ?? "",
-          destroyed: v.destroyedAt !== null,
-        };
-      return wrap(request, {
-        created_time: history[0]?.createdAt ?? "",
-        current_version: current?.version ?? 0,
-        max_versions: 0,
-        oldest_version: history[0]?.version ?? 0,
-        updated_time: history.at(-1)?.createdAt ?? "",
-        custom_metadata: null,
-        cas_required: false,
-        delete_version_after: "0s",
-        versions,
-      });
-    },
-  );
+        await authorize(access, request, "list", path);
+        const history = await vault.history(request.kwCtx, path);
+        const current = history.find((v) => v.current);
+        const versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }> =
+          {};
+        for (const v of history)
+          versions[String(v.version)] = {
+            created_time: v.createdAt,
+            deletion_time: v.destroyedAt ?? "",
+            destroyed: v.destroyedAt !== null,
+          };
+        return wrap(request, {
+          created_time: history[0]?.createdAt ?? "",
+          current_version: current?.version ?? 0,
+          max_versions: 0,
+          oldest_version: history[0]?.version ?? 0,
+          updated_time: history.at(-1)?.createdAt ?? "",
+          custom_metadata: null,
+          cas_required: false,
+          delete_version_after: "0s",
+          versions,
+        });
+      },
+    );
 
   app.delete(
     "/:mount/metadata/*",

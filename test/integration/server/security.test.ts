@@ -80,6 +80,8 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "PUT /v1/:mount/data/*": { url: KV, body: { data: { value: "replacement-value-3" } } },
   "DELETE /v1/:mount/data/*": { url: KV },
   "GET /v1/:mount/metadata/*": { url: KVM },
+  // The mount's root lists projects as a filtered view: elsewhere, nothing to list (Vault's 404).
+  "GET /v1/:mount/metadata": { url: "/v1/secret/metadata/?list=true", scoped: 404 },
   "DELETE /v1/:mount/metadata/*": { url: KVM },
 };
 

@@ -117,6 +117,24 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(list.data.keys, ["DB_PASSWORD", "STRIPE_KEY"]);
       const top = (await vault.list("secret/metadata/payments")) as { data: { keys: string[] } };
       assert.deepEqual(top.data.keys, ["prod/"]);
+      // The mount's root (`vault kv list secret/`): the projects in which the token may
+      // list something, as folders; a token scoped elsewhere finds it empty (Vault's 404).
+      const root = (await vault.list("secret/metadata/")) as { data: { keys: string[] } };
+      assert.deepEqual(root.data.keys, ["payments/"]);
+      const elsewhere = nodeVault({
+        endpoint: url,
+        token: await s.token([{ path: "shipping/**", capabilities: ["list"] }]),
+        noCustomHTTPVerbs: true,
+        requestOptions: { ca },
+      });
+      await assert.rejects(
+        elsewhere.list("secret/metadata/"),
+        (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, 404);
+          assert.ok(!e.message.includes("payments"), e.message);
+          return true;
+        },
+      );
 
       await vault.delete("secret/metadata/payments/prod/DB_PASSWORD");
       await assert.rejects(
