@@ -286,6 +286,25 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
         await db.schema.dropIndex("audit_log_path_idx").execute();
       },
     },
+    "0006_version_encoding": {
+      // Whether a version's value is a Vault KV map (JSON) or the string itself was said by
+      // a tag on the secret, so a plain string written after a map (or before it) read back
+      // through the Vault API as the map its text spells. Each version now says it. Versions
+      // of secrets that had the tag keep the old reading (`kv-map-legacy`): the migration
+      // cannot decrypt them to tell.
+      async up(db: AnyDb) {
+        await db.schema.alterTable("secret_versions").addColumn("encoding", "text").execute();
+        await db
+          .updateTable("secret_versions")
+          .set({ encoding: "kv-map-legacy" })
+          .where(
+            "secret_id",
+            "in",
+            db.selectFrom("secrets").select("id").where("tags", "like", '%"vault-kv:json"%'),
+          )
+          .execute();
+      },
+    },
   };
 }
 

@@ -44,6 +44,12 @@ export interface SecretVersionsTable {
   /** The version this one was restored from, if any. */
   readonly restored_from: number | null;
   destroyed_at: string | null;
+  /**
+   * How the value encodes what a client wrote (migration 0006): null, the string itself;
+   * `kv-map`, a Vault KV map as JSON; `kv-map-legacy`, written before versions said so (a
+   * Vault map or a plain string: told apart by parsing, as before).
+   */
+  readonly encoding: string | null;
 }
 
 /** The wrapped data key of one version; deleting the row destroys the version. */

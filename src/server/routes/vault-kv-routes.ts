@@ -6,9 +6,9 @@
  *
  * Mapping: the mount name is accepted and ignored; `<path>` is Keywarden's
  * `project/env/NAME`. A value written through Keywarden reads as `{ "value": "..." }`; a
- * write of exactly `{ "value": "..." }` stores the plain string; any other map is stored as
- * JSON and tagged, so it reads back as the same map. Errors carry Keywarden's one shape plus
- * Vault's `errors` array, which Vault clients print.
+ * write of exactly `{ "value": "<string>" }` stores the plain string; any other map is stored
+ * as JSON and its version says so (`encoding`), so it reads back as the same map. Errors
+ * carry Keywarden's one shape plus Vault's `errors` array, which Vault clients print.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -18,7 +18,6 @@ import type { Clock } from "../../core/clock.ts";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
-import type { SecretMetadata } from "../../services/vault/vault-service.ts";
 import { authorize, authorizeList, principalOf } from "../plugins/auth.ts";
 import { errorResponse, reportError } from "../plugins/errors.ts";
 import { ErrorSchema } from "../schemas.ts";
@@ -35,12 +34,17 @@ function restOf(request: FastifyRequest): string {
 }
 
 /**
- * Tag marking a value stored as the JSON of a multi-key Vault map.
+ * The encoding of a version written as a Vault map other than `{ "value": "<string>" }`:
+ * the map's JSON (secret_versions.encoding). Such a map reads back as itself, values of any
+ * JSON type included, as Vault's do.
  *
  * @example
- *   metadata.tags.includes(KV_JSON_TAG) // the value is a JSON object of strings
+ *   (await vault.get(ctx, path)).encoding === KV_MAP // the value is a JSON object
  */
-export const KV_JSON_TAG = "vault-kv:json";
+export const KV_MAP = "kv-map";
+
+/** Versions of secrets that had the old tag, from before versions said (migration 0006). */
+const KV_MAP_LEGACY = "kv-map-legacy";
 
 const Params = Type.Object({
   mount: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }),
@@ -124,17 +128,19 @@ function vaultError(request: FastifyRequest, reply: FastifyReply, e: unknown): F
   return reply.code(status).send({ errors: [body.error.message], error: body.error });
 }
 
-function decodeData(value: string, m: SecretMetadata): Record<string, string> {
-  if (m.tags.includes(KV_JSON_TAG)) {
+function decodeData(value: string, encoding: string | null): Record<string, unknown> {
+  if (encoding === KV_MAP || encoding === KV_MAP_LEGACY) {
     try {
       const parsed = JSON.parse(value) as unknown;
-      if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
-        return Object.fromEntries(
-          Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-        );
-      }
+      if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+        return encoding === KV_MAP
+          ? (parsed as Record<string, unknown>)
+          : // As before migration 0006: values were strings, anything else its JSON.
+            Object.fromEntries(
+              Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+            );
     } catch {
-      // A plain value written after a map: fall through.
+      // A legacy version may be a plain string after all.
     }
   }
   return { value };
@@ -233,7 +239,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
         params: Params,
         querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 0 })) }),
         response: {
-          200: envelope({ data: Type.Record(Type.String(), Type.String()), metadata: VersionMeta }),
+          200: envelope({ data: Type.Record(Type.String(), Type.Unknown()), metadata: VersionMeta }),
           ...VAULT_ERRORS,
         },
       },
@@ -244,7 +250,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
       const version = request.query.version === 0 ? undefined : request.query.version;
       const s = await vault.get(request.kwCtx, path, { version, via: "vault-kv" });
       return wrap(request, {
-        data: decodeData(s.value.reveal(), s.metadata),
+        data: decodeData(s.value.reveal(), s.encoding),
         metadata: {
           created_time: s.metadata.updatedAt,
           custom_metadata: null,
@@ -261,7 +267,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     summary: "Vault KV v2: write a new version (options.cas: check-and-set)",
     params: Params,
     body: Type.Object({
-      data: Type.Record(Type.String({ maxLength: 256 }), Type.String()),
+      data: Type.Record(Type.String({ maxLength: 256 }), Type.Unknown()),
       options: Type.Optional(Type.Object({ cas: Type.Optional(Type.Integer({ minimum: 0 })) })),
     }),
     response: {
@@ -278,7 +284,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   const write = async (
     request: FastifyRequest<{
       Params: { mount: string };
-      Body: { data: Record<string, string>; options?: { cas?: number } };
+      Body: { data: Record<string, unknown>; options?: { cas?: number } };
     }>,
   ) => {
     const path = restOf(request);
@@ -286,21 +292,12 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     const data = request.body.data;
     const keys = Object.keys(data);
     if (keys.length === 0) throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "data is empty" });
-    const plain = keys.length === 1 && keys[0] === "value";
-    let tagsPatch: string[] | undefined;
-    if (!plain) {
-      let existing: readonly string[] = [];
-      try {
-        existing = (await vault.describe(request.kwCtx, path)).tags;
-      } catch (e) {
-        if (!isKeywardenError(e, "KW_ERR_VAULT_NOT_FOUND")) throw e;
-      }
-      tagsPatch = existing.includes(KV_JSON_TAG) ? undefined : [...existing, KV_JSON_TAG];
-    }
-    const value = plain ? data.value! : JSON.stringify(data);
-    const r = await vault.set(request.kwCtx, path, new Secret(value), {
+    // `{ "value": "<string>" }` is the string itself, as Keywarden's other clients store it;
+    // any other map is stored as its JSON, and the version says so.
+    const plain = keys.length === 1 && typeof data.value === "string" ? data.value : undefined;
+    const r = await vault.set(request.kwCtx, path, new Secret(plain ?? JSON.stringify(data)), {
       cas: request.body.options?.cas,
-      metadata: tagsPatch === undefined ? undefined : { tags: tagsPatch },
+      encoding: plain === undefined ? KV_MAP : undefined,
     });
     return wrap(request, {
       created_time: new Date().toISOString(),

@@ -123,6 +123,8 @@ export interface SecretValue {
   readonly version: number;
   readonly value: Secret;
   readonly metadata: SecretMetadata;
+  /** How the value encodes what its writer sent (secret_versions.encoding); null: the string itself. */
+  readonly encoding: string | null;
 }
 
 export interface VersionInfo {
@@ -138,6 +140,8 @@ export interface WriteOptions {
   /** Check-and-set: the write happens only if the secret is at this version (0: does not exist yet). */
   readonly cas?: number | undefined;
   readonly metadata?: MetadataPatch | undefined;
+  /** How the value encodes what the client sent (the Vault API's maps); absent: the string itself. */
+  readonly encoding?: string | undefined;
 }
 
 export interface WriteResult {
@@ -485,6 +489,7 @@ export function createVaultService(deps: VaultDeps) {
               created_by: ctx.actor,
               restored_from: options.restoredFrom ?? null,
               destroyed_at: null,
+              encoding: options.encoding ?? null,
             },
             { version_id: versionId, kek_version: wrapped.kekVersion, wrapped: wrapped.blob },
           );
@@ -556,6 +561,7 @@ export function createVaultService(deps: VaultDeps) {
           version,
           value: new Secret(value),
           metadata: { ...metadataOf(row), lastReadAt: now },
+          encoding: found?.version?.encoding ?? null,
         };
       },
       options.version,
@@ -675,9 +681,12 @@ export function createVaultService(deps: VaultDeps) {
         const p = parseSecretPath(path);
         await authorize(ctx, "write", p.path, "restore");
         const row = await requireSecret(p, { allowDeleted: true });
-        const value = await decrypt(row, version);
+        const old = await findVersion(db, row.id, version);
+        const value = await decrypt(row, version, { version: old });
         return write(ctx, p, value, {
           cas: options.cas,
+          // What the old value encodes, it encodes again (a Vault map restores as the map).
+          encoding: old?.encoding ?? undefined,
           restoredFrom: version,
           action: "secret.restore",
           detail: `from v${version}`,

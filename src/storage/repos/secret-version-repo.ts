@@ -83,6 +83,7 @@ export async function listVersions(
       "created_by",
       "restored_from",
       "destroyed_at",
+      "encoding",
     ])
     .where("secret_id", "=", secretId)
     .orderBy("version")
@@ -247,6 +248,7 @@ const secretAndVersion = prepared((db, path: string, version: number | null) =>
       "v.created_by as v_created_by",
       "v.restored_from as v_restored_from",
       "v.destroyed_at as v_destroyed_at",
+      "v.encoding as v_encoding",
       "k.kek_version",
       "k.wrapped",
     ])
@@ -331,6 +333,7 @@ async function readSecretWithVersion(
     v_created_by,
     v_restored_from,
     v_destroyed_at,
+    v_encoding,
     kek_version,
     wrapped,
     ...secret
@@ -355,6 +358,7 @@ async function readSecretWithVersion(
       created_by: v_created_by,
       restored_from: v_restored_from,
       destroyed_at: v_destroyed_at,
+      encoding: v_encoding,
       dataKey:
         kek_version === null || wrapped === null
           ? undefined

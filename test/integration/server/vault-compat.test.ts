@@ -159,5 +159,44 @@ for (const dialect of DIALECTS) {
         },
       );
     });
+
+    test("each version reads back as written: maps of any JSON values, and a string that looks like a map", async (t) => {
+      const s = await createTestServer(t, dialect, { https: true });
+      const { url, ca } = await s.listen();
+      const token = await s.token([
+        { path: "payments/**", capabilities: ["read", "write", "list", "delete", "destroy"] },
+      ]);
+      const vault = nodeVault({ endpoint: url, token, noCustomHTTPVerbs: true, requestOptions: { ca } });
+      const read = async (path: string) =>
+        ((await vault.read(`secret/data/${path}`)) as { data: { data: unknown } }).data.data;
+      const at = "payments/prod/DB";
+      // A map with numbers, booleans, null and nesting, as Vault keeps them.
+      const map = {
+        host: "db.internal",
+        port: 5432,
+        tls: true,
+        replicas: ["a", "b"],
+        extra: null,
+        opts: { x: 1 },
+      };
+      await vault.write(`secret/data/${at}`, { data: map });
+      assert.deepEqual(await read(at), map);
+      // Then a plain string that spells a map (a service account's JSON kept as one value):
+      // it stays a string, and version 1 stays the map.
+      const json = JSON.stringify({ type: "service_account", private_key_id: makeKey() });
+      await vault.write(`secret/data/${at}`, { data: { value: json } });
+      assert.deepEqual(await read(at), { value: json });
+      assert.deepEqual(await read(`${at}?version=1`), map);
+      // The CLI writes the string itself, which reads as { value } whatever came before.
+      const fromCli = JSON.stringify({ user: "app" });
+      assert.equal((await cli(s, ["secrets", "set", at], fromCli)).code, 0);
+      assert.deepEqual(await read(at), { value: fromCli });
+      // A restored map is the map again; a single non-string value is a map too.
+      const restore = await cli(s, ["secrets", "restore", at, "1"]);
+      assert.equal(restore.code, 0, restore.stderr);
+      assert.deepEqual(await read(at), map);
+      await vault.write(`secret/data/${at}`, { data: { value: 7 } });
+      assert.deepEqual(await read(at), { value: 7 });
+    });
   });
 }

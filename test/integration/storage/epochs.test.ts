@@ -32,6 +32,7 @@ function versionRow(id: string, secretId: string, ciphertext: Uint8Array): Versi
     created_by: "test",
     restored_from: null,
     destroyed_at: null,
+    encoding: null,
   };
 }
 

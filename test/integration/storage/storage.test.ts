@@ -73,6 +73,7 @@ for (const d of DIALECTS) {
         created_by: "me",
         restored_from: null,
         destroyed_at: null,
+        encoding: null,
       };
       await insertVersion(db, version, { version_id: "ver_1", kek_version: 1, wrapped: bytes.slice(0, 60) });
       const found = await findVersion(db, "sec_peA", 1);
@@ -214,6 +215,7 @@ if (DIALECTS.some((d) => d.name === "sqlite")) {
           created_by: "me",
           restored_from: null,
           destroyed_at: null,
+          encoding: null,
         },
         { version_id: "ver_x", kek_version: 1, wrapped: Uint8Array.of(1) },
       ),
