@@ -252,7 +252,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
       return wrap(request, {
         data: decodeData(s.value.reveal(), s.encoding),
         metadata: {
-          created_time: s.metadata.updatedAt,
+          created_time: s.createdAt,
           custom_metadata: null,
           deletion_time: "",
           destroyed: false,

@@ -125,6 +125,8 @@ export interface SecretValue {
   readonly metadata: SecretMetadata;
   /** How the value encodes what its writer sent (secret_versions.encoding); null: the string itself. */
   readonly encoding: string | null;
+  /** When this version was written. */
+  readonly createdAt: string;
 }
 
 export interface VersionInfo {
@@ -562,6 +564,7 @@ export function createVaultService(deps: VaultDeps) {
           value: new Secret(value),
           metadata: { ...metadataOf(row), lastReadAt: now },
           encoding: found?.version?.encoding ?? null,
+          createdAt: found?.version?.created_at ?? row.updated_at,
         };
       },
       options.version,

@@ -184,9 +184,20 @@ for (const dialect of DIALECTS) {
       // Then a plain string that spells a map (a service account's JSON kept as one value):
       // it stays a string, and version 1 stays the map.
       const json = JSON.stringify({ type: "service_account", private_key_id: makeKey() });
+      s.clock.advance(60_000);
       await vault.write(`secret/data/${at}`, { data: { value: json } });
       assert.deepEqual(await read(at), { value: json });
       assert.deepEqual(await read(`${at}?version=1`), map);
+      // Each version's created_time is its own, as the metadata lists it.
+      const meta = (await vault.read(`secret/metadata/${at}`)) as {
+        data: { versions: Record<string, { created_time: string }> };
+      };
+      for (const v of ["1", "2"]) {
+        const r = (await vault.read(`secret/data/${at}?version=${v}`)) as {
+          data: { metadata: { created_time: string } };
+        };
+        assert.equal(r.data.metadata.created_time, meta.data.versions[v]!.created_time);
+      }
       // The CLI writes the string itself, which reads as { value } whatever came before.
       const fromCli = JSON.stringify({ user: "app" });
       assert.equal((await cli(s, ["secrets", "set", at], fromCli)).code, 0);
