@@ -121,11 +121,16 @@ function wrap<T>(request: FastifyRequest, data: T) {
   };
 }
 
-/** Vault answers a missing secret with 404 and an empty errors list. */
+/**
+ * Errors in Vault's shape (an `errors` list) beside Keywarden's. A deleted secret and a
+ * destroyed version are 404 here, as Vault answers them (Keywarden's own API says 410):
+ * Vault clients take 404 for "not there" (Go's api returns no secret and no error, hvac
+ * raises InvalidPath) and any other status for a failure.
+ */
 function vaultError(request: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
   const { status, body } = errorResponse(e, request.id);
   reportError(request, reply, e, status, body);
-  return reply.code(status).send({ errors: [body.error.message], error: body.error });
+  return reply.code(status === 410 ? 404 : status).send({ errors: [body.error.message], error: body.error });
 }
 
 function decodeData(value: string, encoding: string | null): Record<string, unknown> {
@@ -396,6 +401,12 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
         }
         await authorize(access, request, "list", path);
         const history = await vault.history(request.kwCtx, path);
+        // Deleted through the metadata (deleted, every version destroyed): gone, as Vault has it.
+        if (
+          history.every((v) => v.destroyedAt !== null) &&
+          (await vault.describe(request.kwCtx, path)).deletedAt !== null
+        )
+          throw new KeywardenError("KW_ERR_VAULT_NOT_FOUND", { path });
         const current = history.find((v) => v.current);
         const versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }> =
           {};
