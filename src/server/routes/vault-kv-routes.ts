@@ -198,6 +198,39 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
+  // What the Vault CLI asks before every `vault kv` command (its KV "preflight"): which
+  // mount a path is under and its KV version. Without it the CLI takes the mount for KV
+  // version 1 and reads the wrong paths. Every mount name here is KV version 2.
+  app.get(
+    "/sys/internal/ui/mounts/*",
+    {
+      schema: {
+        tags,
+        summary: "Vault's mount lookup for a path (what `vault kv` asks first): KV version 2",
+        response: {
+          200: envelope({
+            path: Type.String(),
+            type: Type.Literal("kv"),
+            description: Type.String(),
+            options: Type.Object({ version: Type.Literal("2") }),
+          }),
+          ...VAULT_ERRORS,
+        },
+      },
+    },
+    (request) => {
+      const mount = restOf(request).split("/")[0] ?? "";
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(mount))
+        throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "no mount in the path" });
+      return wrap(request, {
+        path: `${mount}/`,
+        type: "kv" as const,
+        description: "Keywarden",
+        options: { version: "2" as const },
+      });
+    },
+  );
+
   // Vault's health check, which Vault clients (node-vault's health(), hvac) and load balancers
   // call: 200 while unsealed, 503 while sealed, or the codes the caller asks for. Public, as
   // in Vault; it says no more than /readyz and seal-status do.

@@ -54,6 +54,11 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "POST /api/v1/tokens/child": { url: "/api/v1/tokens/child", body: { ttlMinutes: 5 }, scoped: 201 },
   "GET /api/v1/tokens/self": { url: "/api/v1/tokens/self", scoped: 200 },
   "GET /v1/auth/token/lookup-self": { url: "/v1/auth/token/lookup-self", scoped: 200 },
+  // The Vault CLI's mount lookup says only that the mount is KV version 2.
+  "GET /v1/sys/internal/ui/mounts/*": {
+    url: "/v1/sys/internal/ui/mounts/secret/payments/prod/X",
+    scoped: 200,
+  },
   // Who the caller is, and ending the caller's own session: about the caller itself.
   "GET /api/v1/auth/session": { url: "/api/v1/auth/session", scoped: 200 },
   "POST /api/v1/auth/logout": { url: "/api/v1/auth/logout", scoped: 200 },

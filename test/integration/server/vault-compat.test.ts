@@ -63,6 +63,18 @@ for (const dialect of DIALECTS) {
       assert.ok(self.data.ttl > 0 && self.data.ttl <= 30 * 86400, String(self.data.ttl));
       assert.ok(!JSON.stringify(self).includes(token));
 
+      // What the Vault CLI asks before each `vault kv` command: the mount and its KV version.
+      const mount = (await vault.request({
+        path: "/sys/internal/ui/mounts/secret/payments/prod/X",
+        method: "GET",
+      })) as {
+        data: { path: string; type: string; options: { version: string } };
+      };
+      assert.deepEqual(
+        [mount.data.path, mount.data.type, mount.data.options.version],
+        ["secret/", "kv", "2"],
+      );
+
       const fromCli = makeKey();
       const set = await cli(s, ["secrets", "set", "payments/prod/STRIPE_KEY"], fromCli);
       assert.equal(set.code, 0, set.stderr);
