@@ -245,6 +245,12 @@ export const ERRORS = Object.freeze({
     2,
     "Read or restore another version (`keywarden secrets history PATH`).",
   ),
+  KW_ERR_VAULT_NOT_CURRENT: spec(
+    "secret {path} is deleted and undeleted as a whole, at its current version {current}; not version {versions}",
+    400,
+    2,
+    "Destroy older versions for good (`keywarden secrets destroy PATH VERSION`), or restore one to make it current.",
+  ),
   KW_ERR_VAULT_CAS_CONFLICT: spec(
     "secret {path} is at version {actual}, not {expected}: someone else wrote it",
     409,

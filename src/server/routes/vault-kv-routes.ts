@@ -348,6 +348,55 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   app.post("/:mount/data/*", { schema: writeSchema }, write);
   app.put("/:mount/data/*", { schema: writeSchema }, write);
 
+  // `vault kv delete -versions`, `undelete` and `destroy`. Keywarden deletes and undeletes a
+  // secret as a whole (its current version); destroying is per version, as in Vault.
+  const versionsSchema = (summary: string) => ({
+    tags,
+    summary,
+    params: Params,
+    body: Type.Object({ versions: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100 }) }),
+    response: { 204: Type.Null(), ...VAULT_ERRORS },
+  });
+  type VersionsRequest = FastifyRequest<{ Params: { mount: string }; Body: { versions: number[] } }>;
+  const softDelete = async (request: VersionsRequest, reply: FastifyReply) => {
+    const path = restOf(request);
+    await authorize(access, request, "delete", path);
+    await vault.remove(request.kwCtx, path, { versions: request.body.versions });
+    return reply.code(204).send(null);
+  };
+  const undelete = async (request: VersionsRequest, reply: FastifyReply) => {
+    const path = restOf(request);
+    await authorize(access, request, "delete", path);
+    await vault.undelete(request.kwCtx, path, { versions: request.body.versions });
+    return reply.code(204).send(null);
+  };
+  const destroy = async (request: VersionsRequest, reply: FastifyReply) => {
+    const path = restOf(request);
+    await authorize(access, request, "destroy", path);
+    for (const v of request.body.versions) await vault.destroy(request.kwCtx, path, v);
+    return reply.code(204).send(null);
+  };
+  for (const method of ["POST", "PUT"] as const) {
+    app.route({
+      method,
+      url: "/:mount/delete/*",
+      schema: versionsSchema("Vault KV v2: delete the secret (its current version)"),
+      handler: softDelete,
+    });
+    app.route({
+      method,
+      url: "/:mount/undelete/*",
+      schema: versionsSchema("Vault KV v2: undelete the secret"),
+      handler: undelete,
+    });
+    app.route({
+      method,
+      url: "/:mount/destroy/*",
+      schema: versionsSchema("Vault KV v2: destroy versions for good"),
+      handler: destroy,
+    });
+  }
+
   app.delete(
     "/:mount/data/*",
     {

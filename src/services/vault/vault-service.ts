@@ -146,6 +146,11 @@ export interface WriteOptions {
   readonly encoding?: string | undefined;
 }
 
+export interface WholeSecretOptions {
+  /** The versions the caller means (the Vault API names them): each must be the current one. */
+  readonly versions?: readonly number[] | undefined;
+}
+
 export interface WriteResult {
   readonly path: string;
   readonly version: number;
@@ -632,12 +637,27 @@ export function createVaultService(deps: VaultDeps) {
     });
   }
 
+  /**
+   * Deleting and undeleting act on a secret as a whole: a caller that names versions (the
+   * Vault API's delete and undelete do) may name only the current one.
+   */
+  function onlyCurrent(p: SecretPath, row: SecretRow, versions: readonly number[] | undefined): void {
+    const others = (versions ?? []).filter((v) => v !== row.current_version);
+    if (others.length > 0)
+      throw new KeywardenError("KW_ERR_VAULT_NOT_CURRENT", {
+        path: p.path,
+        current: row.current_version,
+        versions: others.join(", "),
+      });
+  }
+
   /** Soft delete: hidden from reads and lists until undeleted; versions are kept. */
-  function remove(ctx: RequestContext, path: string): Promise<void> {
+  function remove(ctx: RequestContext, path: string, options: WholeSecretOptions = {}): Promise<void> {
     return audited(ctx, "secret.delete", path, async () => {
       const p = parseSecretPath(path);
       await authorize(ctx, "delete", p.path, "delete");
       const row = await requireSecret(p);
+      onlyCurrent(p, row, options.versions);
       await db.transaction().execute(async (trx) => {
         const now = clock.now().toISOString();
         await updateSecret(trx, row.id, { deleted_at: now, updated_at: now });
@@ -652,11 +672,12 @@ export function createVaultService(deps: VaultDeps) {
   }
 
   /** Undoes a soft delete. */
-  function undelete(ctx: RequestContext, path: string): Promise<void> {
+  function undelete(ctx: RequestContext, path: string, options: WholeSecretOptions = {}): Promise<void> {
     return audited(ctx, "secret.undelete", path, async () => {
       const p = parseSecretPath(path);
       await authorize(ctx, "delete", p.path, "undelete");
       const row = await requireSecret(p, { allowDeleted: true });
+      onlyCurrent(p, row, options.versions);
       await db.transaction().execute(async (trx) => {
         await updateSecret(trx, row.id, { deleted_at: null, updated_at: clock.now().toISOString() });
         await audit.append(trx, ctx, {

@@ -85,6 +85,14 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "PUT /v1/:mount/data/*": { url: KV, body: { data: { value: "replacement-value-3" } } },
   "DELETE /v1/:mount/data/*": { url: KV },
   "GET /v1/:mount/metadata/*": { url: KVM },
+  ...Object.fromEntries(
+    ["POST", "PUT"].flatMap((method) =>
+      ["delete", "undelete", "destroy"].map((what) => [
+        `${method} /v1/:mount/${what}/*`,
+        { url: `/v1/secret/${what}/payments/prod/STRIPE_KEY`, body: { versions: [1] } },
+      ]),
+    ),
+  ),
   // The mount's root lists projects as a filtered view: elsewhere, nothing to list (Vault's 404).
   "GET /v1/:mount/metadata": { url: "/v1/secret/metadata/?list=true", scoped: 404 },
   "DELETE /v1/:mount/metadata/*": { url: KVM },

@@ -120,6 +120,8 @@ for (const dialect of DIALECTS) {
       };
       assert.deepEqual(v1.data.data, { value: fromVault });
 
+      const read0 = async (path: string) =>
+        ((await vault.read(`secret/data/${path}`)) as { data: { data: unknown } }).data.data;
       const meta = (await vault.read("secret/metadata/payments/prod/DB_PASSWORD")) as {
         data: { current_version: number; versions: Record<string, unknown> };
       };
@@ -147,6 +149,33 @@ for (const dialect of DIALECTS) {
           return true;
         },
       );
+
+      // `vault kv destroy -versions=1`, `delete` and `undelete`: a secret is deleted as a
+      // whole, so only its current version may be named; destroying is per version.
+      const post = (what: string, versions: number[]) =>
+        vault.request({
+          path: `/secret/${what}/payments/prod/DB_PASSWORD`,
+          method: "POST",
+          json: { versions },
+        });
+      await assert.rejects(post("delete", [1]), (e: Error & { response?: { statusCode: number } }) => {
+        assert.equal(e.response?.statusCode, 400);
+        assert.match(e.message, /as a whole, at its current version 2; not version 1/);
+        return true;
+      });
+      assert.deepEqual(await read0("payments/prod/DB_PASSWORD"), map, "nothing deleted");
+      await post("destroy", [1]);
+      const destroyed = (await vault.read("secret/metadata/payments/prod/DB_PASSWORD")) as {
+        data: { versions: Record<string, { destroyed: boolean }> };
+      };
+      assert.deepEqual(
+        Object.values(destroyed.data.versions).map((v) => v.destroyed),
+        [true, false],
+      );
+      await post("delete", [2]);
+      await assert.rejects(read0("payments/prod/DB_PASSWORD"), /./);
+      await post("undelete", [2]);
+      assert.deepEqual(await read0("payments/prod/DB_PASSWORD"), map);
 
       // Deleted and destroyed read as Vault answers them: 404, "not there" to its clients.
       const gone = (e: Error & { response?: { statusCode: number } }) => {
