@@ -112,25 +112,30 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // prototype-poisoning checks).
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
-    // No body at all is no body, whatever the content type says: a client that sends
-    // `Content-Type: application/json` on every request (a DELETE included) is not refused,
-    // as Vault does not refuse it. A route that needs a body still says it is missing.
-    if ((body as Buffer).length === 0) {
-      done(null, undefined);
-      return;
-    }
-    const text = utf8Text(body as Buffer);
-    if (text === undefined) {
-      done(
-        new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "the JSON body is not UTF-8" }),
-        undefined,
-      );
-      return;
-    }
-    // Fastify's parser answers through `done` (its return value is typed loosely).
-    void parseJson(request, text, done);
-  });
+  // JSON merge patches (RFC 7396, what `vault kv patch` sends) are JSON, parsed alike.
+  app.addContentTypeParser(
+    ["application/json", "application/merge-patch+json"],
+    { parseAs: "buffer" },
+    (request, body, done) => {
+      // No body at all is no body, whatever the content type says: a client that sends
+      // `Content-Type: application/json` on every request (a DELETE included) is not refused,
+      // as Vault does not refuse it. A route that needs a body still says it is missing.
+      if ((body as Buffer).length === 0) {
+        done(null, undefined);
+        return;
+      }
+      const text = utf8Text(body as Buffer);
+      if (text === undefined) {
+        done(
+          new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "the JSON body is not UTF-8" }),
+          undefined,
+        );
+        return;
+      }
+      // Fastify's parser answers through `done` (its return value is typed loosely).
+      void parseJson(request, text, done);
+    },
+  );
   installTurnBatching(app);
   if (deps.onRoute !== undefined) app.addHook("onRoute", deps.onRoute);
   installErrorHandling(app);

@@ -1,7 +1,7 @@
 /**
  * The subset of HashiCorp Vault's KV version 2 HTTP API that applications use, so an app
  * with a Vault client reads from Keywarden unchanged: `/v1/<mount>/data/<path>` (read,
- * write with `options.cas`, soft delete) and `/v1/<mount>/metadata/<path>` (read, list with
+ * write with `options.cas`, merge patch, soft delete), delete/undelete/destroy by version and `/v1/<mount>/metadata/<path>` (read, list with
  * `?list=true`, delete). The token comes in `X-Vault-Token`.
  *
  * Mapping: the mount name is accepted and ignored; `<path>` is Keywarden's
@@ -149,6 +149,29 @@ function decodeData(value: string, encoding: string | null): Record<string, unkn
     }
   }
   return { value };
+}
+
+/**
+ * `patch` merged into `target` as RFC 7396 says: a null removes the key, an object merges
+ * into the object there, anything else replaces. Returns a new object.
+ *
+ * @example
+ *   mergePatch({ a: "1", b: "2" }, { b: null, c: "3" }) // { a: "1", c: "3" }
+ */
+export function mergePatch(
+  target: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = new Map(Object.entries(target));
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) out.delete(key);
+    else if (typeof value === "object" && !Array.isArray(value)) {
+      const here = out.get(key);
+      const base = typeof here === "object" && here !== null && !Array.isArray(here) ? here : {};
+      out.set(key, mergePatch(base as Record<string, unknown>, value as Record<string, unknown>));
+    } else out.set(key, value);
+  }
+  return Object.fromEntries(out);
 }
 
 /**
@@ -319,22 +342,22 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
       ...VAULT_ERRORS,
     },
   };
-  const write = async (
-    request: FastifyRequest<{
-      Params: { mount: string };
-      Body: { data: Record<string, unknown>; options?: { cas?: number } };
-    }>,
+  /**
+   * Stores `data` as a new version: `{ "value": "<string>" }` is the string itself, as
+   * Keywarden's other clients store it; any other map is stored as its JSON, and the version
+   * says so.
+   */
+  const store = async (
+    request: FastifyRequest,
+    path: string,
+    data: Record<string, unknown>,
+    cas?: number,
   ) => {
-    const path = restOf(request);
-    await authorize(access, request, "write", path);
-    const data = request.body.data;
     const keys = Object.keys(data);
     if (keys.length === 0) throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "data is empty" });
-    // `{ "value": "<string>" }` is the string itself, as Keywarden's other clients store it;
-    // any other map is stored as its JSON, and the version says so.
     const plain = keys.length === 1 && typeof data.value === "string" ? data.value : undefined;
     const r = await vault.set(request.kwCtx, path, new Secret(plain ?? JSON.stringify(data)), {
-      cas: request.body.options?.cas,
+      cas,
       encoding: plain === undefined ? KV_MAP : undefined,
     });
     return wrap(request, {
@@ -345,8 +368,32 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
       version: r.version,
     });
   };
+  type WriteRequest = FastifyRequest<{
+    Params: { mount: string };
+    Body: { data: Record<string, unknown>; options?: { cas?: number } };
+  }>;
+  const write = async (request: WriteRequest) => {
+    const path = restOf(request);
+    await authorize(access, request, "write", path);
+    return store(request, path, request.body.data, request.body.options?.cas);
+  };
+  // `vault kv patch`: a JSON merge patch (RFC 7396) of the current version's map, written as
+  // a new version with check-and-set on the version it read (or the caller's cas).
+  const patch = async (request: WriteRequest) => {
+    const path = restOf(request);
+    await authorize(access, request, "write", path);
+    await authorize(access, request, "read", path);
+    const current = await vault.get(request.kwCtx, path, { via: "vault-kv patch" });
+    const merged = mergePatch(decodeData(current.value.reveal(), current.encoding), request.body.data);
+    return store(request, path, merged, request.body.options?.cas ?? current.version);
+  };
   app.post("/:mount/data/*", { schema: writeSchema }, write);
   app.put("/:mount/data/*", { schema: writeSchema }, write);
+  app.patch(
+    "/:mount/data/*",
+    { schema: { ...writeSchema, summary: "Vault KV v2: merge a JSON merge patch into the latest version" } },
+    patch,
+  );
 
   // `vault kv delete -versions`, `undelete` and `destroy`. Keywarden deletes and undeletes a
   // secret as a whole (its current version); destroying is per version, as in Vault.

@@ -84,6 +84,7 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "POST /v1/:mount/data/*": { url: KV, body: { data: { value: "replacement-value-2" } } },
   "PUT /v1/:mount/data/*": { url: KV, body: { data: { value: "replacement-value-3" } } },
   "DELETE /v1/:mount/data/*": { url: KV },
+  "PATCH /v1/:mount/data/*": { url: KV, body: { data: { value: "patched-value-1" } } },
   "GET /v1/:mount/metadata/*": { url: KVM },
   ...Object.fromEntries(
     ["POST", "PUT"].flatMap((method) =>

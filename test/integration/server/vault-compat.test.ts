@@ -253,6 +253,25 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await read(at), map);
       await vault.write(`secret/data/${at}`, { data: { value: 7 } });
       assert.deepEqual(await read(at), { value: 7 });
+      // `vault kv patch`: a JSON merge patch of the latest map, with check-and-set.
+      const patch = (data: Record<string, unknown>, cas?: number) =>
+        vault.request({
+          path: `/secret/data/${at}`,
+          method: "PATCH",
+          headers: { "content-type": "application/merge-patch+json" },
+          json: { data, ...(cas === undefined ? {} : { options: { cas } }) },
+        }) as Promise<{ data: { version: number } }>;
+      const patched = await patch({ value: null, host: "db2", opts: { y: 2 } });
+      assert.deepEqual(await read(at), { host: "db2", opts: { y: 2 } });
+      await assert.rejects(
+        patch({ host: "stale" }, patched.data.version - 1),
+        (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, 409);
+          return true;
+        },
+      );
+      await patch({ opts: { x: 1 } }, patched.data.version);
+      assert.deepEqual(await read(at), { host: "db2", opts: { y: 2, x: 1 } });
     });
   });
 }
