@@ -361,7 +361,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
       encoding: plain === undefined ? KV_MAP : undefined,
     });
     return wrap(request, {
-      created_time: new Date().toISOString(),
+      created_time: r.createdAt ?? new Date().toISOString(),
       custom_metadata: null,
       deletion_time: "",
       destroyed: false,

@@ -156,6 +156,8 @@ export interface WriteResult {
   readonly version: number;
   readonly provider: string | null;
   readonly kind: string | null;
+  /** When the version was written (a remote server's answer, through the CLI, leaves it out). */
+  readonly createdAt?: string | undefined;
 }
 
 const utf8 = new TextEncoder();
@@ -521,7 +523,7 @@ export function createVaultService(deps: VaultDeps) {
         continue;
       }
       deps.logger?.debug({ path: p.path, version }, "secret written");
-      return { path: p.path, version, ...detected };
+      return { path: p.path, version, ...detected, createdAt: now };
     }
   }
 

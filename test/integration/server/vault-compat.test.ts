@@ -233,10 +233,14 @@ for (const dialect of DIALECTS) {
       await vault.write(`secret/data/${at}`, { data: { value: json } });
       assert.deepEqual(await read(at), { value: json });
       assert.deepEqual(await read(`${at}?version=1`), map);
-      // Each version's created_time is its own, as the metadata lists it.
+      // Each version's created_time is its own, as the metadata lists it, and as the write said.
+      const written = (await vault.write(`secret/data/${at}`, { data: map })) as {
+        data: { created_time: string; version: number };
+      };
       const meta = (await vault.read(`secret/metadata/${at}`)) as {
         data: { versions: Record<string, { created_time: string }> };
       };
+      assert.equal(written.data.created_time, meta.data.versions[String(written.data.version)]!.created_time);
       for (const v of ["1", "2"]) {
         const r = (await vault.read(`secret/data/${at}?version=${v}`)) as {
           data: { metadata: { created_time: string } };

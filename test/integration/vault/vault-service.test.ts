@@ -29,6 +29,7 @@ for (const d of DIALECTS) {
         version: 1,
         provider: "Keywarden",
         kind: "keywarden-api-token",
+        createdAt: clock.now().toISOString(),
       });
       clock.advance(1000);
       const second = await kw.vault.set(ctx, "payments/prod/API_TOKEN", s("plain value two"));
