@@ -117,22 +117,27 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
 
 /**
  * Signs the audit head into the checkpoint file every `seconds` while unsealed, so that a
- * long-running server's entries do not stay unsigned until it stops. A failure (say, a
+ * long-running server's entries do not stay unsigned until it stops; and fills the audit
+ * log's path index as often, sealed or not, so that entries a server appends outside its
+ * read groups (writes, lists, denials) do not wait for it to stop either. A failure (say, a
  * checkpoint file that does not verify: services/audit/NOTES.md) is logged and retried at
- * the next tick. `stop` waits for a signature in progress.
+ * the next tick. `stop` waits for the work in progress.
  */
 function signAuditHeadEvery(seconds: number, keywarden: Keywarden, logger: Logger) {
   let running: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    if (keywarden.sealed()) return;
-    running = running.then(() =>
-      keywarden.audit.checkpoint().then(
-        () => undefined,
-        (e: unknown) => {
-          logger.warn({ code: isKeywardenError(e) ? e.code : undefined }, "could not sign the audit head");
-        },
-      ),
+  const attempt = (work: () => Promise<unknown>, failure: string) => () =>
+    work().then(
+      () => undefined,
+      (e: unknown) => {
+        logger.warn({ code: isKeywardenError(e) ? e.code : undefined }, failure);
+      },
     );
+  const timer = setInterval(() => {
+    running = running.then(
+      attempt(() => keywarden.audit.indexPaths(), "could not index the audit log's paths"),
+    );
+    if (keywarden.sealed()) return;
+    running = running.then(attempt(() => keywarden.audit.checkpoint(), "could not sign the audit head"));
   }, seconds * 1000);
   timer.unref();
   return {

@@ -6,8 +6,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
 import { AUDIT_CHECKPOINT_FILE } from "../../../src/app.ts";
+import { SQLITE_FILE_NAME } from "../../../src/storage/database.ts";
 import { appVault, cliOk } from "../../helpers/app-vault.ts";
 import { spawnServe } from "../../helpers/serve-process.ts";
 import { makeKey } from "./fixtures.ts";
@@ -24,6 +26,19 @@ test("a running server signs the audit head every auditCheckpointSeconds", async
     200,
   );
   assert.equal((await fetch(secret, { headers })).status, 200);
+  // The path index is filled on the same timer (no command in between: a command fills it
+  // as it closes), so a server's writes do not wait for it to stop to be found by path.
+  const db = new DatabaseSync(join(env.KEYWARDEN_HOME!, SQLITE_FILE_NAME), { readOnly: true });
+  const indexed = () => {
+    const head = db.prepare("select seq from audit_head").get() as { seq: number };
+    const index = db.prepare("select through from audit_path_index_head").get() as { through: number };
+    return { head: head.seq, through: index.through };
+  };
+  const until = Date.now() + 10_000;
+  while (indexed().through < indexed().head && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.equal(indexed().through, indexed().head, JSON.stringify(indexed()));
+  db.close();
   const entries = (await cliOk(env, ["audit", "log", "--format", "json"]))
     .trim()
     .split("\n")
