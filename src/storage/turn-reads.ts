@@ -1,20 +1,28 @@
 /**
- * Reads that one loop turn's requests share. A value that every request checks (the access
- * epoch) is read once per event-loop turn instead of once per request: on PostgreSQL that is
- * a round trip saved per request, on SQLite a statement.
+ * Reads that requests share. A value that every request checks (the access and data
+ * epochs) is read once for many requests instead of once per request: on PostgreSQL that
+ * is a round trip saved per request, on SQLite a statement.
  *
  * Why a shared read is as fresh as each request's own would be:
- * - The server starts every request in the check phase of the turn that read it
- *   (server/plugins/turn-batching.ts), so every request that can use a shared read arrived
- *   before the read was sent. A change another process committed before a request arrived
- *   is therefore committed before the shared read too.
- * - A shared read is dropped at the start of the next turn's check phase (a setImmediate
- *   queued when it was made runs before the immediates of requests read later).
- * - A write this process makes could land inside one turn (SQLite answers synchronously),
- *   so any statement that is not a plain SELECT, COMMIT included, completing on any handle
- *   of this process drops every shared read (`watchingWrites` counts them).
+ * - A read may serve a request only if it was sent after the request arrived, so a change
+ *   another process committed before the request arrived is committed before the read too.
+ *   The server marks each request as it arrives (`arrivalMark`, in its onRequest hook:
+ *   server/plugins/turn-batching.ts) and runs it in that mark's context (`asArrivedAt`), so
+ *   every step of a request, in whatever loop turn it runs (the token check, then the secret
+ *   read after an await), can use the latest read sent since it arrived. Before, a read lived
+ *   one loop turn, and a request whose token check and secret read ran in different turns
+ *   (on PostgreSQL, always: the check awaits a round trip) sent two.
+ * - Outside a request's context (commands, tests, a body parsed by a stream's events), a
+ *   read serves only callers of the turn that sent it: it is dropped at the start of the
+ *   next turn's check phase (a setImmediate queued when it was made runs before the
+ *   immediates of requests read later, which the server starts in that phase).
+ * - A write this process makes could land between a read and its use (SQLite answers
+ *   synchronously), so any statement that is not a plain SELECT, COMMIT included,
+ *   completing on any handle of this process drops every shared read (`watchingWrites`
+ *   counts them).
  * - Inside a transaction nothing is shared: the transaction reads its own state.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   SelectQueryNode,
   type CompiledQuery,
@@ -138,18 +146,50 @@ interface Shared {
   readonly value: Promise<unknown>;
   /** `writes` when the read was sent. */
   readonly writes: number;
+  /** Its number among the shared reads this process sent. */
+  readonly seq: number;
+  /** Until the next turn's check phase: what callers outside a request's context may use. */
+  thisTurn: boolean;
 }
 
 const shared = new WeakMap<object, Map<string, Shared>>();
 
+/** Shared reads sent so far by this process. */
+let sent = 0;
+
+/** The mark of the request whose step is running (see `asArrivedAt`). */
+const arrivals = new AsyncLocalStorage<number>();
+
 /**
- * `read()` once per loop turn and handle, shared by every caller in that turn, unless a
- * write completed since it was sent. `key` names the value; `db` in a transaction reads alone.
+ * Now, as a request's arrival: reads sent after this call may serve the request.
  *
  * @example
- *   const epoch = await sharedThisTurn(db, "access-epoch", () => readEpoch(db));
+ *   app.addHook("onRequest", (_q, _r, done) => { const mark = arrivalMark(); setImmediate(() => asArrivedAt(mark, done)); });
  */
-export function sharedThisTurn<T>(db: Executor, key: string, read: () => Promise<T>): Promise<T> {
+export function arrivalMark(): number {
+  return sent;
+}
+
+/**
+ * Runs `fn`, and everything it calls or awaits, as the request that arrived at `mark`.
+ *
+ * @example
+ *   asArrivedAt(mark, done);
+ */
+export function asArrivedAt<T>(mark: number, fn: () => T): T {
+  return arrivals.run(mark, fn);
+}
+
+/**
+ * `read()` once for many callers: the latest read of `key` on this handle serves a caller
+ * if no write completed since it was sent and, in a request's context, it was sent after
+ * the request arrived; outside one, if it was sent in this loop turn (see the file comment).
+ * `db` in a transaction reads alone.
+ *
+ * @example
+ *   const epoch = await sharedRead(db, "access-epoch", () => readEpoch(db));
+ */
+export function sharedRead<T>(db: Executor, key: string, read: () => Promise<T>): Promise<T> {
   if (db.isTransaction) return read();
   let byKey = shared.get(db);
   if (byKey === undefined) {
@@ -157,14 +197,18 @@ export function sharedThisTurn<T>(db: Executor, key: string, read: () => Promise
     shared.set(db, byKey);
   }
   const hit = byKey.get(key);
-  if (hit !== undefined && hit.writes === writes) return hit.value as Promise<T>;
-  const entry: Shared = { value: read(), writes };
+  if (hit !== undefined && hit.writes === writes) {
+    const arrived = arrivals.getStore();
+    if (arrived === undefined ? hit.thisTurn : hit.seq > arrived) return hit.value as Promise<T>;
+  }
+  const entry: Shared = { value: read(), writes, seq: ++sent, thisTurn: true };
   byKey.set(key, entry);
-  const drop = (): void => {
-    if (byKey.get(key) === entry) byKey.delete(key);
-  };
   // A failed read is not shared; the next caller tries again.
-  entry.value.catch(drop);
-  setImmediate(drop);
+  entry.value.catch(() => {
+    if (byKey.get(key) === entry) byKey.delete(key);
+  });
+  setImmediate(() => {
+    entry.thisTurn = false;
+  });
   return entry.value as Promise<T>;
 }

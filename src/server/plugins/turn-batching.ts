@@ -11,6 +11,7 @@
  * read 166 µs to 125-136 µs.
  */
 import type { FastifyInstance } from "fastify";
+import { arrivalMark, asArrivedAt } from "../../storage/turn-reads.ts";
 
 /**
  * Makes every request start in the check phase of the loop turn that read it.
@@ -20,6 +21,10 @@ import type { FastifyInstance } from "fastify";
  */
 export function installTurnBatching(app: FastifyInstance): void {
   app.addHook("onRequest", (_request, _reply, done) => {
-    setImmediate(done);
+    // Marked as it arrives, so each of its steps may use reads sent since (turn-reads.ts).
+    const mark = arrivalMark();
+    setImmediate(() => {
+      asArrivedAt(mark, done);
+    });
   });
 }

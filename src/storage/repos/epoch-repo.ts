@@ -1,10 +1,10 @@
 /**
  * The epochs: counters that triggers bump in the same transaction as a change, whoever makes
  * it (this server, another one, the CLI, plain SQL), so that a cache may trust its entries
- * while the epoch they were read at is current. Each is read once per loop turn
+ * while the epoch they were read at is current. Both are read in one shared read
  * (turn-reads.ts). Returned as strings so both engines compare alike.
  */
-import { sharedThisTurn } from "../turn-reads.ts";
+import { sharedRead } from "../turn-reads.ts";
 import { DATA_EPOCH_ID } from "../migrations.ts";
 import type { Executor } from "./executor.ts";
 import { prepared } from "./prepared.ts";
@@ -17,7 +17,7 @@ import { prepared } from "./prepared.ts";
 const epochRows = prepared((db) => db.selectFrom("access_epoch").select(["id", "epoch"]));
 
 async function epoch(db: Executor, id: number): Promise<string> {
-  const rows = await sharedThisTurn(db, "epochs", () => epochRows(db));
+  const rows = await sharedRead(db, "epochs", () => epochRows(db));
   return String(rows.find((r) => r.id === id)?.epoch ?? "");
 }
 
