@@ -13,6 +13,7 @@ import { newId } from "../../core/ids.ts";
 import { unquoted } from "../../core/redact.ts";
 import { maskKeys } from "../../detect/mask.ts";
 import { storageUnavailable } from "../../storage/unavailable.ts";
+import { answerListVerb } from "./list-verb.ts";
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -155,6 +156,10 @@ function clientErrorOf(e: NodeJS.ErrnoException): { status: number; reason: stri
  */
 export function answerClientError(this: FastifyInstance, e: NodeJS.ErrnoException, socket: Duplex): void {
   if (e.code === "ECONNRESET" || socket.destroyed) return;
+  // Vault's LIST verb, which the parser does not know: answered as the GET it means. (Node
+  // gives the bytes it read as a Buffer; Fastify's types say otherwise.)
+  const raw = (e as { rawPacket?: unknown }).rawPacket;
+  if (e.code === "HPE_INVALID_METHOD" && Buffer.isBuffer(raw) && answerListVerb(this, raw, socket)) return;
   const { status, reason } = clientErrorOf(e);
   const requestId = newId("request");
   // The status is Node's (408, 431, 400); the body is the one shape's.

@@ -131,6 +131,20 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(list.data.keys, ["DB_PASSWORD", "STRIPE_KEY"]);
       const top = (await vault.list("secret/metadata/payments")) as { data: { keys: string[] } };
       assert.deepEqual(top.data.keys, ["prod/"]);
+      // node-vault's default list() sends Vault's LIST verb, which Node's HTTP parser does not
+      // know: the server answers it as the GET ?list=true it means (and closes the connection).
+      const lister = nodeVault({ endpoint: url, token, requestOptions: { ca } });
+      const listed = (await lister.list("secret/metadata/payments/prod")) as { data: { keys: string[] } };
+      assert.deepEqual(listed.data.keys, ["DB_PASSWORD", "STRIPE_KEY"]);
+      await assert.rejects(
+        nodeVault({ endpoint: url, token: "kw_svc_wrong", requestOptions: { ca } }).list(
+          "secret/metadata/payments/prod",
+        ),
+        (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, 401);
+          return true;
+        },
+      );
       // The mount's root (`vault kv list secret/`): the projects in which the token may
       // list something, as folders; a token scoped elsewhere finds it empty (Vault's 404).
       const root = (await vault.list("secret/metadata/")) as { data: { keys: string[] } };
