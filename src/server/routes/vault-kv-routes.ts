@@ -533,7 +533,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
         // Deleted through the metadata (deleted, every version destroyed): gone, as Vault has it.
         if (
           history.every((v) => v.destroyedAt !== null) &&
-          (await vault.describe(request.kwCtx, path)).deletedAt !== null
+          history.some((v) => (v.deletedAt ?? null) !== null)
         )
           throw new KeywardenError("KW_ERR_VAULT_NOT_FOUND", { path });
         const current = history.find((v) => v.current);
@@ -542,7 +542,8 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
         for (const v of history)
           versions[String(v.version)] = {
             created_time: v.createdAt,
-            deletion_time: v.destroyedAt ?? "",
+            // Vault's soft delete is per version: Keywarden's deletes the secret, at its current one.
+            deletion_time: v.destroyedAt ?? v.deletedAt ?? "",
             destroyed: v.destroyedAt !== null,
           };
         return wrap(request, {

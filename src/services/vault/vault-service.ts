@@ -136,6 +136,8 @@ export interface VersionInfo {
   readonly restoredFrom: number | null;
   readonly destroyedAt: string | null;
   readonly current: boolean;
+  /** When the secret was deleted, on its current version while it is (a remote server's answer leaves it out). */
+  readonly deletedAt?: string | null | undefined;
 }
 
 export interface WriteOptions {
@@ -635,6 +637,7 @@ export function createVaultService(deps: VaultDeps) {
         restoredFrom: v.restored_from,
         destroyedAt: v.destroyed_at,
         current: v.version === row.current_version,
+        deletedAt: v.version === row.current_version ? row.deleted_at : null,
       }));
     });
   }

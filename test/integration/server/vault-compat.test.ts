@@ -188,6 +188,12 @@ for (const dialect of DIALECTS) {
       );
       await post("delete", [2]);
       await assert.rejects(read0("payments/prod/DB_PASSWORD"), /./);
+      // The metadata shows the deletion on the current version, as Vault's soft delete does.
+      const deleted = (await vault.read("secret/metadata/payments/prod/DB_PASSWORD")) as {
+        data: { versions: Record<string, { deletion_time: string; destroyed: boolean }> };
+      };
+      assert.ok(deleted.data.versions["2"]!.deletion_time !== "", JSON.stringify(deleted.data.versions));
+      assert.equal(deleted.data.versions["2"]!.destroyed, false);
       await post("undelete", [2]);
       assert.deepEqual(await read0("payments/prod/DB_PASSWORD"), map);
 
