@@ -291,6 +291,47 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
+  // Vault's seal status (hvac's sys.is_sealed, node-vault's status): public, as in Vault, and
+  // saying what /api/v1/sys/seal-status says. A local key file is Vault's "shamir" kind: a
+  // secret an operator enters; every other provider unseals itself, as Vault's auto-unseal.
+  app.get(
+    "/sys/seal-status",
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: "Vault's seal status: sealed or not, and the kind of seal",
+        security: [],
+        response: {
+          200: Type.Object({
+            type: Type.String(),
+            initialized: Type.Boolean(),
+            sealed: Type.Boolean(),
+            t: Type.Integer(),
+            n: Type.Integer(),
+            progress: Type.Integer(),
+            nonce: Type.String(),
+            storage_type: Type.String(),
+          }),
+          "4xx": VaultError,
+        },
+      },
+    },
+    () => {
+      const local = keywarden.kms.kind === "local";
+      return {
+        type: local ? "shamir" : keywarden.kms.kind,
+        initialized: true,
+        sealed: keywarden.sealed(),
+        t: 1,
+        n: 1,
+        progress: 0,
+        nonce: "",
+        storage_type: "keywarden",
+      };
+    },
+  );
+
   app.get(
     "/:mount/data/*",
     {

@@ -111,6 +111,8 @@ const PUBLIC = new Set([
   "POST /api/v1/auth/login",
   // Vault's health check: what /readyz and seal-status already tell anyone.
   "GET /v1/sys/health",
+  // Vault's seal status: what /api/v1/sys/seal-status already tells anyone.
+  "GET /v1/sys/seal-status",
 ]);
 
 async function setUp(

@@ -258,7 +258,13 @@ for (const dialect of DIALECTS) {
         (await s.app.inject({ method: "PUT", url, headers: h, payload: { value } })).statusCode,
         200,
       );
+      const vaultStatus = async () =>
+        (await s.app.inject({ url: "/v1/sys/seal-status" })).json<{ sealed: boolean; type: string }>();
+      const before = await vaultStatus();
+      assert.deepEqual([before.sealed, before.type], [false, "shamir"]);
       await s.kw.kms.close();
+      // Vault's seal status (hvac's is_sealed), public as in Vault.
+      assert.equal((await vaultStatus()).sealed, true);
       const r = await s.app.inject({ url: "/readyz" });
       assert.equal(r.statusCode, 503);
       assert.equal(r.json<{ error: { code: string } }>().error.code, "KW_ERR_SERVER_NOT_READY");
