@@ -1,8 +1,11 @@
 /**
- * The subset of HashiCorp Vault's KV version 2 HTTP API that applications use, so an app
- * with a Vault client reads from Keywarden unchanged: `/v1/<mount>/data/<path>` (read,
- * write with `options.cas`, merge patch, soft delete), delete/undelete/destroy by version and `/v1/<mount>/metadata/<path>` (read, list with
- * `?list=true`, delete). The token comes in `X-Vault-Token`.
+ * The subset of HashiCorp Vault's KV version 2 HTTP API that applications and the Vault CLI
+ * use, so an app with a Vault client reads from Keywarden unchanged:
+ * `/v1/<mount>/data/<path>` (read, write with `options.cas`, merge patch, soft delete),
+ * `/v1/<mount>/{delete,undelete,destroy}/<path>` by version, `/v1/<mount>/metadata/<path>`
+ * (read, list with `?list=true` or the LIST verb: plugins/list-verb.ts, delete), and the
+ * calls clients make around them (token self-lookup, health, seal status, the CLI's mount
+ * lookup). The token comes in `X-Vault-Token`.
  *
  * Mapping: the mount name is accepted and ignored; `<path>` is Keywarden's
  * `project/env/NAME`. A value written through Keywarden reads as `{ "value": "..." }`; a

@@ -259,7 +259,7 @@ const secretAndVersion = prepared((db, path: string, version: number | null) =>
  * The secret at `path` with its version `version` (the current one when undefined), in one
  * query; undefined when the path has no secret, `version` undefined when it has no such version.
  * Outside a transaction the answer comes from a cache while the data epoch is unchanged, so a
- * read costs the epoch (once per loop turn, shared) instead of the query.
+ * read costs the epoch (a read shared by many requests: turn-reads.ts) instead of the query.
  *
  * @example
  *   const found = await findSecretWithVersion(db, "payments/prod/STRIPE_KEY");
