@@ -302,11 +302,18 @@ function* stagedUtf16(repo: string): Generator<SourceItem> {
     .map((e) => e.slice(4));
   if (binaries.length === 0) return;
   const top = git(repo, ["rev-parse", "--show-toplevel"]).trim();
+  // Files changed in the work tree since they were staged (one git process for all).
+  const changed = new Set(
+    git(repo, ["diff", "--name-only", "-z", "--no-renames"])
+      .split("\0")
+      .filter((p) => p !== ""),
+  );
   for (const path of binaries) {
-    // Staged binaries are mostly images and the like: the work tree's copy tells them
-    // apart without a git process per file. One that reads as UTF-16 there, or is gone or
-    // unreadable, is read from the index.
-    if (!mayBeUtf16(join(top, path))) continue;
+    // Staged binaries are mostly images and the like: the work tree's copy, where it is
+    // still what was staged, tells them apart without a git process per file. One that
+    // reads as UTF-16 there, or changed since staging, or is gone or unreadable, is read
+    // from the index.
+    if (!changed.has(path) && !mayBeUtf16(join(top, path))) continue;
     const staged = gitBytes(repo, ["cat-file", "blob", `:${path}`]);
     if (staged === undefined) continue;
     const encoding = sniffEncoding(staged);

@@ -141,12 +141,18 @@ test("UTF-16 files (which git diffs as binary) are scanned in history and when s
   );
   const gone = formatToken("svc");
   writeFileSync(join(dir, "gone.txt"), utf16le(`token=${gone}\r\n`));
+  // And one overwritten in the work tree by a binary after staging: the index's copy is
+  // what is committed, so that is what is judged.
+  const overwritten = formatToken("svc");
+  writeFileSync(join(dir, "swap.txt"), utf16le(`token=${overwritten}\r\n`));
   gitIn(dir, ["add", "."]);
   rmSync(join(dir, "gone.txt"));
+  writeFileSync(join(dir, "swap.txt"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0, 0, 0, 0]));
   const staged = scanJson(["--staged"], dir);
   assert.equal(staged.code, 1, staged.stderr);
   assert.deepEqual(staged.findings.map((f) => [f.file, f.line, f.secret]).sort(), [
     ["gone.txt", 1, gone],
     ["settings.reg", 4, added],
+    ["swap.txt", 1, overwritten],
   ]);
 });
