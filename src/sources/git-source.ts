@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync, readSync } from "node:fs";
-import { join } from "node:path";
 import { KeywardenError } from "../core/errors.ts";
 import { decodeText, ENCODING_SNIFF_BYTES, sniffEncoding } from "./text-decode.ts";
 import type { CommitInfo, Source, SourceItem, TextChunk } from "./source.ts";
@@ -26,15 +25,15 @@ const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const ZERO_OID = /^0+$/;
 
 /** Runs git in `repo`; throws only when it cannot be started. */
-function spawnGit(repo: string, args: readonly string[], input?: string) {
+function spawnGit(repo: string, args: readonly string[], input?: string | Buffer) {
   const r = spawnSync("git", ["-C", repo, ...args], { input, maxBuffer: 1024 * 1024 * 1024 });
   if (r.error !== undefined) throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: r.error.message });
   return r;
 }
 
 /** git's output as bytes; undefined when git fails (an object that does not exist). */
-function gitBytes(repo: string, args: readonly string[]): Buffer | undefined {
-  const r = spawnGit(repo, args);
+function gitBytes(repo: string, args: readonly string[], input?: Buffer): Buffer | undefined {
+  const r = spawnGit(repo, args, input);
   return r.status === 0 ? r.stdout : undefined;
 }
 
@@ -291,34 +290,38 @@ export function stagedSource(o: { repo: string }): Source {
 /**
  * Staged files that git diffs as binary but are UTF-16 text (git sees their NUL bytes):
  * the lines of the staged version that the committed version does not have, one chunk per
- * run of such lines at its line.
+ * run of such lines at its line. Names are kept as git's bytes (a name need not be UTF-8)
+ * and blobs are read by name through `git cat-file --batch`, whose input is bytes too.
  */
 function* stagedUtf16(repo: string): Generator<SourceItem> {
-  const numstat = git(repo, ["diff", "--cached", "--numstat", "-z", "--no-renames", "--diff-filter=ACMRT"]);
+  const names = (args: readonly string[]) =>
+    splitNul(gitBytes(repo, args) ?? Buffer.alloc(0)).filter((n) => n.length > 0);
   // A binary file's counts are "-": "-\t-\tpath", the path from the top of the work tree.
-  const binaries = numstat
-    .split("\0")
-    .filter((e) => e.startsWith("-\t-\t"))
-    .map((e) => e.slice(4));
+  const binaries = names(["diff", "--cached", "--numstat", "-z", "--no-renames", "--diff-filter=ACMRT"])
+    .filter((e) => e.subarray(0, 4).toString("latin1") === "-\t-\t")
+    .map((e) => e.subarray(4));
   if (binaries.length === 0) return;
   const top = git(repo, ["rev-parse", "--show-toplevel"]).trim();
   // Files changed in the work tree since they were staged (one git process for all).
   const changed = new Set(
-    git(repo, ["diff", "--name-only", "-z", "--no-renames"])
-      .split("\0")
-      .filter((p) => p !== ""),
+    names(["diff", "--name-only", "-z", "--no-renames"]).map((n) => n.toString("latin1")),
   );
-  for (const path of binaries) {
+  for (const name of binaries) {
     // Staged binaries are mostly images and the like: the work tree's copy, where it is
     // still what was staged, tells them apart without a git process per file. One that
     // reads as UTF-16 there, or changed since staging, or is gone or unreadable, is read
-    // from the index.
-    if (!changed.has(path) && !mayBeUtf16(join(top, path))) continue;
-    const staged = gitBytes(repo, ["cat-file", "blob", `:${path}`]);
+    // from the index. (cat-file's input is one name a line: a name holding one is left.)
+    if (name.includes(10)) continue;
+    const onDisk = Buffer.concat([Buffer.from(`${top}/`), name]);
+    if (!changed.has(name.toString("latin1")) && !mayBeUtf16(onDisk)) continue;
+    const [staged, before] = blobsByName(repo, [
+      Buffer.concat([Buffer.from(":"), name]),
+      Buffer.concat([Buffer.from("HEAD:"), name]),
+    ]);
     if (staged === undefined) continue;
     const encoding = sniffEncoding(staged);
     if (encoding === "binary" || encoding === "utf8") continue;
-    const before = gitBytes(repo, ["cat-file", "blob", `HEAD:${path}`]);
+    const path = name.toString("utf8");
     const old = new Map<string, number>();
     if (before !== undefined && sniffEncoding(before) === encoding) {
       for (const l of decodeText(before, encoding).text.split("\n")) old.set(l, (old.get(l) ?? 0) + 1);
@@ -342,6 +345,41 @@ function* stagedUtf16(repo: string): Generator<SourceItem> {
   }
 }
 
+/** `bytes` split at each NUL. */
+function splitNul(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let from = 0;
+  for (let at = bytes.indexOf(0); at !== -1; at = bytes.indexOf(0, from)) {
+    out.push(bytes.subarray(from, at));
+    from = at + 1;
+  }
+  out.push(bytes.subarray(from));
+  return out;
+}
+
+/** The blobs `names` (`:path`, `HEAD:path` as bytes) name, in order; undefined where none. */
+function blobsByName(repo: string, names: readonly Buffer[]): (Buffer | undefined)[] {
+  const input = Buffer.concat(names.flatMap((n) => [n, Buffer.from("\n")]));
+  const out = gitBytes(repo, ["cat-file", "--batch"], input) ?? Buffer.alloc(0);
+  const blobs: (Buffer | undefined)[] = [];
+  let at = 0;
+  for (let i = 0; i < names.length; i++) {
+    const nl = out.indexOf(10, at);
+    if (nl === -1) break;
+    const m = /^\S+ blob (\d+)$/.exec(out.subarray(at, nl).toString("latin1"));
+    if (m === null) {
+      // "<name> missing", or not a blob: nothing there.
+      blobs.push(undefined);
+      at = nl + 1;
+      continue;
+    }
+    const size = Number(m[1]);
+    blobs.push(out.subarray(nl + 1, nl + 1 + size));
+    at = nl + 1 + size + 1;
+  }
+  return blobs;
+}
+
 /** Lines added to a staged file, starting at line `line` of it, as one chunk. */
 function addedLines(path: string, added: readonly string[], line: number, first: boolean): SourceItem {
   const text = added.join("\n") + "\n";
@@ -352,7 +390,7 @@ function addedLines(path: string, added: readonly string[], line: number, first:
 }
 
 /** Whether `file`'s first bytes read as UTF-16; true when it cannot be read. */
-function mayBeUtf16(file: string): boolean {
+function mayBeUtf16(file: string | Buffer): boolean {
   let fd: number;
   try {
     fd = openSync(file, "r");

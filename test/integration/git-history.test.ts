@@ -145,12 +145,19 @@ test("UTF-16 files (which git diffs as binary) are scanned in history and when s
   // what is committed, so that is what is judged.
   const overwritten = formatToken("svc");
   writeFileSync(join(dir, "swap.txt"), utf16le(`token=${overwritten}\r\n`));
+  // And one whose name is not UTF-8 (Latin-1 "café.reg"): git's bytes name it.
+  const latin1Name = formatToken("svc");
+  writeFileSync(
+    Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from(".reg")]),
+    utf16le(`"T"="${latin1Name}"\r\n`),
+  );
   gitIn(dir, ["add", "."]);
   rmSync(join(dir, "gone.txt"));
   writeFileSync(join(dir, "swap.txt"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0, 0, 0, 0]));
   const staged = scanJson(["--staged"], dir);
   assert.equal(staged.code, 1, staged.stderr);
   assert.deepEqual(staged.findings.map((f) => [f.file, f.line, f.secret]).sort(), [
+    ["caf\ufffd.reg", 1, latin1Name],
     ["gone.txt", 1, gone],
     ["settings.reg", 4, added],
     ["swap.txt", 1, overwritten],
