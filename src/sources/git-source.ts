@@ -25,15 +25,15 @@ const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const ZERO_OID = /^0+$/;
 
 /** Runs git in `repo`; throws only when it cannot be started. */
-function spawnGit(repo: string, args: readonly string[], input?: string | Buffer) {
+function spawnGit(repo: string, args: readonly string[], input?: string) {
   const r = spawnSync("git", ["-C", repo, ...args], { input, maxBuffer: 1024 * 1024 * 1024 });
   if (r.error !== undefined) throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: r.error.message });
   return r;
 }
 
 /** git's output as bytes; undefined when git fails (an object that does not exist). */
-function gitBytes(repo: string, args: readonly string[], input?: Buffer): Buffer | undefined {
-  const r = spawnGit(repo, args, input);
+function gitBytes(repo: string, args: readonly string[]): Buffer | undefined {
+  const r = spawnGit(repo, args);
   return r.status === 0 ? r.stdout : undefined;
 }
 
@@ -153,20 +153,25 @@ function chunkOf(path: string, text: string, bytes: number, commit: CommitInfo):
   return { path, text, line: 1, column: 1, ownedTo: text.length, bytes, first: true, commit };
 }
 
-/** Streams blob contents out of `git cat-file --batch`, in the order asked. */
-async function* readBlobs(o: GitSourceOptions, blobs: Map<string, BlobRef>): AsyncIterable<SourceItem> {
-  if (blobs.size === 0) return;
-  const child = spawn("git", ["-C", o.repo, "cat-file", "--batch"], { stdio: ["pipe", "pipe", "pipe"] });
-  const ids = [...blobs.keys()];
+/**
+ * The contents of the blobs `names` name (object ids, or `:path` and `HEAD:path` as bytes,
+ * since a path need not be UTF-8), streamed out of one `git cat-file --batch`, in the order
+ * asked; undefined where there is no such blob.
+ */
+async function* catFileBatch(
+  repo: string,
+  names: readonly (string | Buffer)[],
+): AsyncIterable<Buffer | undefined> {
+  if (names.length === 0) return;
+  const child = spawn("git", ["-C", repo, "cat-file", "--batch"], { stdio: ["pipe", "pipe", "pipe"] });
   child.stdin.on("error", () => undefined);
-  child.stdin.end(ids.join("\n") + "\n");
+  child.stdin.end(Buffer.concat(names.flatMap((n) => [Buffer.from(n), Buffer.from("\n")])));
   const exited = new Promise<number>((resolve) =>
     child.on("close", (code) => {
       resolve(code ?? 0);
     }),
   );
   let buf: Buffer = Buffer.alloc(0);
-  let index = 0;
   // State: waiting for a header, or collecting `need` bytes of the current blob.
   let need = -1;
   let parts: Buffer[] = [];
@@ -179,15 +184,10 @@ async function* readBlobs(o: GitSourceOptions, blobs: Map<string, BlobRef>): Asy
         if (nl < 0) break;
         const header = buf.subarray(0, nl).toString("latin1");
         buf = buf.subarray(nl + 1);
-        const id = ids[index]!;
-        const ref = blobs.get(id)!;
         const m = /^(\S+) (\S+) (\d+)$/.exec(header);
         if (m === null) {
-          index++;
-          yield {
-            kind: "skipped",
-            skipped: { path: `${ref.commit.commit.slice(0, 12)}:${ref.path}`, reason: "missing object" },
-          };
+          // "<name> missing" (or ambiguous): no content follows.
+          yield undefined;
           continue;
         }
         need = Number(m[3]) + 1; // content and a trailing newline
@@ -201,16 +201,32 @@ async function* readBlobs(o: GitSourceOptions, blobs: Map<string, BlobRef>): Asy
       have += take;
       buf = buf.subarray(take);
       if (have < need) break;
-      const ref = blobs.get(ids[index++]!)!;
       need = -1;
       const content = Buffer.concat(parts).subarray(0, have - 1);
       parts = [];
-      const item = blobItem(ref, content, o.maxFileSize);
-      if (item !== undefined) yield item;
+      yield content;
     }
   }
   const code = await exited;
   if (code !== 0) throw new KeywardenError("KW_ERR_GIT_FAILED", { reason: `cat-file exited with ${code}` });
+}
+
+/** The blobs a history scan found, as chunks or skipped entries, in the order collected. */
+async function* readBlobs(o: GitSourceOptions, blobs: Map<string, BlobRef>): AsyncIterable<SourceItem> {
+  const refs = [...blobs.values()];
+  let index = 0;
+  for await (const content of catFileBatch(o.repo, [...blobs.keys()])) {
+    const ref = refs[index++]!;
+    if (content === undefined) {
+      yield {
+        kind: "skipped",
+        skipped: { path: `${ref.commit.commit.slice(0, 12)}:${ref.path}`, reason: "missing object" },
+      };
+      continue;
+    }
+    const item = blobItem(ref, content, o.maxFileSize);
+    if (item !== undefined) yield item;
+  }
 }
 
 function blobItem(ref: BlobRef, content: Buffer, maxFileSize: number): SourceItem | undefined {
@@ -243,7 +259,6 @@ function blobItem(ref: BlobRef, content: Buffer, maxFileSize: number): SourceIte
  */
 export function stagedSource(o: { repo: string }): Source {
   return {
-    // eslint-disable-next-line @typescript-eslint/require-await
     async *items(): AsyncIterable<SourceItem> {
       const diff = git(o.repo, [
         "diff",
@@ -293,7 +308,7 @@ export function stagedSource(o: { repo: string }): Source {
  * run of such lines at its line. Names are kept as git's bytes (a name need not be UTF-8)
  * and blobs are read by name through `git cat-file --batch`, whose input is bytes too.
  */
-function* stagedUtf16(repo: string): Generator<SourceItem> {
+async function* stagedUtf16(repo: string): AsyncIterable<SourceItem> {
   const names = (args: readonly string[]) =>
     splitNul(gitBytes(repo, args) ?? Buffer.alloc(0)).filter((n) => n.length > 0);
   // A binary file's counts are "-": "-\t-\tpath", the path from the top of the work tree.
@@ -306,18 +321,30 @@ function* stagedUtf16(repo: string): Generator<SourceItem> {
   const changed = new Set(
     names(["diff", "--name-only", "-z", "--no-renames"]).map((n) => n.toString("latin1")),
   );
-  for (const name of binaries) {
-    // Staged binaries are mostly images and the like: the work tree's copy, where it is
-    // still what was staged, tells them apart without a git process per file. One that
-    // reads as UTF-16 there, or changed since staging, or is gone or unreadable, is read
-    // from the index. (cat-file's input is one name a line: a name holding one is left.)
-    if (name.includes(10)) continue;
-    const onDisk = Buffer.concat([Buffer.from(`${top}/`), name]);
-    if (!changed.has(name.toString("latin1")) && !mayBeUtf16(onDisk)) continue;
-    const [staged, before] = blobsByName(repo, [
+  // Staged binaries are mostly images and the like: the work tree's copy, where it is still
+  // what was staged, tells them apart without reading the index. One that reads as UTF-16
+  // there, or changed since staging, or is gone or unreadable, is read from the index, with
+  // its committed version, all in one cat-file. (Its input is one name a line: a name
+  // holding one is left.)
+  const candidates = binaries.filter(
+    (name) =>
+      !name.includes(10) &&
+      (changed.has(name.toString("latin1")) || mayBeUtf16(Buffer.concat([Buffer.from(`${top}/`), name]))),
+  );
+  const blobs = catFileBatch(
+    repo,
+    candidates.flatMap((name) => [
       Buffer.concat([Buffer.from(":"), name]),
       Buffer.concat([Buffer.from("HEAD:"), name]),
-    ]);
+    ]),
+  )[Symbol.asyncIterator]();
+  const next = async (): Promise<Buffer | undefined> => {
+    const r = await blobs.next();
+    return r.done === true ? undefined : r.value;
+  };
+  for (const name of candidates) {
+    const staged = await next();
+    const before = await next();
     if (staged === undefined) continue;
     const encoding = sniffEncoding(staged);
     if (encoding === "binary" || encoding === "utf8") continue;
@@ -343,6 +370,8 @@ function* stagedUtf16(repo: string): Generator<SourceItem> {
       first = false;
     }
   }
+  // To its end, so that cat-file's exit is checked.
+  while ((await blobs.next()).done !== true);
 }
 
 /** `bytes` split at each NUL. */
@@ -355,29 +384,6 @@ function splitNul(bytes: Buffer): Buffer[] {
   }
   out.push(bytes.subarray(from));
   return out;
-}
-
-/** The blobs `names` (`:path`, `HEAD:path` as bytes) name, in order; undefined where none. */
-function blobsByName(repo: string, names: readonly Buffer[]): (Buffer | undefined)[] {
-  const input = Buffer.concat(names.flatMap((n) => [n, Buffer.from("\n")]));
-  const out = gitBytes(repo, ["cat-file", "--batch"], input) ?? Buffer.alloc(0);
-  const blobs: (Buffer | undefined)[] = [];
-  let at = 0;
-  for (let i = 0; i < names.length; i++) {
-    const nl = out.indexOf(10, at);
-    if (nl === -1) break;
-    const m = /^\S+ blob (\d+)$/.exec(out.subarray(at, nl).toString("latin1"));
-    if (m === null) {
-      // "<name> missing", or not a blob: nothing there.
-      blobs.push(undefined);
-      at = nl + 1;
-      continue;
-    }
-    const size = Number(m[1]);
-    blobs.push(out.subarray(nl + 1, nl + 1 + size));
-    at = nl + 1 + size + 1;
-  }
-  return blobs;
 }
 
 /** Lines added to a staged file, starting at line `line` of it, as one chunk. */

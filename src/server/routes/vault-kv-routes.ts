@@ -49,9 +49,12 @@ export const KV_MAP = "kv-map";
 /** Versions of secrets that had the old tag, from before versions said (migration 0006). */
 const KV_MAP_LEGACY = "kv-map-legacy";
 
-const Params = Type.Object({
-  mount: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }),
-});
+/** A mount name: accepted and ignored (see the file comment), but well-formed. */
+const MOUNT = "^[A-Za-z0-9_-]{1,64}$";
+
+const MOUNT_RE = new RegExp(MOUNT);
+
+const Params = Type.Object({ mount: Type.String({ pattern: MOUNT }) });
 
 /** Vault's /v1/sys/health answer (the fields clients read; no version, no cluster). */
 const Health = Type.Object({
@@ -246,7 +249,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     },
     (request) => {
       const mount = restOf(request).split("/")[0] ?? "";
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(mount))
+      if (!MOUNT_RE.test(mount))
         throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "no mount in the path" });
       return wrap(request, {
         path: `${mount}/`,
@@ -449,24 +452,23 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     response: { 204: Type.Null(), ...VAULT_ERRORS },
   });
   type VersionsRequest = FastifyRequest<{ Params: { mount: string }; Body: { versions: number[] } }>;
-  const softDelete = async (request: VersionsRequest, reply: FastifyReply) => {
-    const path = restOf(request);
-    await authorize(access, request, "delete", path);
-    await vault.remove(request.kwCtx, path, { versions: request.body.versions });
-    return reply.code(204).send(null);
-  };
-  const undelete = async (request: VersionsRequest, reply: FastifyReply) => {
-    const path = restOf(request);
-    await authorize(access, request, "delete", path);
-    await vault.undelete(request.kwCtx, path, { versions: request.body.versions });
-    return reply.code(204).send(null);
-  };
-  const destroy = async (request: VersionsRequest, reply: FastifyReply) => {
-    const path = restOf(request);
-    await authorize(access, request, "destroy", path);
+  const byVersions =
+    (capability: "delete" | "destroy", act: (request: VersionsRequest, path: string) => Promise<unknown>) =>
+    async (request: VersionsRequest, reply: FastifyReply) => {
+      const path = restOf(request);
+      await authorize(access, request, capability, path);
+      await act(request, path);
+      return reply.code(204).send(null);
+    };
+  const softDelete = byVersions("delete", (request, path) =>
+    vault.remove(request.kwCtx, path, { versions: request.body.versions }),
+  );
+  const undelete = byVersions("delete", (request, path) =>
+    vault.undelete(request.kwCtx, path, { versions: request.body.versions }),
+  );
+  const destroy = byVersions("destroy", async (request, path) => {
     for (const v of request.body.versions) await vault.destroy(request.kwCtx, path, v);
-    return reply.code(204).send(null);
-  };
+  });
   for (const method of ["POST", "PUT"] as const) {
     app.route({
       method,
@@ -508,6 +510,25 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
 
   // Also at the mount's root (`vault kv list secret/` sends GET /v1/secret/metadata/?list=true,
   // which ignoreTrailingSlash makes /v1/secret/metadata; External Secrets' find starts there).
+  /**
+   * What a list of `path` shows, sorted: the names and subfolders under it, or at the root
+   * the projects in which the token may list something (a filtered view, as
+   * /api/v1/projects), so a token scoped to payments/** sees payments/.
+   */
+  const folderKeys = async (request: FastifyRequest, path: string): Promise<string[]> => {
+    if (path === "") return (await keywarden.projects.list(request.kwCtx)).map((p) => `${p.name}/`).sort();
+    const prefix = `${path}/`;
+    await authorizeList(access, keywarden.audit, request, prefix);
+    const keys = new Set<string>();
+    for (const s of await vault.list(request.kwCtx, prefix)) {
+      if (!s.path.startsWith(prefix)) continue;
+      const rest = s.path.slice(prefix.length);
+      const slash = rest.indexOf("/");
+      keys.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+    }
+    return [...keys].sort();
+  };
+
   for (const url of ["/:mount/metadata/*", "/:mount/metadata"])
     app.get(
       url,
@@ -547,21 +568,9 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
         const path = url.endsWith("*") ? restOf(request).replace(/\/+$/, "") : "";
         const list = request.query.list === true || request.query.list === "1";
         if (list) {
-          const keys = new Set<string>();
-          // The root: the projects in which the token may list something (a filtered view,
-          // as /api/v1/projects), so a token scoped to payments/** sees payments/.
-          if (path === "")
-            for (const p of await keywarden.projects.list(request.kwCtx)) keys.add(`${p.name}/`);
-          else await authorizeList(access, keywarden.audit, request, `${path}/`);
-          const prefix = `${path}/`;
-          for (const s of path === "" ? [] : await vault.list(request.kwCtx, prefix)) {
-            if (!s.path.startsWith(prefix)) continue;
-            const rest = s.path.slice(prefix.length);
-            const slash = rest.indexOf("/");
-            keys.add(slash === -1 ? rest : rest.slice(0, slash + 1));
-          }
+          const keys = await folderKeys(request, path);
           // Vault answers an empty folder with 404.
-          if (keys.size === 0)
+          if (keys.length === 0)
             return reply.code(404).send({
               errors: [],
               error: {
@@ -570,7 +579,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
                 requestId: request.id,
               },
             });
-          return wrap(request, { keys: [...keys].sort() });
+          return wrap(request, { keys });
         }
         await authorize(access, request, "list", path);
         const history = await vault.history(request.kwCtx, path);

@@ -196,6 +196,11 @@ export interface AuditQuery {
   readonly limit?: number | undefined;
 }
 
+/** The path index's head: every entry up to it is in `audit_path_index`. */
+function pathIndexHead(db: Executor) {
+  return db.selectFrom("audit_path_index_head").select("through").where("id", "=", 1);
+}
+
 /**
  * Entries matching every given filter, in chain order. By path: the entries the path index
  * holds (up to its head) and, after them, those appended since, read from the log itself.
@@ -216,7 +221,7 @@ export async function queryAudit(db: Executor, q: AuditQuery): Promise<AuditRow[
     (q.limit === undefined ? b : b.limit(q.limit)) as B;
   if (q.path === undefined)
     return limited(filtered(db.selectFrom("audit_log").selectAll()).orderBy("seq")).execute();
-  const through = db.selectFrom("audit_path_index_head").select("through").where("id", "=", 1);
+  const through = pathIndexHead(db);
   // One statement, so both parts read one state of the index and its head. Each part
   // is in seq order with the limit, then they are merged: neither reads past what is asked.
   const indexed = limited(
@@ -271,7 +276,7 @@ export async function indexAuditPaths(
     // Every entry up to the log's head is committed: the head moves in the appending transaction.
     const [head, index] = await Promise.all([
       upTo ?? readAuditHead(db).then((h) => h.seq),
-      db.selectFrom("audit_path_index_head").select("through").where("id", "=", 1).executeTakeFirstOrThrow(),
+      pathIndexHead(db).executeTakeFirstOrThrow(),
     ]);
     const from = index.through;
     if (from >= head) return from;
