@@ -305,6 +305,18 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
           .execute();
       },
     },
+    "0007_secret_custom_metadata": {
+      // Vault KV custom metadata (`vault kv metadata put -custom-metadata`, External Secrets'
+      // PushSecret), by path: it may be written before the secret exists.
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable("secret_custom_metadata")
+          .addColumn("path", "text", (c) => c.primaryKey())
+          .addColumn("data", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -107,6 +107,18 @@ export interface AuditPathIndexHeadTable {
   through: number;
 }
 
+/**
+ * Vault KV custom metadata of a path (migration 0007): string keys and values, kept by path
+ * so that it may be written before the secret exists (External Secrets' PushSecret does),
+ * and kept through soft deletes, as Vault keeps it. In the clear, like tags.
+ */
+export interface SecretCustomMetadataTable {
+  readonly path: string;
+  /** A JSON object of strings. */
+  data: string;
+  updated_at: string;
+}
+
 /** A user or a machine identity (access service). */
 export interface IdentitiesTable {
   /** `usr_...` or `mid_...`. */
@@ -212,6 +224,7 @@ export interface Database {
   audit_head: AuditHeadTable;
   audit_path_index: AuditPathIndexTable;
   audit_path_index_head: AuditPathIndexHeadTable;
+  secret_custom_metadata: SecretCustomMetadataTable;
   identities: IdentitiesTable;
   user_credentials: UserCredentialsTable;
   login_state: LoginStateTable;

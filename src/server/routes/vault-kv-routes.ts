@@ -15,7 +15,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import Type from "typebox";
+import Type, { type TSchema } from "typebox";
 import type { Keywarden } from "../../app.ts";
 import type { Clock } from "../../core/clock.ts";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
@@ -88,6 +88,9 @@ const VersionMeta = Type.Object({
   destroyed: Type.Boolean(),
   version: Type.Integer(),
 });
+
+/** A path's custom metadata (null when it has none), as Vault answers it. */
+const CustomMeta = Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())]);
 
 const envelope = <T extends Parameters<typeof Type.Object>[0]>(data: T) =>
   Type.Object({
@@ -547,7 +550,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
                 max_versions: Type.Integer(),
                 oldest_version: Type.Integer(),
                 updated_time: Type.String(),
-                custom_metadata: Type.Null(),
+                custom_metadata: CustomMeta,
                 cas_required: Type.Boolean(),
                 delete_version_after: Type.String(),
                 versions: Type.Record(
@@ -582,9 +585,10 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
           return wrap(request, { keys });
         }
         await authorize(access, request, "list", path);
-        const history = await vault.history(request.kwCtx, path);
+        const { versions: history, custom } = await vault.kvMetadata(request.kwCtx, path);
         // Deleted through the metadata (deleted, every version destroyed): gone, as Vault has it.
         if (
+          custom === undefined &&
           history.every((v) => v.destroyedAt !== null) &&
           history.some((v) => (v.deletedAt ?? null) !== null)
         )
@@ -605,13 +609,79 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
           max_versions: 0,
           oldest_version: history[0]?.version ?? 0,
           updated_time: history.at(-1)?.createdAt ?? "",
-          custom_metadata: null,
+          custom_metadata: custom ?? null,
           cas_required: false,
           delete_version_after: "0s",
           versions,
         });
       },
     );
+
+  // `vault kv metadata put` and `patch`, and External Secrets' PushSecret, which writes its
+  // `managed-by` custom metadata before the secret itself. Custom metadata is what Keywarden
+  // keeps; it keeps every version and checks cas when a write asks, so the settings that
+  // would change that are refused unless they say what Keywarden does anyway.
+  const metadataBody = (value: TSchema) =>
+    Type.Object({
+      custom_metadata: Type.Optional(Type.Record(Type.String({ maxLength: 1024 }), value)),
+      max_versions: Type.Optional(Type.Integer({ minimum: 0 })),
+      cas_required: Type.Optional(Type.Boolean()),
+      delete_version_after: Type.Optional(Type.String({ maxLength: 64 })),
+    });
+  const metadataSchema = (summary: string, nullable: boolean) => ({
+    tags,
+    summary,
+    params: Params,
+    body: metadataBody(nullable ? Type.Union([Type.String(), Type.Null()]) : Type.String()),
+    response: { 204: Type.Null(), ...VAULT_ERRORS },
+  });
+  type MetadataRequest = FastifyRequest<{
+    Params: { mount: string };
+    Body: {
+      custom_metadata?: Record<string, string | null>;
+      max_versions?: number;
+      cas_required?: boolean;
+      delete_version_after?: string;
+    };
+  }>;
+  const writeMetadata = (merge: boolean) => async (request: MetadataRequest, reply: FastifyReply) => {
+    const path = restOf(request);
+    const b = request.body;
+    const unsupported = [
+      (b.max_versions ?? 0) !== 0 ? "max_versions (Keywarden keeps every version)" : undefined,
+      b.cas_required === true ? "cas_required (a write checks cas when it sends one)" : undefined,
+      !["", "0", "0s", undefined].includes(b.delete_version_after)
+        ? "delete_version_after (versions are kept until destroyed)"
+        : undefined,
+    ].filter((x) => x !== undefined);
+    if (unsupported.length > 0)
+      throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
+        reason: `not supported: ${unsupported.join(", ")}`,
+      });
+    await authorize(access, request, "write", path);
+    const custom = b.custom_metadata;
+    if (custom !== undefined)
+      await vault.setCustomMetadata(
+        request.kwCtx,
+        path,
+        merge ? { merge: custom } : { replace: custom as Record<string, string> },
+      );
+    return reply.code(204).send(null);
+  };
+  for (const method of ["POST", "PUT"] as const)
+    app.route({
+      method,
+      url: "/:mount/metadata/*",
+      schema: metadataSchema("Vault KV v2: set a path's custom metadata (before the secret, too)", false),
+      handler: writeMetadata(false),
+    });
+  app.patch(
+    "/:mount/metadata/*",
+    {
+      schema: metadataSchema("Vault KV v2: merge into a path's custom metadata (a null removes a key)", true),
+    },
+    writeMetadata(true),
+  );
 
   app.delete(
     "/:mount/metadata/*",
@@ -626,14 +696,16 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const path = restOf(request);
       await authorize(access, request, "destroy", path);
-      const history = await vault.history(request.kwCtx, path);
-      for (const v of history)
+      const { versions, custom } = await vault.kvMetadata(request.kwCtx, path);
+      for (const v of versions)
         if (v.destroyedAt === null) await vault.destroy(request.kwCtx, path, v.version);
-      try {
-        await vault.remove(request.kwCtx, path);
-      } catch (e) {
-        if (!isKeywardenError(e, "KW_ERR_VAULT_DELETED")) throw e;
-      }
+      if (versions.length > 0)
+        try {
+          await vault.remove(request.kwCtx, path);
+        } catch (e) {
+          if (!isKeywardenError(e, "KW_ERR_VAULT_DELETED")) throw e;
+        }
+      if (custom !== undefined) await vault.setCustomMetadata(request.kwCtx, path, null);
       return reply.code(204).send(null);
     },
   );

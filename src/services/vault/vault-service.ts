@@ -17,6 +17,7 @@ import { scanText, type Catalogue } from "../../detect/engine.ts";
 import { isSealed } from "../../kms/create-key-provider.ts";
 import type { KeyProvider } from "../../kms/key-provider.ts";
 import type { Storage } from "../../storage/database.ts";
+import { findCustomMetadata, putCustomMetadata } from "../../storage/repos/custom-metadata-repo.ts";
 import {
   advanceSecretVersion,
   findSecretByPath,
@@ -138,6 +139,33 @@ export interface VersionInfo {
   readonly current: boolean;
   /** When the secret was deleted, on its current version while it is (a remote server's answer leaves it out). */
   readonly deletedAt?: string | null | undefined;
+}
+
+/** Vault KV custom metadata of a path: string keys and values. */
+export type CustomMetadata = Readonly<Record<string, string>>;
+
+/** Vault's bounds on custom metadata: keys, and the length of a key and of a value. */
+export const CUSTOM_METADATA_LIMITS = { keys: 64, keyLength: 128, valueLength: 512 } as const;
+
+/**
+ * Custom metadata is kept in the clear, like tags: bounded as Vault bounds it, and a key
+ * pasted into it is refused.
+ */
+function checkCustomMetadata(data: CustomMetadata): void {
+  const { keys, keyLength, valueLength } = CUSTOM_METADATA_LIMITS;
+  const entries = Object.entries(data);
+  const refuse = (reason: string): never => {
+    throw new KeywardenError("KW_ERR_USAGE", { reason: `custom metadata ${reason}` });
+  };
+  if (entries.length > keys) refuse(`holds at most ${keys} keys, not ${entries.length}`);
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > keyLength) refuse(`keys are 1 to ${keyLength} characters long`);
+    if (typeof v !== "string") refuse("values are strings");
+    if (v.length > valueLength) refuse(`values are at most ${valueLength} characters long`);
+    const key = keyLookalike(k) ?? keyLookalike(v);
+    if (key !== undefined)
+      refuse(`holds what looks like ${key}; metadata is kept in the clear, so a key never goes there`);
+  }
 }
 
 export interface WriteOptions {
@@ -630,16 +658,21 @@ export function createVaultService(deps: VaultDeps) {
       const row = await requireSecret(p, { allowDeleted: true });
       const versions = await listVersions(db, row.id);
       await audit.record(ctx, { action: "secret.history", path: p.path, result: "ok" });
-      return versions.map((v) => ({
-        version: v.version,
-        createdAt: v.created_at,
-        createdBy: v.created_by,
-        restoredFrom: v.restored_from,
-        destroyedAt: v.destroyed_at,
-        current: v.version === row.current_version,
-        deletedAt: v.version === row.current_version ? row.deleted_at : null,
-      }));
+      return versionInfos(row, versions);
     });
+  }
+
+  /** What `history` says of each version of `row`. */
+  function versionInfos(row: SecretRow, versions: Awaited<ReturnType<typeof listVersions>>): VersionInfo[] {
+    return versions.map((v) => ({
+      version: v.version,
+      createdAt: v.created_at,
+      createdBy: v.created_by,
+      restoredFrom: v.restored_from,
+      destroyedAt: v.destroyed_at,
+      current: v.version === row.current_version,
+      deletedAt: v.version === row.current_version ? row.deleted_at : null,
+    }));
   }
 
   /**
@@ -772,6 +805,83 @@ export function createVaultService(deps: VaultDeps) {
   }
 
   /**
+   * A path's Vault KV metadata: its versions, oldest first (none when only custom metadata
+   * was written, before the secret), and its custom metadata. Audited as a history read.
+   */
+  function kvMetadata(
+    ctx: RequestContext,
+    path: string,
+  ): Promise<{ versions: VersionInfo[]; custom: CustomMetadata | undefined }> {
+    return audited(ctx, "secret.history", path, async () => {
+      const p = parseSecretPath(path);
+      await authorize(ctx, "list", p.path, "list the history of");
+      const row = await findSecretByPath(db, p.path);
+      const json = await findCustomMetadata(db, p.path);
+      if (json === undefined) checkSecret(p, row, { allowDeleted: true });
+      const versions =
+        row === undefined || row.current_version === 0
+          ? []
+          : versionInfos(row, await listVersions(db, row.id));
+      await audit.record(ctx, { action: "secret.history", path: p.path, result: "ok" });
+      return {
+        versions,
+        custom: json === undefined ? undefined : (JSON.parse(json) as CustomMetadata),
+      };
+    });
+  }
+
+  /**
+   * Sets a path's custom metadata, the secret written yet or not (Vault allows metadata
+   * first): `replace` sets the whole map, `merge` merges a JSON merge patch of it (a null
+   * removes a key). An empty result removes it. Needs write; forgetting it (with `null`, as
+   * deleting the metadata does) needs destroy. Returns the map now in force.
+   */
+  function setCustomMetadata(
+    ctx: RequestContext,
+    path: string,
+    change:
+      | { readonly replace: CustomMetadata }
+      | { readonly merge: Readonly<Record<string, string | null>> }
+      | null,
+  ): Promise<CustomMetadata> {
+    return audited(ctx, "secret.metadata", path, async () => {
+      const p = parseSecretPath(path);
+      await authorize(ctx, change === null ? "destroy" : "write", p.path, "change the metadata of");
+      return db.transaction().execute(async (trx) => {
+        // A Map, so that no key (`__proto__` included) is anything but a key.
+        const pairs = new Map<string, string>();
+        if (change !== null && "replace" in change)
+          for (const [k, v] of Object.entries(change.replace)) pairs.set(k, v);
+        else if (change !== null) {
+          const json = await findCustomMetadata(trx, p.path);
+          const before = json === undefined ? {} : (JSON.parse(json) as Record<string, string>);
+          for (const [k, v] of Object.entries(before)) pairs.set(k, v);
+          for (const [k, v] of Object.entries(change.merge)) {
+            if (v === null) pairs.delete(k);
+            else pairs.set(k, v);
+          }
+        }
+        const next: Record<string, string> = Object.fromEntries(pairs);
+        checkCustomMetadata(next);
+        const empty = pairs.size === 0;
+        await putCustomMetadata(
+          trx,
+          p.path,
+          empty ? undefined : JSON.stringify(next),
+          clock.now().toISOString(),
+        );
+        await audit.append(trx, ctx, {
+          action: "secret.metadata",
+          path: p.path,
+          result: "ok",
+          detail: change === null ? "custom metadata removed" : "custom metadata",
+        });
+        return next;
+      });
+    });
+  }
+
+  /**
    * Every live secret of `project/environment`, decrypted, for `run` and `export`. Each
    * read is audited (with `via`) before anything is returned.
    */
@@ -868,6 +978,8 @@ export function createVaultService(deps: VaultDeps) {
     restore,
     destroy,
     updateMetadata,
+    kvMetadata,
+    setCustomMetadata,
     readEnvironment,
     matchValues,
     close,

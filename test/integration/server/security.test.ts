@@ -97,6 +97,9 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   // The mount's root lists projects as a filtered view: elsewhere, nothing to list (Vault's 404).
   "GET /v1/:mount/metadata": { url: "/v1/secret/metadata/?list=true", scoped: 404 },
   "DELETE /v1/:mount/metadata/*": { url: KVM },
+  "POST /v1/:mount/metadata/*": { url: KVM, body: { custom_metadata: { owner: "intruder" } } },
+  "PUT /v1/:mount/metadata/*": { url: KVM, body: { custom_metadata: { owner: "intruder" } } },
+  "PATCH /v1/:mount/metadata/*": { url: KVM, body: { custom_metadata: { owner: null } } },
 };
 
 /** Routes that need no token, and why. */

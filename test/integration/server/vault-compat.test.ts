@@ -8,6 +8,7 @@ import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
 import nodeVault from "node-vault";
 import { run } from "../../../src/cli/main.ts";
+import { formatToken } from "../../../src/core/token-format.ts";
 import { createTestServer, type TestServer } from "../../helpers/server.ts";
 import { DIALECTS } from "../../helpers/storage.ts";
 import { makeKey } from "./fixtures.ts";
@@ -296,6 +297,128 @@ for (const dialect of DIALECTS) {
       );
       await patch({ opts: { x: 1 } }, patched.data.version);
       assert.deepEqual(await read(at), { host: "db2", opts: { y: 2, x: 1 } });
+    });
+
+    test("custom metadata: External Secrets' PushSecret, metadata put and patch, limits, delete", async (t) => {
+      const s = await createTestServer(t, dialect, { https: true });
+      const { url, ca } = await s.listen();
+      const token = await s.token([
+        { path: "payments/**", capabilities: ["read", "write", "list", "delete", "destroy"] },
+      ]);
+      const vault = nodeVault({ endpoint: url, token, noCustomHTTPVerbs: true, requestOptions: { ca } });
+      type Meta = { data: { custom_metadata: Record<string, string> | null; current_version: number } };
+      const meta = async (path: string) => (await vault.read(`secret/metadata/${path}`)) as Meta;
+      const status =
+        (code: number, pattern?: RegExp) => (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, code, e.message);
+          if (pattern !== undefined) assert.match(e.message, pattern);
+          return true;
+        };
+
+      // PushSecret on a new path: its `managed-by` metadata first, then the secret.
+      const label = { custom_metadata: { "managed-by": "external-secrets" } };
+      await vault.write("secret/metadata/payments/prod/PUSHED", label);
+      const first = await meta("payments/prod/PUSHED");
+      assert.deepEqual(first.data.custom_metadata, { "managed-by": "external-secrets" });
+      assert.equal(first.data.current_version, 0);
+      await assert.rejects(vault.read("secret/data/payments/prod/PUSHED"), status(404));
+      const value = makeKey();
+      await vault.write("secret/data/payments/prod/PUSHED", { data: { value } });
+      // Its next push checks the label on the existing secret, writes it again, then the value.
+      const second = await meta("payments/prod/PUSHED");
+      assert.equal(second.data.custom_metadata?.["managed-by"], "external-secrets");
+      assert.equal(second.data.current_version, 1);
+      await vault.write("secret/metadata/payments/prod/PUSHED", label);
+      await vault.write("secret/data/payments/prod/PUSHED", { data: { value: makeKey() } });
+      assert.equal((await meta("payments/prod/PUSHED")).data.current_version, 2);
+
+      // A secret written otherwise has none, which is how PushSecret knows not to touch it.
+      const other = await cli(s, ["secrets", "set", "payments/prod/OTHER"], makeKey());
+      assert.equal(other.code, 0, other.stderr);
+      assert.equal((await meta("payments/prod/OTHER")).data.custom_metadata, null);
+
+      // `vault kv metadata put` replaces the map; `patch` merges into it (a null removes a key).
+      await vault.write("secret/metadata/payments/prod/OTHER", { custom_metadata: { team: "a", tier: "1" } });
+      await vault.request({
+        path: "/secret/metadata/payments/prod/OTHER",
+        method: "PATCH",
+        json: { custom_metadata: { tier: null, owner: "billing" } },
+        headers: { "content-type": "application/merge-patch+json" },
+      });
+      assert.deepEqual((await meta("payments/prod/OTHER")).data.custom_metadata, {
+        team: "a",
+        owner: "billing",
+      });
+      // A write with no custom_metadata, or Vault's defaults for the rest, changes nothing.
+      await vault.write("secret/metadata/payments/prod/OTHER", { max_versions: 0, cas_required: false });
+      assert.deepEqual((await meta("payments/prod/OTHER")).data.custom_metadata, {
+        team: "a",
+        owner: "billing",
+      });
+
+      // What Keywarden does not do is refused, not silently ignored; Vault's bounds hold; and a
+      // key pasted into metadata, kept in the clear, is refused without being echoed.
+      await assert.rejects(
+        vault.write("secret/metadata/payments/prod/OTHER", { max_versions: 3 }),
+        status(400, /max_versions/),
+      );
+      await assert.rejects(
+        vault.write("secret/metadata/payments/prod/OTHER", { cas_required: true }),
+        status(400, /cas_required/),
+      );
+      const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"]));
+      await assert.rejects(
+        vault.write("secret/metadata/payments/prod/OTHER", { custom_metadata: many }),
+        status(400, /at most 64 keys/),
+      );
+      await assert.rejects(
+        vault.write("secret/metadata/payments/prod/OTHER", { custom_metadata: { note: "x".repeat(513) } }),
+        status(400, /at most 512 characters/),
+      );
+      // A Keywarden token: the scanner tells it by its checksum.
+      const pasted = formatToken("svc");
+      await assert.rejects(
+        vault.write("secret/metadata/payments/prod/OTHER", { custom_metadata: { note: pasted } }),
+        (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, 400);
+          assert.match(e.message, /kept in the clear/);
+          assert.ok(!e.message.includes(pasted));
+          return true;
+        },
+      );
+      assert.deepEqual((await meta("payments/prod/OTHER")).data.custom_metadata, {
+        team: "a",
+        owner: "billing",
+      });
+
+      // Writing metadata needs write: a read-only token is refused and nothing changes.
+      const reader = nodeVault({
+        endpoint: url,
+        token: await s.token([{ path: "payments/**", capabilities: ["read", "list"] }]),
+        noCustomHTTPVerbs: true,
+        requestOptions: { ca },
+      });
+      await assert.rejects(
+        reader.write("secret/metadata/payments/prod/OTHER", { custom_metadata: { team: "b" } }),
+        status(403),
+      );
+      assert.equal((await meta("payments/prod/OTHER")).data.custom_metadata?.team, "a");
+
+      // Deleting the metadata deletes everything, custom metadata included, also where only
+      // custom metadata was ever written.
+      await vault.delete("secret/metadata/payments/prod/PUSHED");
+      await assert.rejects(meta("payments/prod/PUSHED"), status(404));
+      await vault.write("secret/metadata/payments/prod/ONLY_LABEL", label);
+      await vault.delete("secret/metadata/payments/prod/ONLY_LABEL");
+      await assert.rejects(meta("payments/prod/ONLY_LABEL"), status(404));
+
+      // Each change is in the audit log, with no value in it.
+      const entries = await s.kw.audit.query({ action: "secret.metadata", limit: 100 });
+      assert.ok(entries.filter((e) => e.result === "ok").length >= 6, JSON.stringify(entries));
+      const denied = await s.kw.audit.query({ action: "access.write", limit: 100 });
+      assert.ok(denied.some((e) => e.result === "denied" && e.path === "payments/prod/OTHER"));
+      assert.equal(entries.filter((e) => e.detail === "KW_ERR_USAGE").length, 3, "the three refused maps");
+      assert.ok(!JSON.stringify(entries).includes(pasted));
     });
   });
 }

@@ -1,0 +1,38 @@
+/**
+ * Rows of `secret_custom_metadata`: a path's Vault KV custom metadata, a JSON object of
+ * strings (migration 0007).
+ */
+import type { Executor } from "./executor.ts";
+
+/** @example const json = await findCustomMetadata(db, "payments/prod/STRIPE_KEY"); */
+export async function findCustomMetadata(db: Executor, path: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("secret_custom_metadata")
+    .select("data")
+    .where("path", "=", path)
+    .executeTakeFirst();
+  return row?.data;
+}
+
+/**
+ * Sets a path's custom metadata (its JSON), or removes it when `data` is undefined.
+ *
+ * @example
+ *   await putCustomMetadata(trx, "payments/prod/STRIPE_KEY", '{"managed-by":"external-secrets"}', now);
+ */
+export async function putCustomMetadata(
+  db: Executor,
+  path: string,
+  data: string | undefined,
+  at: string,
+): Promise<void> {
+  if (data === undefined) {
+    await db.deleteFrom("secret_custom_metadata").where("path", "=", path).execute();
+    return;
+  }
+  await db
+    .insertInto("secret_custom_metadata")
+    .values({ path, data, updated_at: at })
+    .onConflict((oc) => oc.column("path").doUpdateSet({ data, updated_at: at }))
+    .execute();
+}
