@@ -81,16 +81,16 @@ const VAULT_ERRORS = {
   503: VaultError,
 } as const;
 
+/** A path's custom metadata (null when it has none), as Vault answers it. */
+const CustomMeta = Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())]);
+
 const VersionMeta = Type.Object({
   created_time: Type.String(),
-  custom_metadata: Type.Null(),
+  custom_metadata: CustomMeta,
   deletion_time: Type.String(),
   destroyed: Type.Boolean(),
   version: Type.Integer(),
 });
-
-/** A path's custom metadata (null when it has none), as Vault answers it. */
-const CustomMeta = Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())]);
 
 const envelope = <T extends Parameters<typeof Type.Object>[0]>(data: T) =>
   Type.Object({
@@ -359,12 +359,12 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
       const path = restOf(request);
       await authorize(access, request, "read", path);
       const version = request.query.version === 0 ? undefined : request.query.version;
-      const s = await vault.get(request.kwCtx, path, { version, via: "vault-kv" });
+      const s = await vault.get(request.kwCtx, path, { version, via: "vault-kv", customMetadata: true });
       return wrap(request, {
         data: decodeData(s.value.reveal(), s.encoding),
         metadata: {
           created_time: s.createdAt,
-          custom_metadata: null,
+          custom_metadata: s.customMetadata ?? null,
           deletion_time: "",
           destroyed: false,
           version: s.version,

@@ -128,6 +128,8 @@ export interface SecretValue {
   readonly encoding: string | null;
   /** When this version was written. */
   readonly createdAt: string;
+  /** The path's Vault KV custom metadata (null: none), when the read asked for it. */
+  readonly customMetadata?: CustomMetadata | null;
 }
 
 export interface VersionInfo {
@@ -576,7 +578,7 @@ export function createVaultService(deps: VaultDeps) {
   function get(
     ctx: RequestContext,
     path: string,
-    options: { version?: number | undefined; via?: string } = {},
+    options: { version?: number | undefined; via?: string; customMetadata?: boolean } = {},
   ): Promise<SecretValue> {
     return audited(
       ctx,
@@ -590,6 +592,8 @@ export function createVaultService(deps: VaultDeps) {
         const row = checkSecret(p, found?.secret);
         const version = options.version ?? row.current_version;
         const value = await decrypt(row, version, found);
+        // Vault's read answers the path's custom metadata with the value (the Vault API asks).
+        const custom = options.customMetadata === true ? await findCustomMetadata(db, p.path) : undefined;
         const now = await reads.submit({
           secretId: row.id,
           ctx,
@@ -602,6 +606,9 @@ export function createVaultService(deps: VaultDeps) {
           metadata: { ...metadataOf(row), lastReadAt: now },
           encoding: found?.version?.encoding ?? null,
           createdAt: found?.version?.created_at ?? row.updated_at,
+          ...(options.customMetadata === true
+            ? { customMetadata: custom === undefined ? null : (JSON.parse(custom) as CustomMetadata) }
+            : {}),
         };
       },
       options.version,

@@ -331,11 +331,24 @@ for (const dialect of DIALECTS) {
       await vault.write("secret/metadata/payments/prod/PUSHED", label);
       await vault.write("secret/data/payments/prod/PUSHED", { data: { value: makeKey() } });
       assert.equal((await meta("payments/prod/PUSHED")).data.current_version, 2);
+      // A read answers it with the value, as Vault's does (Go's KVSecret.CustomMetadata).
+      const read = (await vault.read("secret/data/payments/prod/PUSHED")) as {
+        data: { metadata: { custom_metadata: unknown; version: number } };
+      };
+      assert.deepEqual(read.data.metadata, {
+        ...read.data.metadata,
+        custom_metadata: label.custom_metadata,
+        version: 2,
+      });
 
       // A secret written otherwise has none, which is how PushSecret knows not to touch it.
       const other = await cli(s, ["secrets", "set", "payments/prod/OTHER"], makeKey());
       assert.equal(other.code, 0, other.stderr);
       assert.equal((await meta("payments/prod/OTHER")).data.custom_metadata, null);
+      const plain = (await vault.read("secret/data/payments/prod/OTHER")) as {
+        data: { metadata: { custom_metadata: unknown } };
+      };
+      assert.equal(plain.data.metadata.custom_metadata, null);
 
       // `vault kv metadata put` replaces the map; `patch` merges into it (a null removes a key).
       await vault.write("secret/metadata/payments/prod/OTHER", { custom_metadata: { team: "a", tier: "1" } });
