@@ -623,7 +623,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   // would change that are refused unless they say what Keywarden does anyway.
   const metadataBody = (value: TSchema) =>
     Type.Object({
-      custom_metadata: Type.Optional(Type.Record(Type.String({ maxLength: 1024 }), value)),
+      custom_metadata: Type.Optional(Type.Record(Type.String(), value)),
       max_versions: Type.Optional(Type.Integer({ minimum: 0 })),
       cas_required: Type.Optional(Type.Boolean()),
       delete_version_after: Type.Optional(Type.String({ maxLength: 64 })),

@@ -170,6 +170,23 @@ function checkCustomMetadata(data: CustomMetadata): void {
   }
 }
 
+/**
+ * Stored custom metadata (its JSON) as a map, or undefined when there is none. A row that is
+ * not a JSON object of strings is damage, not input: it fails loudly.
+ */
+function customOf(json: string | undefined): CustomMetadata | undefined {
+  if (json === undefined) return undefined;
+  const parsed = JSON.parse(json) as unknown;
+  if (
+    typeof parsed !== "object" ||
+    parsed === null ||
+    Array.isArray(parsed) ||
+    !Object.values(parsed).every((v) => typeof v === "string")
+  )
+    throw new Error("stored custom metadata is not a JSON object of strings");
+  return parsed as CustomMetadata;
+}
+
 export interface WriteOptions {
   /** Check-and-set: the write happens only if the secret is at this version (0: does not exist yet). */
   readonly cas?: number | undefined;
@@ -593,7 +610,8 @@ export function createVaultService(deps: VaultDeps) {
         const version = options.version ?? row.current_version;
         const value = await decrypt(row, version, found);
         // Vault's read answers the path's custom metadata with the value (the Vault API asks).
-        const custom = options.customMetadata === true ? await findCustomMetadata(db, p.path) : undefined;
+        const custom =
+          options.customMetadata === true ? customOf(await findCustomMetadata(db, p.path)) : undefined;
         const now = await reads.submit({
           secretId: row.id,
           ctx,
@@ -606,9 +624,7 @@ export function createVaultService(deps: VaultDeps) {
           metadata: { ...metadataOf(row), lastReadAt: now },
           encoding: found?.version?.encoding ?? null,
           createdAt: found?.version?.created_at ?? row.updated_at,
-          ...(options.customMetadata === true
-            ? { customMetadata: custom === undefined ? null : (JSON.parse(custom) as CustomMetadata) }
-            : {}),
+          ...(options.customMetadata === true ? { customMetadata: custom ?? null } : {}),
         };
       },
       options.version,
@@ -823,8 +839,8 @@ export function createVaultService(deps: VaultDeps) {
       const p = parseSecretPath(path);
       await authorize(ctx, "list", p.path, "list the history of");
       const row = await findSecretByPath(db, p.path);
-      const json = await findCustomMetadata(db, p.path);
-      if (json === undefined) checkSecret(p, row, { allowDeleted: true });
+      const custom = customOf(await findCustomMetadata(db, p.path));
+      if (custom === undefined) checkSecret(p, row, { allowDeleted: true });
       const versions =
         row === undefined || row.current_version === 0
           ? []
@@ -832,7 +848,7 @@ export function createVaultService(deps: VaultDeps) {
       await audit.record(ctx, { action: "secret.history", path: p.path, result: "ok" });
       return {
         versions,
-        custom: json === undefined ? undefined : (JSON.parse(json) as CustomMetadata),
+        custom,
       };
     });
   }
@@ -860,8 +876,7 @@ export function createVaultService(deps: VaultDeps) {
         if (change !== null && "replace" in change)
           for (const [k, v] of Object.entries(change.replace)) pairs.set(k, v);
         else if (change !== null) {
-          const json = await findCustomMetadata(trx, p.path);
-          const before = json === undefined ? {} : (JSON.parse(json) as Record<string, string>);
+          const before = customOf(await findCustomMetadata(trx, p.path)) ?? {};
           for (const [k, v] of Object.entries(before)) pairs.set(k, v);
           for (const [k, v] of Object.entries(change.merge)) {
             if (v === null) pairs.delete(k);
