@@ -384,7 +384,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     response: {
       200: envelope({
         created_time: Type.String(),
-        custom_metadata: Type.Null(),
+        custom_metadata: CustomMeta,
         deletion_time: Type.String(),
         destroyed: Type.Boolean(),
         version: Type.Integer(),
@@ -409,10 +409,11 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     const r = await vault.set(request.kwCtx, path, new Secret(plain ?? JSON.stringify(data)), {
       cas,
       encoding: plain === undefined ? KV_MAP : undefined,
+      customMetadata: true,
     });
     return wrap(request, {
       created_time: r.createdAt ?? new Date().toISOString(),
-      custom_metadata: null,
+      custom_metadata: r.customMetadata ?? null,
       deletion_time: "",
       destroyed: false,
       version: r.version,

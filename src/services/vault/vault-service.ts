@@ -193,6 +193,8 @@ export interface WriteOptions {
   readonly metadata?: MetadataPatch | undefined;
   /** How the value encodes what the client sent (the Vault API's maps); absent: the string itself. */
   readonly encoding?: string | undefined;
+  /** Answer the path's Vault KV custom metadata too (`WriteResult.customMetadata`). */
+  readonly customMetadata?: boolean | undefined;
 }
 
 export interface WholeSecretOptions {
@@ -207,6 +209,8 @@ export interface WriteResult {
   readonly kind: string | null;
   /** When the version was written (a remote server's answer, through the CLI, leaves it out). */
   readonly createdAt?: string | undefined;
+  /** The path's Vault KV custom metadata (null: none), when the write asked for it. */
+  readonly customMetadata?: CustomMetadata | null;
 }
 
 const utf8 = new TextEncoder();
@@ -572,7 +576,12 @@ export function createVaultService(deps: VaultDeps) {
         continue;
       }
       deps.logger?.debug({ path: p.path, version }, "secret written");
-      return { path: p.path, version, ...detected, createdAt: now };
+      // Vault's write answers the path's custom metadata (the Vault API asks).
+      const custom =
+        options.customMetadata === true
+          ? { customMetadata: customOf(await findCustomMetadata(db, p.path)) ?? null }
+          : {};
+      return { path: p.path, version, ...detected, createdAt: now, ...custom };
     }
   }
 

@@ -323,7 +323,11 @@ for (const dialect of DIALECTS) {
       assert.equal(first.data.current_version, 0);
       await assert.rejects(vault.read("secret/data/payments/prod/PUSHED"), status(404));
       const value = makeKey();
-      await vault.write("secret/data/payments/prod/PUSHED", { data: { value } });
+      // The write answers the label it now carries, as Vault's does.
+      const written = (await vault.write("secret/data/payments/prod/PUSHED", { data: { value } })) as {
+        data: { custom_metadata: unknown; version: number };
+      };
+      assert.deepEqual([written.data.custom_metadata, written.data.version], [label.custom_metadata, 1]);
       // Its next push checks the label on the existing secret, writes it again, then the value.
       const second = await meta("payments/prod/PUSHED");
       assert.equal(second.data.custom_metadata?.["managed-by"], "external-secrets");
