@@ -524,9 +524,14 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
     const prefix = `${path}/`;
     await authorizeList(access, keywarden.audit, request, prefix);
     const keys = new Set<string>();
-    for (const s of await vault.list(request.kwCtx, prefix)) {
-      if (!s.path.startsWith(prefix)) continue;
-      const rest = s.path.slice(prefix.length);
+    // A path that holds only custom metadata is a key too, as in Vault.
+    const paths = [
+      ...(await vault.list(request.kwCtx, prefix)).map((s) => s.path),
+      ...(await vault.customMetadataPaths(request.kwCtx, prefix)),
+    ];
+    for (const path of paths) {
+      if (!path.startsWith(prefix)) continue;
+      const rest = path.slice(prefix.length);
       const slash = rest.indexOf("/");
       keys.add(slash === -1 ? rest : rest.slice(0, slash + 1));
     }

@@ -17,7 +17,11 @@ import { scanText, type Catalogue } from "../../detect/engine.ts";
 import { isSealed } from "../../kms/create-key-provider.ts";
 import type { KeyProvider } from "../../kms/key-provider.ts";
 import type { Storage } from "../../storage/database.ts";
-import { findCustomMetadata, putCustomMetadata } from "../../storage/repos/custom-metadata-repo.ts";
+import {
+  findCustomMetadata,
+  listCustomMetadataPaths,
+  putCustomMetadata,
+} from "../../storage/repos/custom-metadata-repo.ts";
 import {
   advanceSecretVersion,
   findSecretByPath,
@@ -682,6 +686,15 @@ export function createVaultService(deps: VaultDeps) {
     });
   }
 
+  /**
+   * The paths under `prefix` that hold custom metadata, a secret or not (what a Vault list
+   * shows besides the secrets). Needs list on the prefix, as listing it does.
+   */
+  async function customMetadataPaths(ctx: RequestContext, prefix: string): Promise<string[]> {
+    await authorize(ctx, "list", prefix, "list");
+    return listCustomMetadataPaths(db, prefix);
+  }
+
   /** Every version of a secret, oldest first. */
   function history(ctx: RequestContext, path: string): Promise<VersionInfo[]> {
     return audited(ctx, "secret.history", path, async () => {
@@ -1011,6 +1024,7 @@ export function createVaultService(deps: VaultDeps) {
     updateMetadata,
     kvMetadata,
     setCustomMetadata,
+    customMetadataPaths,
     readEnvironment,
     matchValues,
     close,

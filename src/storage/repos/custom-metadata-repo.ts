@@ -2,6 +2,7 @@
  * Rows of `secret_custom_metadata`: a path's Vault KV custom metadata, a JSON object of
  * strings (migration 0007).
  */
+import { sql } from "kysely";
 import type { Executor } from "./executor.ts";
 
 /** @example const json = await findCustomMetadata(db, "payments/prod/STRIPE_KEY"); */
@@ -35,4 +36,18 @@ export async function putCustomMetadata(
     .values({ path, data, updated_at: at })
     .onConflict((oc) => oc.column("path").doUpdateSet({ data, updated_at: at }))
     .execute();
+}
+
+/**
+ * The paths under `prefix` that hold custom metadata, in order (a path may hold it before or
+ * without a secret).
+ *
+ * @example
+ *   await listCustomMetadataPaths(db, "payments/prod/");
+ */
+export async function listCustomMetadataPaths(db: Executor, prefix: string): Promise<string[]> {
+  let q = db.selectFrom("secret_custom_metadata").select("path");
+  // substr rather than LIKE, as listSecrets: no wildcard escaping.
+  if (prefix !== "") q = q.where(sql<boolean>`substr(path, 1, ${Array.from(prefix).length}) = ${prefix}`);
+  return (await q.orderBy("path").execute()).map((r) => r.path).filter((p) => p.startsWith(prefix));
 }

@@ -426,7 +426,12 @@ for (const dialect of DIALECTS) {
       await vault.delete("secret/metadata/payments/prod/PUSHED");
       await assert.rejects(meta("payments/prod/PUSHED"), status(404));
       await vault.write("secret/metadata/payments/prod/ONLY_LABEL", label);
+      // Listed as a key, as Vault lists a path with metadata and no secret.
+      const listed = (await vault.list("secret/metadata/payments/prod")) as { data: { keys: string[] } };
+      assert.deepEqual(listed.data.keys, ["ONLY_LABEL", "OTHER"]);
       await vault.delete("secret/metadata/payments/prod/ONLY_LABEL");
+      const after = (await vault.list("secret/metadata/payments/prod")) as { data: { keys: string[] } };
+      assert.deepEqual(after.data.keys, ["OTHER"]);
       await assert.rejects(meta("payments/prod/ONLY_LABEL"), status(404));
 
       // Each change is in the audit log, with no value in it.
