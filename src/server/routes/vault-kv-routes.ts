@@ -652,6 +652,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   }>;
   const writeMetadata = (merge: boolean) => async (request: MetadataRequest, reply: FastifyReply) => {
     const path = restOf(request);
+    await authorize(access, request, "write", path);
     const b = request.body;
     const unsupported = [
       (b.max_versions ?? 0) !== 0 ? "max_versions (Keywarden keeps every version)" : undefined,
@@ -664,7 +665,6 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
       throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
         reason: `not supported: ${unsupported.join(", ")}`,
       });
-    await authorize(access, request, "write", path);
     const custom = b.custom_metadata;
     if (custom !== undefined)
       await vault.setCustomMetadata(
