@@ -8,7 +8,12 @@ import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyInstance, type FastifySchemaCompiler, type RouteOptions } from "fastify";
+import Fastify, {
+  errorCodes,
+  type FastifyInstance,
+  type FastifySchemaCompiler,
+  type RouteOptions,
+} from "fastify";
 import type { TSchema } from "typebox";
 import { Compile } from "typebox/compile";
 import type { Keywarden } from "../app.ts";
@@ -136,6 +141,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       void parseJson(request, text, done);
     },
   );
+  // Any other content type: no body at all is no body, as above (axios, under node-vault and
+  // hashi-vault-js, sends `application/x-www-form-urlencoded` on every POST without data, which
+  // Vault takes); a body of any type but JSON is refused as before, unread past bodyLimit.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body, done) => {
+    if ((body as Buffer).length === 0) done(null, undefined);
+    else
+      done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(request.headers["content-type"] ?? ""), undefined);
+  });
   installTurnBatching(app);
   if (deps.onRoute !== undefined) app.addHook("onRoute", deps.onRoute);
   installErrorHandling(app);
@@ -239,6 +252,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     keywarden: deps.keywarden,
     access: deps.access,
     clock: deps.clock ?? systemClock,
+    childTokenMaxMinutes: config.access.childTokenMaxMinutes,
   });
   app.get(`${API_PREFIX}/openapi.json`, { config: { public: true }, schema: { hide: true } }, () =>
     app.swagger(),

@@ -100,6 +100,10 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "POST /v1/:mount/metadata/*": { url: KVM, body: { custom_metadata: { owner: "intruder" } } },
   "PUT /v1/:mount/metadata/*": { url: KVM, body: { custom_metadata: { owner: "intruder" } } },
   "PATCH /v1/:mount/metadata/*": { url: KVM, body: { custom_metadata: { owner: null } } },
+  // About the caller itself: a scoped token may make a child of itself.
+  "POST /v1/auth/token/create": { url: "/v1/auth/token/create", body: { ttl: "10m" }, scoped: 200 },
+  // Last: a scoped token revokes itself here, and no route after it could use it.
+  "POST /v1/auth/token/revoke-self": { url: "/v1/auth/token/revoke-self", scoped: 204 },
 };
 
 /** Routes that need no token, and why. */

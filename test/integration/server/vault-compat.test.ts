@@ -442,5 +442,113 @@ for (const dialect of DIALECTS) {
       assert.equal(entries.filter((e) => e.detail === "KW_ERR_USAGE").length, 3, "the three refused maps");
       assert.ok(!JSON.stringify(entries).includes(pasted));
     });
+
+    test("token create and revoke-self: a short-lived child of the calling token, as Vault clients ask", async (t) => {
+      const s = await createTestServer(t, dialect, { https: true });
+      const { url, ca } = await s.listen();
+      const parent = await s.token([{ path: "payments/**", capabilities: ["read", "list"] }]);
+      const vault = nodeVault({
+        endpoint: url,
+        token: parent,
+        noCustomHTTPVerbs: true,
+        requestOptions: { ca },
+      });
+      const value = makeKey();
+      const set = await cli(s, ["secrets", "set", "payments/prod/STRIPE_KEY"], value);
+      assert.equal(set.code, 0, set.stderr);
+      const status =
+        (code: number, pattern?: RegExp) => (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, code, e.message);
+          if (pattern !== undefined) assert.match(e.message, pattern);
+          return true;
+        };
+      type Created = {
+        auth: {
+          client_token: string;
+          accessor: string;
+          policies: string[];
+          lease_duration: number;
+          renewable: boolean;
+        };
+      };
+
+      // node-vault takes the token it creates for its own from then on (a "token source"), so
+      // each create here goes through a client of its own with the parent token.
+      const asParent = () =>
+        nodeVault({ endpoint: url, token: parent, noCustomHTTPVerbs: true, requestOptions: { ca } });
+      // What Terraform's provider sends for its run's child token: ttl in seconds, not renewable.
+      const created = (await asParent().tokenCreate({
+        ttl: "1200s",
+        explicit_max_ttl: "1200s",
+        renewable: false,
+        display_name: "terraform",
+      })) as Created;
+      assert.match(created.auth.client_token, /^kw_cld_/);
+      assert.match(created.auth.accessor, /^tok_/);
+      assert.equal(created.auth.lease_duration, 1200);
+      assert.equal(created.auth.renewable, false);
+      const child = nodeVault({
+        endpoint: url,
+        token: created.auth.client_token,
+        noCustomHTTPVerbs: true,
+        requestOptions: { ca },
+      });
+      const read = (await child.read("secret/data/payments/prod/STRIPE_KEY")) as { data: { data: unknown } };
+      assert.deepEqual(read.data.data, { value });
+      // The child has the parent's policies and no more: no write, nothing elsewhere.
+      await assert.rejects(
+        child.write("secret/data/payments/prod/STRIPE_KEY", { data: { value: makeKey() } }),
+        status(403),
+      );
+      // What `vault token create -ttl=20m` sends (renewable asked, answered false), and Go durations.
+      const cliLike = (await asParent().tokenCreate({
+        ttl: "1h",
+        renewable: true,
+        type: "service",
+        num_uses: 0,
+      })) as Created;
+      assert.equal(cliLike.auth.lease_duration, 3600);
+      assert.equal(cliLike.auth.renewable, false);
+      // No ttl: the longest a child may live (access.childTokenMaxMinutes, 60 by default).
+      const plain = (await asParent().tokenCreate({})) as Created;
+      assert.equal(plain.auth.lease_duration, 3600);
+
+      // Refused, naming why, and nothing made: beyond the child maximum, beyond the parent's
+      // policies, what Keywarden's tokens cannot be, and a child making a grandchild.
+      await assert.rejects(vault.tokenCreate({ ttl: "2h" }), status(400, /child token TTL/));
+      await assert.rejects(vault.tokenCreate({ ttl: "90s" }), status(400, /whole minutes/));
+      await assert.rejects(vault.tokenCreate({ ttl: "soon" }), status(400, /not a duration/));
+      await assert.rejects(vault.tokenCreate({ policies: ["root"] }), status(403));
+      await assert.rejects(vault.tokenCreate({ no_parent: true }), status(400, /no_parent/));
+      // (node-vault sends only the fields its schema knows: these two go as Vault's CLI sends them.)
+      const raw = (json: object) => asParent().request({ path: "/auth/token/create", method: "POST", json });
+      await assert.rejects(raw({ period: "24h" }), status(400, /period/));
+      await assert.rejects(raw({ type: "batch" }), status(400, /type batch/));
+      await assert.rejects(vault.tokenCreate({ id: "my-own-token" }), status(400, /id/));
+      await assert.rejects(child.tokenCreate({ ttl: "10m" }), status(403));
+      const tokens = await s.kw.access.listTokens(s.ctx, "operator", { active: true });
+      assert.equal(tokens.filter((x) => x.kind === "cld").length, 3, "the three made above, no more");
+
+      // revoke-self: the child is refused from then on; its parent still works.
+      await child.tokenRevokeSelf();
+      await assert.rejects(child.read("secret/data/payments/prod/STRIPE_KEY"), status(401));
+      assert.ok(await vault.read("secret/data/payments/prod/STRIPE_KEY"));
+      // The parent revoking itself revokes its remaining children with it.
+      const other = nodeVault({
+        endpoint: url,
+        token: cliLike.auth.client_token,
+        noCustomHTTPVerbs: true,
+        requestOptions: { ca },
+      });
+      assert.ok(await other.read("secret/data/payments/prod/STRIPE_KEY"));
+      await vault.tokenRevokeSelf();
+      await assert.rejects(other.read("secret/data/payments/prod/STRIPE_KEY"), status(401));
+      await assert.rejects(vault.read("secret/data/payments/prod/STRIPE_KEY"), status(401));
+      // Audited: the children made and the revocations.
+      const made = await s.kw.audit.query({ action: "access.token.child", limit: 100 });
+      assert.equal(made.filter((e) => e.result === "ok").length, 3);
+      const revoked = await s.kw.audit.query({ action: "access.token.revoke", limit: 100 });
+      assert.equal(revoked.filter((e) => e.result === "ok").length, 2);
+    });
   });
 }
