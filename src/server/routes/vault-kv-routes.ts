@@ -316,7 +316,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
         const n = vaultSeconds(d);
         if (n === undefined)
           throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
-            reason: `${what} ${String(d).slice(0, 32)} is not a duration: use whole seconds or h, m and s, like 20m`,
+            reason: `${what} is not a duration: use whole seconds or h, m and s, like 20m`,
           });
         return n;
       };
@@ -327,7 +327,9 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
         b.no_parent === true ? "no_parent (a token made here is a child of the caller's)" : undefined,
         (seconds("period", b.period) ?? 0) > 0 ? "period (tokens are not renewed)" : undefined,
         (b.num_uses ?? 0) > 0 ? "num_uses" : undefined,
-        b.type !== undefined && !["", "service", "default"].includes(b.type) ? `type ${b.type}` : undefined,
+        b.type !== undefined && !["", "service", "default"].includes(b.type)
+          ? "type (service tokens only)"
+          : undefined,
         b.id !== undefined && b.id !== "" ? "id (Keywarden draws every token)" : undefined,
         b.meta !== undefined && b.meta !== null && Object.keys(b.meta).length > 0 ? "meta" : undefined,
       ].filter((x) => x !== undefined);
@@ -352,13 +354,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
         Math.floor((Date.parse(info.expiresAt) - clock.now().getTime()) / 1000),
       );
       return {
-        request_id: request.id,
-        lease_id: "",
-        renewable: false,
-        lease_duration: 0,
-        data: null,
-        wrap_info: null,
-        warnings: null,
+        ...wrap(request, null),
         auth: {
           client_token: issued.token.reveal(),
           accessor: info.id,

@@ -688,7 +688,8 @@ export function createVaultService(deps: VaultDeps) {
 
   /**
    * The paths under `prefix` that hold custom metadata, a secret or not (what a Vault list
-   * shows besides the secrets). Needs list on the prefix, as listing it does.
+   * shows besides the secrets). Needs list on the prefix, as listing it does; not audited of
+   * its own: it completes a `list` of the same prefix, which is.
    */
   async function customMetadataPaths(ctx: RequestContext, prefix: string): Promise<string[]> {
     await authorize(ctx, "list", prefix, "list");
