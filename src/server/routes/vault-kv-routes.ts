@@ -793,7 +793,9 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   // would change that are refused unless they say what Keywarden does anyway.
   const metadataBody = (value: TSchema) =>
     Type.Object({
-      custom_metadata: Type.Optional(Type.Record(Type.String(), value)),
+      // null: none (Go's PutMetadata sends its nil map so, replacing the whole; a merge patch's
+      // null removes the whole too).
+      custom_metadata: Type.Optional(Type.Union([Type.Null(), Type.Record(Type.String(), value)])),
       max_versions: Type.Optional(Type.Integer({ minimum: 0 })),
       cas_required: Type.Optional(Type.Boolean()),
       delete_version_after: Type.Optional(Type.String({ maxLength: 64 })),
@@ -808,7 +810,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   type MetadataRequest = FastifyRequest<{
     Params: { mount: string };
     Body: {
-      custom_metadata?: Record<string, string | null>;
+      custom_metadata?: Record<string, string | null> | null;
       max_versions?: number;
       cas_required?: boolean;
       delete_version_after?: string;
@@ -834,7 +836,11 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
       await vault.setCustomMetadata(
         request.kwCtx,
         path,
-        merge ? { merge: custom } : { replace: custom as Record<string, string> },
+        custom === null
+          ? { replace: {} }
+          : merge
+            ? { merge: custom }
+            : { replace: custom as Record<string, string> },
       );
     return reply.code(204).send(null);
   };

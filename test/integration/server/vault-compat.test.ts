@@ -366,6 +366,16 @@ for (const dialect of DIALECTS) {
         team: "a",
         owner: "billing",
       });
+      // What Go's api sends for PutMetadata with no custom metadata (every field, its nil map
+      // as null): the whole is replaced, as Vault does, so none is left.
+      await vault.write("secret/metadata/payments/prod/PUSHED", {
+        cas_required: false,
+        custom_metadata: null,
+        delete_version_after: "0s",
+        max_versions: 0,
+      });
+      assert.equal((await meta("payments/prod/PUSHED")).data.custom_metadata, null);
+      await vault.write("secret/metadata/payments/prod/PUSHED", label);
       // A write with no custom_metadata, or Vault's defaults for the rest, changes nothing.
       await vault.write("secret/metadata/payments/prod/OTHER", { max_versions: 0, cas_required: false });
       assert.deepEqual((await meta("payments/prod/OTHER")).data.custom_metadata, {
