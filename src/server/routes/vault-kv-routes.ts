@@ -755,7 +755,7 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
           return wrap(request, { keys });
         }
         await authorize(access, request, "list", path);
-        const { versions: history, custom } = await vault.kvMetadata(request.kwCtx, path);
+        const { versions: history, custom, customSetAt } = await vault.kvMetadata(request.kwCtx, path);
         // Deleted through the metadata (deleted, every version destroyed): gone, as Vault has it.
         if (
           custom === undefined &&
@@ -773,12 +773,16 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
             deletion_time: v.destroyedAt ?? v.deletedAt ?? "",
             destroyed: v.destroyedAt !== null,
           };
+        // Times are always set: Go's api parses them (a path with only metadata has its own).
+        const times = [history[0]?.createdAt, history.at(-1)?.createdAt, customSetAt].filter(
+          (x) => x !== undefined,
+        );
         return wrap(request, {
-          created_time: history[0]?.createdAt ?? "",
+          created_time: history[0]?.createdAt ?? customSetAt ?? "",
           current_version: current?.version ?? 0,
           max_versions: 0,
           oldest_version: history[0]?.version ?? 0,
-          updated_time: history.at(-1)?.createdAt ?? "",
+          updated_time: times.sort().at(-1) ?? "",
           custom_metadata: custom ?? null,
           cas_required: false,
           delete_version_after: "0s",

@@ -175,12 +175,12 @@ function checkCustomMetadata(data: CustomMetadata): void {
 }
 
 /**
- * Stored custom metadata (its JSON) as a map, or undefined when there is none. A row that is
- * not a JSON object of strings is damage, not input: it fails loudly.
+ * Stored custom metadata (its row's JSON) as a map, or undefined when there is none. A row
+ * that is not a JSON object of strings is damage, not input: it fails loudly.
  */
-function customOf(json: string | undefined): CustomMetadata | undefined {
-  if (json === undefined) return undefined;
-  const parsed = JSON.parse(json) as unknown;
+function customOf(row: { readonly data: string } | undefined): CustomMetadata | undefined {
+  if (row === undefined) return undefined;
+  const parsed = JSON.parse(row.data) as unknown;
   if (
     typeof parsed !== "object" ||
     parsed === null ||
@@ -857,22 +857,24 @@ export function createVaultService(deps: VaultDeps) {
   function kvMetadata(
     ctx: RequestContext,
     path: string,
-  ): Promise<{ versions: VersionInfo[]; custom: CustomMetadata | undefined }> {
+  ): Promise<{
+    versions: VersionInfo[];
+    custom: CustomMetadata | undefined;
+    customSetAt: string | undefined;
+  }> {
     return audited(ctx, "secret.history", path, async () => {
       const p = parseSecretPath(path);
       await authorize(ctx, "list", p.path, "list the history of");
       const row = await findSecretByPath(db, p.path);
-      const custom = customOf(await findCustomMetadata(db, p.path));
+      const customRow = await findCustomMetadata(db, p.path);
+      const custom = customOf(customRow);
       if (custom === undefined) checkSecret(p, row, { allowDeleted: true });
       const versions =
         row === undefined || row.current_version === 0
           ? []
           : versionInfos(row, await listVersions(db, row.id));
       await audit.record(ctx, { action: "secret.history", path: p.path, result: "ok" });
-      return {
-        versions,
-        custom,
-      };
+      return { versions, custom, customSetAt: customRow?.updated_at };
     });
   }
 

@@ -5,14 +5,21 @@
 import { sql } from "kysely";
 import type { Executor } from "./executor.ts";
 
-/** @example const json = await findCustomMetadata(db, "payments/prod/STRIPE_KEY"); */
-export async function findCustomMetadata(db: Executor, path: string): Promise<string | undefined> {
-  const row = await db
+/**
+ * A path's custom metadata row: its JSON and when it was last set.
+ *
+ * @example
+ *   const row = await findCustomMetadata(db, "payments/prod/STRIPE_KEY"); // { data: '{"team":"a"}', updated_at }
+ */
+export async function findCustomMetadata(
+  db: Executor,
+  path: string,
+): Promise<{ data: string; updated_at: string } | undefined> {
+  return db
     .selectFrom("secret_custom_metadata")
-    .select("data")
+    .select(["data", "updated_at"])
     .where("path", "=", path)
     .executeTakeFirst();
-  return row?.data;
 }
 
 /**

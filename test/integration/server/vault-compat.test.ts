@@ -306,7 +306,14 @@ for (const dialect of DIALECTS) {
         { path: "payments/**", capabilities: ["read", "write", "list", "delete", "destroy"] },
       ]);
       const vault = nodeVault({ endpoint: url, token, noCustomHTTPVerbs: true, requestOptions: { ca } });
-      type Meta = { data: { custom_metadata: Record<string, string> | null; current_version: number } };
+      type Meta = {
+        data: {
+          custom_metadata: Record<string, string> | null;
+          current_version: number;
+          created_time: string;
+          updated_time: string;
+        };
+      };
       const meta = async (path: string) => (await vault.read(`secret/metadata/${path}`)) as Meta;
       const status =
         (code: number, pattern?: RegExp) => (e: Error & { response?: { statusCode: number } }) => {
@@ -321,6 +328,9 @@ for (const dialect of DIALECTS) {
       const first = await meta("payments/prod/PUSHED");
       assert.deepEqual(first.data.custom_metadata, { "managed-by": "external-secrets" });
       assert.equal(first.data.current_version, 0);
+      // Its times are set (Go's api parses them as RFC 3339): when the metadata was written.
+      assert.equal(first.data.created_time, s.clock.now().toISOString());
+      assert.equal(first.data.updated_time, first.data.created_time);
       await assert.rejects(vault.read("secret/data/payments/prod/PUSHED"), status(404));
       const value = makeKey();
       // The write answers the label it now carries, as Vault's does.
