@@ -40,6 +40,7 @@ import { secretsRoutes } from "./routes/secrets-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import { sysRoutes } from "./routes/sys-routes.ts";
 import { vaultKvRoutes } from "./routes/vault-kv-routes.ts";
+import { vaultTokenRoutes } from "./routes/vault-token-routes.ts";
 import { ErrorSchema } from "./schemas.ts";
 
 /**
@@ -250,6 +251,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(vaultKvRoutes, {
     prefix: "/v1",
     keywarden: deps.keywarden,
+    access: deps.access,
+    clock: deps.clock ?? systemClock,
+  });
+  await app.register(vaultTokenRoutes, {
+    prefix: "/v1",
     access: deps.access,
     clock: deps.clock ?? systemClock,
     childTokenMaxMinutes: config.access.childTokenMaxMinutes,

@@ -3,9 +3,10 @@
  * use, so an app with a Vault client reads from Keywarden unchanged:
  * `/v1/<mount>/data/<path>` (read, write with `options.cas`, merge patch, soft delete),
  * `/v1/<mount>/{delete,undelete,destroy}/<path>` by version, `/v1/<mount>/metadata/<path>`
- * (read, list with `?list=true` or the LIST verb: plugins/list-verb.ts, delete), and the
- * calls clients make around them (token self-lookup, health, seal status, the CLI's mount
- * lookup). The token comes in `X-Vault-Token`.
+ * (read, list with `?list=true` or the LIST verb: plugins/list-verb.ts, write, patch,
+ * delete), and the calls clients make around them (health, seal status, the CLI's mount
+ * lookup). The token comes in `X-Vault-Token`; Vault's token routes are
+ * vault-token-routes.ts, the envelope and errors both share vault-api.ts.
  *
  * Mapping: the mount name is accepted and ignored; `<path>` is Keywarden's
  * `project/env/NAME`. A value written through Keywarden reads as `{ "value": "..." }`; a
@@ -21,9 +22,8 @@ import type { Clock } from "../../core/clock.ts";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
-import { authorize, authorizeList, principalOf } from "../plugins/auth.ts";
-import { errorResponse, reportError } from "../plugins/errors.ts";
-import { ErrorSchema } from "../schemas.ts";
+import { authorize, authorizeList } from "../plugins/auth.ts";
+import { envelope, VAULT_ERRORS, VaultError, vaultError, wrap } from "./vault-api.ts";
 
 /**
  * The secret path after the mount. TypeBox cannot describe a property named `*` (it reads
@@ -65,22 +65,6 @@ const Health = Type.Object({
   server_time_utc: Type.Integer(),
 });
 
-const VaultError = Type.Object({
-  errors: Type.Array(Type.String()),
-  error: ErrorSchema.properties.error,
-});
-
-const VAULT_ERRORS = {
-  400: VaultError,
-  401: VaultError,
-  403: VaultError,
-  404: VaultError,
-  409: VaultError,
-  429: VaultError,
-  500: VaultError,
-  503: VaultError,
-} as const;
-
 /** A path's custom metadata (null when it has none), as Vault answers it. */
 const CustomMeta = Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())]);
 
@@ -91,56 +75,6 @@ const VersionMeta = Type.Object({
   destroyed: Type.Boolean(),
   version: Type.Integer(),
 });
-
-const envelope = <T extends Parameters<typeof Type.Object>[0]>(data: T) =>
-  Type.Object({
-    request_id: Type.String(),
-    lease_id: Type.String(),
-    renewable: Type.Boolean(),
-    lease_duration: Type.Integer(),
-    data: Type.Object(data),
-    wrap_info: Type.Null(),
-    warnings: Type.Null(),
-    auth: Type.Null(),
-  });
-
-/** Vault's /v1/auth/token/lookup-self answer, as far as Keywarden's tokens have its fields. */
-const LookupSelf = envelope({
-  id: Type.String({ description: "The token's tok_ id: Keywarden never echoes a token." }),
-  accessor: Type.String(),
-  display_name: Type.String(),
-  entity_id: Type.String(),
-  policies: Type.Array(Type.String()),
-  expire_time: Type.Union([Type.String(), Type.Null()]),
-  ttl: Type.Integer(),
-  type: Type.String(),
-  renewable: Type.Boolean(),
-});
-
-function wrap<T>(request: FastifyRequest, data: T) {
-  return {
-    request_id: request.id,
-    lease_id: "",
-    renewable: false,
-    lease_duration: 0,
-    data,
-    wrap_info: null,
-    warnings: null,
-    auth: null,
-  };
-}
-
-/**
- * Errors in Vault's shape (an `errors` list) beside Keywarden's. A deleted secret and a
- * destroyed version are 404 here, as Vault answers them (Keywarden's own API says 410):
- * Vault clients take 404 for "not there" (Go's api returns no secret and no error, hvac
- * raises InvalidPath) and any other status for a failure.
- */
-function vaultError(request: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
-  const { status, body } = errorResponse(e, request.id);
-  reportError(request, reply, e, status, body);
-  return reply.code(status === 410 ? 404 : status).send({ errors: [body.error.message], error: body.error });
-}
 
 function decodeData(value: string, encoding: string | null): Record<string, unknown> {
   if (encoding === KV_MAP || encoding === KV_MAP_LEGACY) {
@@ -184,215 +118,18 @@ export function mergePatch(
 }
 
 /**
- * Seconds in a Vault duration: whole seconds as a number or digits, or Go's duration form with
- * hours, minutes and seconds (`20m`, `1h30m`, `1200s`). Undefined for anything else.
- *
- * @example
- *   vaultSeconds("1h30m") // 5400
- */
-export function vaultSeconds(ttl: string | number): number | undefined {
-  if (typeof ttl === "number") return Number.isSafeInteger(ttl) && ttl >= 0 ? ttl : undefined;
-  if (/^\d{1,9}$/.test(ttl)) return Number(ttl);
-  const m = /^(?:(\d{1,6})h)?(?:(\d{1,8})m)?(?:(\d{1,9})s)?$/.exec(ttl);
-  if (m === null || ttl === "") return undefined;
-  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
-}
-
-/** A Vault duration in a request body: a string or whole seconds. */
-const Duration = Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Integer({ minimum: 0 })]));
-
-/**
  * @example
  *   await app.register(vaultKvRoutes, { prefix: "/v1", keywarden, access });
  */
 export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   keywarden: Keywarden;
   access: AccessManager;
-  /** The clock the access service uses (a token's remaining TTL is counted by it). */
+  /** The clock health answers with. */
   clock: Clock;
-  /** access.childTokenMaxMinutes: the life of a token created without a `ttl`. */
-  childTokenMaxMinutes: number;
-}> = (app, { keywarden, access, clock, childTokenMaxMinutes }) => {
+}> = (app, { keywarden, access, clock }) => {
   const vault = keywarden.vault;
   app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
   const tags = ["vault-kv2"];
-
-  // Vault's token self-lookup, which clients call to check their token (hvac's
-  // is_authenticated, node-vault's tokenLookupSelf). Vault returns the token itself as `id`;
-  // Keywarden never echoes a token, so `id` and `accessor` are the token's tok_ id.
-  app.get(
-    "/auth/token/lookup-self",
-    {
-      schema: {
-        tags,
-        summary: "Vault's token self-lookup: the calling token's identity, policies and expiry",
-        response: { 200: LookupSelf, ...VAULT_ERRORS },
-      },
-    },
-    (request) => {
-      const p = principalOf(request);
-      const expiresAt = p.expiresAt === undefined ? null : p.expiresAt;
-      const ttl =
-        expiresAt === null
-          ? 0
-          : Math.max(0, Math.floor((Date.parse(expiresAt) - clock.now().getTime()) / 1000));
-      return wrap(request, {
-        id: p.tokenId ?? p.id,
-        accessor: p.tokenId ?? p.id,
-        display_name: p.name,
-        entity_id: p.id,
-        policies: [...p.policies],
-        expire_time: expiresAt,
-        ttl,
-        type: "service",
-        renewable: false,
-      });
-    },
-  );
-
-  // `vault token create`, node-vault's tokenCreate and Terraform's Vault provider (which makes
-  // a child token for each run): a short-lived child of the calling token (Keywarden's
-  // POST /api/v1/tokens/child), with the parent's policies or fewer, never past the parent, and
-  // at most access.childTokenMaxMinutes (also when no ttl is asked for). What Keywarden's tokens
-  // cannot be (orphans, periodic, use-limited, batch, with an id or metadata chosen by the
-  // caller) is refused with 400 naming it; `renewable` is answered as it is: false.
-  app.post(
-    "/auth/token/create",
-    {
-      // node-vault's tokenCreate() with no options sends no body: Vault's defaults.
-      preValidation: (request, _reply, done) => {
-        // Typed as the schema's object, which it is only once this has run.
-        if ((request.body as unknown) === undefined) request.body = {};
-        done();
-      },
-      schema: {
-        tags,
-        summary: "Vault's token create: a short-lived child of the calling token",
-        body: Type.Object({
-          policies: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
-          ttl: Duration,
-          explicit_max_ttl: Duration,
-          period: Duration,
-          display_name: Type.Optional(Type.String({ maxLength: 200 })),
-          meta: Type.Optional(Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())])),
-          no_parent: Type.Optional(Type.Boolean()),
-          no_default_policy: Type.Optional(Type.Boolean()),
-          renewable: Type.Optional(Type.Boolean()),
-          num_uses: Type.Optional(Type.Integer({ minimum: 0 })),
-          type: Type.Optional(Type.String({ maxLength: 16 })),
-          id: Type.Optional(Type.String({ maxLength: 256 })),
-        }),
-        response: {
-          200: Type.Object({
-            request_id: Type.String(),
-            lease_id: Type.String(),
-            renewable: Type.Boolean(),
-            lease_duration: Type.Integer(),
-            data: Type.Null(),
-            wrap_info: Type.Null(),
-            warnings: Type.Null(),
-            auth: Type.Object({
-              client_token: Type.String({ description: "The new token: shown once, never stored." }),
-              accessor: Type.String(),
-              policies: Type.Array(Type.String()),
-              token_policies: Type.Array(Type.String()),
-              metadata: Type.Null(),
-              lease_duration: Type.Integer(),
-              renewable: Type.Boolean(),
-              entity_id: Type.String(),
-              token_type: Type.String(),
-              orphan: Type.Boolean(),
-              num_uses: Type.Integer(),
-            }),
-          }),
-          ...VAULT_ERRORS,
-        },
-      },
-    },
-    async (request) => {
-      const b = request.body;
-      const seconds = (what: string, d: string | number | undefined): number | undefined => {
-        if (d === undefined || d === "") return undefined;
-        const n = vaultSeconds(d);
-        if (n === undefined)
-          throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
-            reason: `${what} is not a duration: use whole seconds or h, m and s, like 20m`,
-          });
-        return n;
-      };
-      // As in Vault, a zero ttl is the default and a zero explicit_max_ttl no bound.
-      const ttl = seconds("ttl", b.ttl) || undefined;
-      const max = seconds("explicit_max_ttl", b.explicit_max_ttl) || undefined;
-      const unsupported = [
-        b.no_parent === true ? "no_parent (a token made here is a child of the caller's)" : undefined,
-        (seconds("period", b.period) ?? 0) > 0 ? "period (tokens are not renewed)" : undefined,
-        (b.num_uses ?? 0) > 0 ? "num_uses" : undefined,
-        b.type !== undefined && !["", "service", "default"].includes(b.type)
-          ? "type (service tokens only)"
-          : undefined,
-        b.id !== undefined && b.id !== "" ? "id (Keywarden draws every token)" : undefined,
-        b.meta !== undefined && b.meta !== null && Object.keys(b.meta).length > 0 ? "meta" : undefined,
-      ].filter((x) => x !== undefined);
-      if (unsupported.length > 0)
-        throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
-          reason: `not supported: ${unsupported.join(", ")}`,
-        });
-      const life = Math.min(ttl ?? childTokenMaxMinutes * 60, max ?? Number.MAX_SAFE_INTEGER);
-      if (life % 60 !== 0)
-        throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
-          reason: `a token lives whole minutes: ttl ${life}s is not`,
-        });
-      const issued = await access.createChildToken(request.kwCtx, principalOf(request), {
-        ttlMinutes: life / 60,
-        policies: b.policies !== undefined && b.policies.length > 0 ? b.policies : undefined,
-        description:
-          b.display_name === undefined || b.display_name === "" ? "vault token create" : b.display_name,
-      });
-      const info = issued.info;
-      const leaseSeconds = Math.max(
-        0,
-        Math.floor((Date.parse(info.expiresAt) - clock.now().getTime()) / 1000),
-      );
-      return {
-        ...wrap(request, null),
-        auth: {
-          client_token: issued.token.reveal(),
-          accessor: info.id,
-          policies: [...info.policies],
-          token_policies: [...info.policies],
-          metadata: null,
-          lease_duration: leaseSeconds,
-          renewable: false,
-          entity_id: info.identityId,
-          token_type: "service",
-          orphan: false,
-          num_uses: 0,
-        },
-      };
-    },
-  );
-
-  // `vault token revoke -self`, node-vault's tokenRevokeSelf: the calling token and its children
-  // are revoked at once (a CI job's cleanup).
-  app.post(
-    "/auth/token/revoke-self",
-    {
-      schema: {
-        tags,
-        summary: "Vault's token revoke-self: revoke the calling token and its children",
-        response: { 204: Type.Null(), ...VAULT_ERRORS },
-      },
-    },
-    async (request, reply) => {
-      const p = principalOf(request);
-      if (p.tokenId === undefined)
-        throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
-          reason: "the request carries no token to revoke",
-        });
-      await access.revokeToken(request.kwCtx, p, p.tokenId);
-      return reply.code(204).send(null);
-    },
-  );
 
   // What the Vault CLI asks before every `vault kv` command (its KV "preflight"): which
   // mount a path is under and its KV version. Without it the CLI takes the mount for KV

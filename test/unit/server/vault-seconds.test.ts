@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { vaultSeconds } from "../../../src/server/routes/vault-kv-routes.ts";
+import { vaultSeconds } from "../../../src/server/routes/vault-token-routes.ts";
 
 test("whole seconds, digits, and Go's h/m/s forms read as seconds", () => {
   const cases: [string | number, number][] = [

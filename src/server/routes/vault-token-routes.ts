@@ -1,0 +1,237 @@
+/**
+ * Vault's token routes that clients call: `lookup-self` (to check their token), `create` (a
+ * short-lived child of the calling token: `vault token create`, node-vault's tokenCreate,
+ * Terraform's provider for each run) and `revoke-self` (a CI job's cleanup). The token comes
+ * in `X-Vault-Token`; answers and errors in Vault's shape (vault-api.ts).
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import Type from "typebox";
+import type { Clock } from "../../core/clock.ts";
+import { KeywardenError } from "../../core/errors.ts";
+import type { AccessManager } from "../../services/access/access-service.ts";
+import { principalOf } from "../plugins/auth.ts";
+import { envelope, VAULT_ERRORS, vaultError, wrap } from "./vault-api.ts";
+
+/** Vault's /v1/auth/token/lookup-self answer, as far as Keywarden's tokens have its fields. */
+const LookupSelf = envelope({
+  id: Type.String({ description: "The token's tok_ id: Keywarden never echoes a token." }),
+  accessor: Type.String(),
+  display_name: Type.String(),
+  entity_id: Type.String(),
+  policies: Type.Array(Type.String()),
+  expire_time: Type.Union([Type.String(), Type.Null()]),
+  ttl: Type.Integer(),
+  type: Type.String(),
+  renewable: Type.Boolean(),
+});
+
+/**
+ * Seconds in a Vault duration: whole seconds as a number or digits, or Go's duration form with
+ * hours, minutes and seconds (`20m`, `1h30m`, `1200s`). Undefined for anything else.
+ *
+ * @example
+ *   vaultSeconds("1h30m") // 5400
+ */
+export function vaultSeconds(ttl: string | number): number | undefined {
+  if (typeof ttl === "number") return Number.isSafeInteger(ttl) && ttl >= 0 ? ttl : undefined;
+  if (/^\d{1,9}$/.test(ttl)) return Number(ttl);
+  const m = /^(?:(\d{1,6})h)?(?:(\d{1,8})m)?(?:(\d{1,9})s)?$/.exec(ttl);
+  if (m === null || ttl === "") return undefined;
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
+
+/** A Vault duration in a request body: a string or whole seconds. */
+const Duration = Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Integer({ minimum: 0 })]));
+
+/**
+ * @example
+ *   await app.register(vaultTokenRoutes, { prefix: "/v1", access, clock, childTokenMaxMinutes: 60 });
+ */
+export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
+  access: AccessManager;
+  /** The clock the access service uses (a token's remaining TTL is counted by it). */
+  clock: Clock;
+  /** access.childTokenMaxMinutes: the life of a token created without a `ttl`. */
+  childTokenMaxMinutes: number;
+}> = (app, { access, clock, childTokenMaxMinutes }) => {
+  app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
+  const tags = ["vault-token"];
+
+  // Vault's token self-lookup, which clients call to check their token (hvac's
+  // is_authenticated, node-vault's tokenLookupSelf). Vault returns the token itself as `id`;
+  // Keywarden never echoes a token, so `id` and `accessor` are the token's tok_ id.
+  app.get(
+    "/auth/token/lookup-self",
+    {
+      schema: {
+        tags,
+        summary: "Vault's token self-lookup: the calling token's identity, policies and expiry",
+        response: { 200: LookupSelf, ...VAULT_ERRORS },
+      },
+    },
+    (request) => {
+      const p = principalOf(request);
+      const expiresAt = p.expiresAt === undefined ? null : p.expiresAt;
+      const ttl =
+        expiresAt === null
+          ? 0
+          : Math.max(0, Math.floor((Date.parse(expiresAt) - clock.now().getTime()) / 1000));
+      return wrap(request, {
+        id: p.tokenId ?? p.id,
+        accessor: p.tokenId ?? p.id,
+        display_name: p.name,
+        entity_id: p.id,
+        policies: [...p.policies],
+        expire_time: expiresAt,
+        ttl,
+        type: "service",
+        renewable: false,
+      });
+    },
+  );
+
+  // `vault token create`, node-vault's tokenCreate and Terraform's Vault provider (which makes
+  // a child token for each run): a short-lived child of the calling token (Keywarden's
+  // POST /api/v1/tokens/child), with the parent's policies or fewer, never past the parent, and
+  // at most access.childTokenMaxMinutes (also when no ttl is asked for). What Keywarden's tokens
+  // cannot be (orphans, periodic, use-limited, batch, with an id or metadata chosen by the
+  // caller) is refused with 400 naming it; `renewable` is answered as it is: false.
+  app.post(
+    "/auth/token/create",
+    {
+      // node-vault's tokenCreate() with no options sends no body: Vault's defaults.
+      preValidation: (request, _reply, done) => {
+        // Typed as the schema's object, which it is only once this has run.
+        if ((request.body as unknown) === undefined) request.body = {};
+        done();
+      },
+      schema: {
+        tags,
+        summary: "Vault's token create: a short-lived child of the calling token",
+        body: Type.Object({
+          policies: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
+          ttl: Duration,
+          explicit_max_ttl: Duration,
+          period: Duration,
+          display_name: Type.Optional(Type.String({ maxLength: 200 })),
+          meta: Type.Optional(Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())])),
+          no_parent: Type.Optional(Type.Boolean()),
+          no_default_policy: Type.Optional(Type.Boolean()),
+          renewable: Type.Optional(Type.Boolean()),
+          num_uses: Type.Optional(Type.Integer({ minimum: 0 })),
+          type: Type.Optional(Type.String({ maxLength: 16 })),
+          id: Type.Optional(Type.String({ maxLength: 256 })),
+        }),
+        response: {
+          200: Type.Object({
+            request_id: Type.String(),
+            lease_id: Type.String(),
+            renewable: Type.Boolean(),
+            lease_duration: Type.Integer(),
+            data: Type.Null(),
+            wrap_info: Type.Null(),
+            warnings: Type.Null(),
+            auth: Type.Object({
+              client_token: Type.String({ description: "The new token: shown once, never stored." }),
+              accessor: Type.String(),
+              policies: Type.Array(Type.String()),
+              token_policies: Type.Array(Type.String()),
+              metadata: Type.Null(),
+              lease_duration: Type.Integer(),
+              renewable: Type.Boolean(),
+              entity_id: Type.String(),
+              token_type: Type.String(),
+              orphan: Type.Boolean(),
+              num_uses: Type.Integer(),
+            }),
+          }),
+          ...VAULT_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const seconds = (what: string, d: string | number | undefined): number | undefined => {
+        if (d === undefined || d === "") return undefined;
+        const n = vaultSeconds(d);
+        if (n === undefined)
+          throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
+            reason: `${what} is not a duration: use whole seconds or h, m and s, like 20m`,
+          });
+        return n;
+      };
+      // As in Vault, a zero ttl is the default and a zero explicit_max_ttl no bound.
+      const ttl = seconds("ttl", b.ttl) || undefined;
+      const max = seconds("explicit_max_ttl", b.explicit_max_ttl) || undefined;
+      const unsupported = [
+        b.no_parent === true ? "no_parent (a token made here is a child of the caller's)" : undefined,
+        (seconds("period", b.period) ?? 0) > 0 ? "period (tokens are not renewed)" : undefined,
+        (b.num_uses ?? 0) > 0 ? "num_uses" : undefined,
+        b.type !== undefined && !["", "service", "default"].includes(b.type)
+          ? "type (service tokens only)"
+          : undefined,
+        b.id !== undefined && b.id !== "" ? "id (Keywarden draws every token)" : undefined,
+        b.meta !== undefined && b.meta !== null && Object.keys(b.meta).length > 0 ? "meta" : undefined,
+      ].filter((x) => x !== undefined);
+      if (unsupported.length > 0)
+        throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
+          reason: `not supported: ${unsupported.join(", ")}`,
+        });
+      const life = Math.min(ttl ?? childTokenMaxMinutes * 60, max ?? Number.MAX_SAFE_INTEGER);
+      if (life % 60 !== 0)
+        throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
+          reason: `a token lives whole minutes: ttl ${life}s is not`,
+        });
+      const issued = await access.createChildToken(request.kwCtx, principalOf(request), {
+        ttlMinutes: life / 60,
+        policies: b.policies !== undefined && b.policies.length > 0 ? b.policies : undefined,
+        description:
+          b.display_name === undefined || b.display_name === "" ? "vault token create" : b.display_name,
+      });
+      const info = issued.info;
+      const leaseSeconds = Math.max(
+        0,
+        Math.floor((Date.parse(info.expiresAt) - clock.now().getTime()) / 1000),
+      );
+      return {
+        ...wrap(request, null),
+        auth: {
+          client_token: issued.token.reveal(),
+          accessor: info.id,
+          policies: [...info.policies],
+          token_policies: [...info.policies],
+          metadata: null,
+          lease_duration: leaseSeconds,
+          renewable: false,
+          entity_id: info.identityId,
+          token_type: "service",
+          orphan: false,
+          num_uses: 0,
+        },
+      };
+    },
+  );
+
+  // `vault token revoke -self`, node-vault's tokenRevokeSelf: the calling token and its children
+  // are revoked at once (a CI job's cleanup).
+  app.post(
+    "/auth/token/revoke-self",
+    {
+      schema: {
+        tags,
+        summary: "Vault's token revoke-self: revoke the calling token and its children",
+        response: { 204: Type.Null(), ...VAULT_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      if (p.tokenId === undefined)
+        throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
+          reason: "the request carries no token to revoke",
+        });
+      await access.revokeToken(request.kwCtx, p, p.tokenId);
+      return reply.code(204).send(null);
+    },
+  );
+  return Promise.resolve();
+};
