@@ -322,7 +322,11 @@ export function createClient(options: ClientOptions) {
             `/api/v1/secrets?prefix=${encodeURIComponent(prefix)}`,
           )
         ).secrets,
-      describe: (path: string) => call<SecretMetadata>("GET", `${secretUrl(path)}/metadata`),
+      describe: (path: string) =>
+        call<SecretMetadata & { customMetadata: Record<string, string> | null }>(
+          "GET",
+          `${secretUrl(path)}/metadata`,
+        ),
       history: async (path: string) =>
         (await call<{ versions: VersionInfo[] }>("GET", `${secretUrl(path)}/history`)).versions,
       restore: (path: string, version: number, o: { cas?: number } = {}) =>

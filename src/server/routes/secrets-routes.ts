@@ -37,6 +37,12 @@ const metadataFields = {
  */
 export const MetadataSchema = Type.Object(metadataFields);
 
+/** One secret's metadata as its metadata route answers it: with the path's Vault KV custom metadata. */
+const DescribeSchema = Type.Object({
+  ...metadataFields,
+  customMetadata: Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())]),
+});
+
 const SummarySchema = Type.Object({
   ...metadataFields,
   valueCreatedAt: NullableString,
@@ -203,13 +209,14 @@ export const secretsRoutes: FastifyPluginAsyncTypebox<SecretsRoutesOptions> = (
         tags,
         summary: "Metadata of one secret (no value)",
         params: SecretParams,
-        response: { 200: MetadataSchema, ...PROTECTED_ERRORS },
+        response: { 200: DescribeSchema, ...PROTECTED_ERRORS },
       },
     },
     async (request) => {
       const path = pathOf(request.params);
       await authorize(access, request, "list", path);
-      return plainMetadata(await vault.describe(request.kwCtx, path));
+      const m = await vault.describe(request.kwCtx, path, { customMetadata: true });
+      return { ...plainMetadata(m), customMetadata: m.customMetadata ?? null };
     },
   );
 

@@ -645,13 +645,22 @@ export function createVaultService(deps: VaultDeps) {
   }
 
   /** Metadata of one secret (no value; audited as a metadata read). */
-  function describe(ctx: RequestContext, path: string): Promise<SecretMetadata> {
+  function describe(
+    ctx: RequestContext,
+    path: string,
+    options: { customMetadata?: boolean } = {},
+  ): Promise<SecretMetadata & { customMetadata?: CustomMetadata | null }> {
     return audited(ctx, "secret.describe", path, async () => {
       const p = parseSecretPath(path);
       await authorize(ctx, "list", p.path, "describe");
       const row = await requireSecret(p, { allowDeleted: true });
+      // What Vault clients set on the path (vault-kv-routes.ts), when the caller asks.
+      const custom =
+        options.customMetadata === true
+          ? { customMetadata: customOf(await findCustomMetadata(db, p.path)) ?? null }
+          : {};
       await audit.record(ctx, { action: "secret.describe", path: p.path, result: "ok" });
-      return metadataOf(row);
+      return { ...metadataOf(row), ...custom };
     });
   }
 

@@ -355,6 +355,12 @@ for (const dialect of DIALECTS) {
         version: 2,
       });
 
+      // Keywarden's own metadata route shows it too.
+      const described = await s.app.inject({
+        url: "/api/v1/secrets/payments/prod/PUSHED/metadata",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.deepEqual(described.json<{ customMetadata: unknown }>().customMetadata, label.custom_metadata);
       // A secret written otherwise has none, which is how PushSecret knows not to touch it.
       const other = await cli(s, ["secrets", "set", "payments/prod/OTHER"], makeKey());
       assert.equal(other.code, 0, other.stderr);
