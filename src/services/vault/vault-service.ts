@@ -180,7 +180,13 @@ function checkCustomMetadata(data: CustomMetadata): void {
  */
 function customOf(row: { readonly data: string } | undefined): CustomMetadata | undefined {
   if (row === undefined) return undefined;
-  const parsed = JSON.parse(row.data) as unknown;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(row.data);
+  } catch {
+    // V8's message quotes the text: the log gets no part of it.
+    parsed = undefined;
+  }
   if (
     typeof parsed !== "object" ||
     parsed === null ||

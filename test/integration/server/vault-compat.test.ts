@@ -460,6 +460,14 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(after.data.keys, ["OTHER"]);
       await assert.rejects(meta("payments/prod/ONLY_LABEL"), status(404));
 
+      // A stored row that is not a JSON object of strings is damage: a 500 that says only
+      // "internal error", and the path's other routes keep answering.
+      await s.kw.storage.db
+        .insertInto("secret_custom_metadata")
+        .values({ path: "payments/prod/DAMAGED", data: '{"a":1', updated_at: s.clock.now().toISOString() })
+        .execute();
+      await assert.rejects(meta("payments/prod/DAMAGED"), status(500, /internal error/));
+      assert.equal((await meta("payments/prod/OTHER")).data.custom_metadata?.team, "a");
       // Each change is in the audit log, with no value in it.
       const entries = await s.kw.audit.query({ action: "secret.metadata", limit: 100 });
       assert.ok(entries.filter((e) => e.result === "ok").length >= 6, JSON.stringify(entries));
