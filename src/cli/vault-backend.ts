@@ -52,7 +52,10 @@ export interface VaultBackend {
   undelete(path: string): Promise<void>;
   restore(path: string, version: number, options?: { cas?: number | undefined }): Promise<WriteResult>;
   destroy(path: string, version: number): Promise<void>;
-  updateMetadata(path: string, patch: MetadataPatch): Promise<SecretMetadata>;
+  updateMetadata(
+    path: string,
+    patch: MetadataPatch,
+  ): Promise<SecretMetadata & { customMetadata: Readonly<Record<string, string>> | null }>;
   /** Every current secret of `project/environment`, read for `purpose` (run, export). */
   readEnvironment(environment: string, purpose: string): Promise<{ name: string; value: Secret }[]>;
   auditQuery(query: AuditQuery): Promise<readonly AuditEntry[]>;
@@ -279,7 +282,12 @@ function remoteBackend(settings: RemoteSettings, client: KeywardenClient): Vault
     destroy: (path, version) => client.secrets.destroy(path, [version]),
     updateMetadata: (path, patch) => {
       const parts = path.split("/").map(encodeURIComponent).join("/");
-      return rawCall<SecretMetadata>(settings, "PATCH", `/api/v1/secrets/${parts}/metadata`, patch);
+      return rawCall<SecretMetadata & { customMetadata: Readonly<Record<string, string>> | null }>(
+        settings,
+        "PATCH",
+        `/api/v1/secrets/${parts}/metadata`,
+        patch,
+      );
     },
     readEnvironment: async (environment, purpose) => {
       // One request, needing `read` on each secret and no `list`; the server audits each read.

@@ -116,6 +116,11 @@ test("the CLI against a server", async (t) => {
   }[];
   assert.deepEqual(listed.map((s) => s.path).sort(), ["app/dev/API_MODE", "app/dev/DB_URL"]);
   assert.match(ok(["secrets", "history", "app/dev/DB_URL"], clientEnv), /^VERSION.*\nv1 \* /);
+  // Custom metadata pairs through the server (what Vault clients see as custom_metadata).
+  const labelled = JSON.parse(
+    ok(["secrets", "meta", "app/dev/API_MODE", "--custom-metadata", "team=app"], clientEnv),
+  ) as { customMetadata: unknown };
+  assert.deepEqual(labelled.customMetadata, { team: "app" });
   const cas = kw(["secrets", "set", "app/dev/DB_URL", "--cas", "0"], clientEnv, "other");
   assert.equal(cas.code, 1, "a check-and-set conflict exits 1, as locally");
   assert.match(cas.stderr, /^keywarden: error KW_ERR_VAULT_CAS_CONFLICT: /);

@@ -60,6 +60,30 @@ interface SetFlags extends VaultFlags {
   maxAge?: string;
 }
 
+interface MetaFlags extends SetFlags {
+  customMetadata?: string[];
+  removeCustomMetadata?: string[];
+}
+
+/**
+ * The custom metadata change `secrets meta` asks for: `key=value` pairs set, keys removed
+ * (null), as a merge; undefined when it asks none.
+ */
+function customMetadataFrom(flags: MetaFlags): Record<string, string | null> | undefined {
+  if (flags.customMetadata === undefined && flags.removeCustomMetadata === undefined) return undefined;
+  const change = new Map<string, string | null>();
+  for (const pair of flags.customMetadata ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0)
+      throw new KeywardenError("KW_ERR_USAGE", {
+        reason: "--custom-metadata takes key=value pairs, like team=payments",
+      });
+    change.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  for (const key of flags.removeCustomMetadata ?? []) change.set(key, null);
+  return Object.fromEntries(change);
+}
+
 function metadataFrom(flags: SetFlags): MetadataPatch | undefined {
   const patch: { -readonly [K in keyof MetadataPatch]: MetadataPatch[K] } = {};
   if (flags.owner !== undefined) patch.owner = flags.owner === "" ? null : flags.owner;
@@ -328,12 +352,17 @@ Examples:
       .option("--consumer <app...>", "apps that use it")
       .option("--tag <tag...>", "tags")
       .option("--expires <date>", "ISO date after which it counts as expired ('' clears)")
-      .option("--max-age <duration>", "rotation policy, like 90d ('' clears)"),
-  ).action(async (path: string, flags: SetFlags, cmd: Command) => {
-    const patch = metadataFrom(flags);
+      .option("--max-age <duration>", "rotation policy, like 90d ('' clears)")
+      .option("--custom-metadata <key=value...>", "set custom metadata pairs (what Vault clients see)")
+      .option("--remove-custom-metadata <key...>", "remove custom metadata keys"),
+  ).action(async (path: string, flags: MetaFlags, cmd: Command) => {
+    const custom = customMetadataFrom(flags);
+    const base = metadataFrom(flags);
+    const patch = custom === undefined ? base : { ...base, customMetadata: custom };
     if (patch === undefined)
       throw new KeywardenError("KW_ERR_USAGE", {
-        reason: "give at least one of --owner, --consumer, --tag, --expires, --max-age",
+        reason:
+          "give at least one of --owner, --consumer, --tag, --expires, --max-age, --custom-metadata, --remove-custom-metadata",
       });
     const meta = await withBackend(io, cmd, flags, { unsealed: true }, (vault) =>
       vault.updateMetadata(path, patch),

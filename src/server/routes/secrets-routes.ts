@@ -76,6 +76,19 @@ const MetadataPatchSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** What the metadata route changes: the patch, and a merge into the path's custom metadata. */
+const MetadataChangeSchema = Type.Object(
+  {
+    ...MetadataPatchSchema.properties,
+    customMetadata: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]), {
+        description: "Merged into the path's Vault KV custom metadata: a null removes a key.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const WriteBody = Type.Object(
   {
     value: Type.String({ minLength: 1, maxLength: 65_536 }),
@@ -227,14 +240,15 @@ export const secretsRoutes: FastifyPluginAsyncTypebox<SecretsRoutesOptions> = (
         tags,
         summary: "Change metadata without writing a value",
         params: SecretParams,
-        body: MetadataPatchSchema,
-        response: { 200: MetadataSchema, ...PROTECTED_ERRORS },
+        body: MetadataChangeSchema,
+        response: { 200: DescribeSchema, ...PROTECTED_ERRORS },
       },
     },
     async (request) => {
       const path = pathOf(request.params);
       await authorize(access, request, "write", path);
-      return plainMetadata(await vault.updateMetadata(request.kwCtx, path, request.body));
+      const m = await vault.updateMetadata(request.kwCtx, path, request.body);
+      return { ...plainMetadata(m), customMetadata: m.customMetadata };
     },
   );
 

@@ -17,6 +17,7 @@ import { scanText, type Catalogue } from "../../detect/engine.ts";
 import { isSealed } from "../../kms/create-key-provider.ts";
 import type { KeyProvider } from "../../kms/key-provider.ts";
 import type { Storage } from "../../storage/database.ts";
+import type { Executor } from "../../storage/repos/executor.ts";
 import {
   findCustomMetadata,
   listCustomMetadataPaths,
@@ -93,6 +94,11 @@ export interface MetadataPatch {
   readonly expiresAt?: string | null;
   /** Rotation policy: the value should be replaced within this many seconds of being written. */
   readonly maxAgeSeconds?: number | null;
+  /**
+   * Merged into the path's Vault KV custom metadata (a null removes a key), by
+   * `updateMetadata` only: a write's metadata leaves it alone.
+   */
+  readonly customMetadata?: Readonly<Record<string, string | null>>;
 }
 
 export interface SecretMetadata {
@@ -149,6 +155,13 @@ export interface VersionInfo {
 
 /** Vault KV custom metadata of a path: string keys and values. */
 export type CustomMetadata = Readonly<Record<string, string>>;
+
+/**
+ * A change of a path's custom metadata: the whole (`replace`), a merge (`merge`, where a null
+ * removes a key), or none left (null).
+ */
+export type CustomMetadataChange =
+  { readonly replace: CustomMetadata } | { readonly merge: Readonly<Record<string, string | null>> } | null;
 
 /** Vault's bounds on custom metadata: keys, and the length of a key and of a value. */
 export const CUSTOM_METADATA_LIMITS = { keys: 64, keyLength: 128, valueLength: 512 } as const;
@@ -851,17 +864,26 @@ export function createVaultService(deps: VaultDeps) {
   }
 
   /** Changes metadata without writing a new value. */
-  function updateMetadata(ctx: RequestContext, path: string, patch: MetadataPatch): Promise<SecretMetadata> {
+  function updateMetadata(
+    ctx: RequestContext,
+    path: string,
+    patch: MetadataPatch,
+  ): Promise<SecretMetadata & { customMetadata: CustomMetadata | null }> {
     return audited(ctx, "secret.metadata", path, async () => {
       const p = parseSecretPath(path);
       await authorize(ctx, "write", p.path, "change");
       const row = await requireSecret(p, { allowDeleted: true });
       const columns = { ...patchColumns(patch), updated_at: clock.now().toISOString() };
-      await db.transaction().execute(async (trx) => {
+      const custom = await db.transaction().execute(async (trx) => {
         await updateSecret(trx, row.id, columns);
+        const merged =
+          patch.customMetadata === undefined
+            ? customOf(await findCustomMetadata(trx, p.path))
+            : await changeCustomMetadata(trx, p.path, { merge: patch.customMetadata });
         await audit.append(trx, ctx, { action: "secret.metadata", path: p.path, result: "ok" });
+        return merged;
       });
-      return metadataOf({ ...row, ...columns });
+      return { ...metadataOf({ ...row, ...columns }), customMetadata: custom ?? null };
     });
   }
 
@@ -894,6 +916,35 @@ export function createVaultService(deps: VaultDeps) {
   }
 
   /**
+   * Sets (`replace`), merges (`merge`, a null removing a key) or removes (null) a path's
+   * custom metadata inside `trx`, checked as Vault bounds it; an empty result removes the row.
+   * Returns what is in force after, undefined for none.
+   */
+  async function changeCustomMetadata(
+    trx: Executor,
+    path: string,
+    change: CustomMetadataChange,
+  ): Promise<CustomMetadata | undefined> {
+    // A Map, so that no key (`__proto__` included) is anything but a key.
+    const pairs = new Map<string, string>();
+    if (change !== null && "replace" in change)
+      for (const [k, v] of Object.entries(change.replace)) pairs.set(k, v);
+    else if (change !== null) {
+      const before = customOf(await findCustomMetadata(trx, path)) ?? {};
+      for (const [k, v] of Object.entries(before)) pairs.set(k, v);
+      for (const [k, v] of Object.entries(change.merge)) {
+        if (v === null) pairs.delete(k);
+        else pairs.set(k, v);
+      }
+    }
+    const next: Record<string, string> = Object.fromEntries(pairs);
+    checkCustomMetadata(next);
+    const empty = pairs.size === 0;
+    await putCustomMetadata(trx, path, empty ? undefined : JSON.stringify(next), clock.now().toISOString());
+    return empty ? undefined : next;
+  }
+
+  /**
    * Sets a path's custom metadata, the secret written yet or not (Vault allows metadata
    * first): `replace` sets the whole map, `merge` merges a JSON merge patch of it (a null
    * removes a key). An empty result removes it. Needs write; forgetting it (with `null`, as
@@ -902,43 +953,20 @@ export function createVaultService(deps: VaultDeps) {
   function setCustomMetadata(
     ctx: RequestContext,
     path: string,
-    change:
-      | { readonly replace: CustomMetadata }
-      | { readonly merge: Readonly<Record<string, string | null>> }
-      | null,
+    change: CustomMetadataChange,
   ): Promise<CustomMetadata> {
     return audited(ctx, "secret.metadata", path, async () => {
       const p = parseSecretPath(path);
       await authorize(ctx, change === null ? "destroy" : "write", p.path, "change the metadata of");
       return db.transaction().execute(async (trx) => {
-        // A Map, so that no key (`__proto__` included) is anything but a key.
-        const pairs = new Map<string, string>();
-        if (change !== null && "replace" in change)
-          for (const [k, v] of Object.entries(change.replace)) pairs.set(k, v);
-        else if (change !== null) {
-          const before = customOf(await findCustomMetadata(trx, p.path)) ?? {};
-          for (const [k, v] of Object.entries(before)) pairs.set(k, v);
-          for (const [k, v] of Object.entries(change.merge)) {
-            if (v === null) pairs.delete(k);
-            else pairs.set(k, v);
-          }
-        }
-        const next: Record<string, string> = Object.fromEntries(pairs);
-        checkCustomMetadata(next);
-        const empty = pairs.size === 0;
-        await putCustomMetadata(
-          trx,
-          p.path,
-          empty ? undefined : JSON.stringify(next),
-          clock.now().toISOString(),
-        );
+        const next = await changeCustomMetadata(trx, p.path, change);
         await audit.append(trx, ctx, {
           action: "secret.metadata",
           path: p.path,
           result: "ok",
           detail: change === null ? "custom metadata removed" : "custom metadata",
         });
-        return next;
+        return next ?? {};
       });
     });
   }

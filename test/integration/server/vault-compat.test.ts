@@ -398,6 +398,43 @@ for (const dialect of DIALECTS) {
         team: "a",
         owner: "billing",
       });
+      // Keywarden's own CLI (`secrets meta`) and REST API merge into the same pairs.
+      const metaCmd = ["secrets", "meta", "payments/prod/OTHER"];
+      const added = await cli(s, [...metaCmd, "--custom-metadata", "tier=2", "region=eu"]);
+      assert.equal(added.code, 0, added.stderr);
+      assert.deepEqual((JSON.parse(added.stdout) as { customMetadata: unknown }).customMetadata, {
+        team: "a",
+        owner: "billing",
+        tier: "2",
+        region: "eu",
+      });
+      const removed = await cli(s, [...metaCmd, "--remove-custom-metadata", "tier", "region"]);
+      assert.deepEqual((JSON.parse(removed.stdout) as { customMetadata: unknown }).customMetadata, {
+        team: "a",
+        owner: "billing",
+      });
+      const malformed = await cli(s, [...metaCmd, "--custom-metadata", "novalue"]);
+      assert.equal(malformed.code, 2);
+      assert.match(malformed.stderr, /key=value pairs/);
+      const rest = (customMetadata: Record<string, string | null>) =>
+        s.app.inject({
+          method: "PATCH",
+          url: "/api/v1/secrets/payments/prod/OTHER/metadata",
+          headers: { authorization: `Bearer ${token}` },
+          payload: { customMetadata },
+        });
+      const zoned = await rest({ zone: "b" });
+      assert.equal(zoned.statusCode, 200, zoned.body);
+      assert.deepEqual(zoned.json<{ customMetadata: unknown }>().customMetadata, {
+        team: "a",
+        owner: "billing",
+        zone: "b",
+      });
+      assert.equal((await meta("payments/prod/OTHER")).data.custom_metadata?.zone, "b");
+      assert.deepEqual((await rest({ zone: null })).json<{ customMetadata: unknown }>().customMetadata, {
+        team: "a",
+        owner: "billing",
+      });
 
       // What Keywarden does not do is refused, not silently ignored; Vault's bounds hold; and a
       // key pasted into metadata, kept in the clear, is refused without being echoed.
