@@ -38,6 +38,9 @@ export interface AuditQuery {
   readonly limit: number;
 }
 
+/** A secret's metadata after a change, with the path's custom metadata pairs (null: none). */
+export type ChangedMetadata = SecretMetadata & { customMetadata: Readonly<Record<string, string>> | null };
+
 /** What the vault commands need, local or remote. */
 export interface VaultBackend {
   readonly kind: "local" | "remote";
@@ -52,10 +55,7 @@ export interface VaultBackend {
   undelete(path: string): Promise<void>;
   restore(path: string, version: number, options?: { cas?: number | undefined }): Promise<WriteResult>;
   destroy(path: string, version: number): Promise<void>;
-  updateMetadata(
-    path: string,
-    patch: MetadataPatch,
-  ): Promise<SecretMetadata & { customMetadata: Readonly<Record<string, string>> | null }>;
+  updateMetadata(path: string, patch: MetadataPatch): Promise<ChangedMetadata>;
   /** Every current secret of `project/environment`, read for `purpose` (run, export). */
   readEnvironment(environment: string, purpose: string): Promise<{ name: string; value: Secret }[]>;
   auditQuery(query: AuditQuery): Promise<readonly AuditEntry[]>;
@@ -282,12 +282,7 @@ function remoteBackend(settings: RemoteSettings, client: KeywardenClient): Vault
     destroy: (path, version) => client.secrets.destroy(path, [version]),
     updateMetadata: (path, patch) => {
       const parts = path.split("/").map(encodeURIComponent).join("/");
-      return rawCall<SecretMetadata & { customMetadata: Readonly<Record<string, string>> | null }>(
-        settings,
-        "PATCH",
-        `/api/v1/secrets/${parts}/metadata`,
-        patch,
-      );
+      return rawCall<ChangedMetadata>(settings, "PATCH", `/api/v1/secrets/${parts}/metadata`, patch);
     },
     readEnvironment: async (environment, purpose) => {
       // One request, needing `read` on each secret and no `list`; the server audits each read.
