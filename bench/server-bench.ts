@@ -137,12 +137,12 @@ function postgresCpuUs(): number {
   return cpuUsOf("/proc", (comm) => comm === "postgres");
 }
 
-/** CPU time so far (µs) of this process's SQLite writer thread (Linux keeps 15 characters of its name). */
+/** The SQLite writer thread's name as /proc shows it: Linux keeps its first 15 characters. */
+const WRITER_COMM = "keywarden-sqlite-writer".slice(0, 15);
+
+/** CPU time so far (µs) of this process's SQLite writer thread. */
 function writerCpuUs(): number {
-  return cpuUsOf(
-    "/proc/self/task",
-    (comm) => "keywarden-sqlite-writer".startsWith(comm) && comm.length >= 15,
-  );
+  return cpuUsOf("/proc/self/task", (comm) => comm === WRITER_COMM);
 }
 
 function options(load: Load, duration: number): autocannon.Options {

@@ -602,7 +602,7 @@ export function createVaultService(deps: VaultDeps) {
       // Vault's write answers the path's custom metadata (the Vault API asks).
       const custom =
         options.customMetadata === true
-          ? { customMetadata: customOf(await findCustomMetadata(db, p.path)) ?? null }
+          ? { customMetadata: (await customMetadataAt(db, p.path)) ?? null }
           : {};
       return { path: p.path, version, ...detected, createdAt: now, ...custom };
     }
@@ -640,10 +640,12 @@ export function createVaultService(deps: VaultDeps) {
         const found = await findSecretWithVersion(db, p.path, options.version);
         const row = checkSecret(p, found?.secret);
         const version = options.version ?? row.current_version;
+        // Vault's read answers the path's custom metadata with the value (the Vault API asks):
+        // looked up while the value is opened and its audit entry committed, not after.
+        const custom = options.customMetadata === true ? customMetadataAt(db, p.path) : undefined;
+        // Awaited below; a read that fails before then must not leave it unhandled.
+        custom?.catch(() => undefined);
         const value = await decrypt(row, version, found);
-        // Vault's read answers the path's custom metadata with the value (the Vault API asks).
-        const custom =
-          options.customMetadata === true ? customOf(await findCustomMetadata(db, p.path)) : undefined;
         const now = await reads.submit({
           secretId: row.id,
           ctx,
@@ -656,7 +658,7 @@ export function createVaultService(deps: VaultDeps) {
           metadata: { ...metadataOf(row), lastReadAt: now },
           encoding: found?.version?.encoding ?? null,
           createdAt: found?.version?.created_at ?? row.updated_at,
-          ...(options.customMetadata === true ? { customMetadata: custom ?? null } : {}),
+          ...(custom === undefined ? {} : { customMetadata: (await custom) ?? null }),
         };
       },
       options.version,
@@ -676,7 +678,7 @@ export function createVaultService(deps: VaultDeps) {
       // What Vault clients set on the path (vault-kv-routes.ts), when the caller asks.
       const custom =
         options.customMetadata === true
-          ? { customMetadata: customOf(await findCustomMetadata(db, p.path)) ?? null }
+          ? { customMetadata: (await customMetadataAt(db, p.path)) ?? null }
           : {};
       await audit.record(ctx, { action: "secret.describe", path: p.path, result: "ok" });
       return { ...metadataOf(row), ...custom };
@@ -878,7 +880,7 @@ export function createVaultService(deps: VaultDeps) {
         await updateSecret(trx, row.id, columns);
         const merged =
           patch.customMetadata === undefined
-            ? customOf(await findCustomMetadata(trx, p.path))
+            ? await customMetadataAt(trx, p.path)
             : await changeCustomMetadata(trx, p.path, { merge: patch.customMetadata });
         await audit.append(trx, ctx, { action: "secret.metadata", path: p.path, result: "ok" });
         return merged;
@@ -915,6 +917,11 @@ export function createVaultService(deps: VaultDeps) {
     });
   }
 
+  /** A path's custom metadata, or undefined for none. */
+  async function customMetadataAt(x: Executor, path: string): Promise<CustomMetadata | undefined> {
+    return customOf(await findCustomMetadata(x, path));
+  }
+
   /**
    * Sets (`replace`), merges (`merge`, a null removing a key) or removes (null) a path's
    * custom metadata inside `trx`, checked as Vault bounds it; an empty result removes the row.
@@ -930,7 +937,7 @@ export function createVaultService(deps: VaultDeps) {
     if (change !== null && "replace" in change)
       for (const [k, v] of Object.entries(change.replace)) pairs.set(k, v);
     else if (change !== null) {
-      const before = customOf(await findCustomMetadata(trx, path)) ?? {};
+      const before = (await customMetadataAt(trx, path)) ?? {};
       for (const [k, v] of Object.entries(before)) pairs.set(k, v);
       for (const [k, v] of Object.entries(change.merge)) {
         if (v === null) pairs.delete(k);
