@@ -418,10 +418,15 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
   /**
    * What a list of `path` shows, sorted: the names and subfolders under it, or at the root
    * the projects in which the token may list something (a filtered view, as
-   * /api/v1/projects), so a token scoped to payments/** sees payments/.
+   * /api/v1/projects), so a token scoped to payments/** sees payments/; a project where the
+   * token may list a path that holds only custom metadata shows too.
    */
   const folderKeys = async (request: FastifyRequest, path: string): Promise<string[]> => {
-    if (path === "") return (await keywarden.projects.list(request.kwCtx)).map((p) => `${p.name}/`).sort();
+    if (path === "") {
+      const projects = new Set((await keywarden.projects.list(request.kwCtx)).map((p) => p.name));
+      for (const p of await vault.customMetadataPaths(request.kwCtx, "")) projects.add(p.split("/")[0]!);
+      return [...projects].map((name) => `${name}/`).sort();
+    }
     const prefix = `${path}/`;
     await authorizeList(access, keywarden.audit, request, prefix);
     const keys = new Set<string>();

@@ -719,11 +719,18 @@ export function createVaultService(deps: VaultDeps) {
   /**
    * The paths under `prefix` that hold custom metadata, a secret or not (what a Vault list
    * shows besides the secrets). Needs list on the prefix, as listing it does; not audited of
-   * its own: it completes a `list` of the same prefix, which is.
+   * its own: it completes a `list` of the same prefix, which is. At the root (prefix "") it is
+   * a filtered view instead, as the projects list is: the paths the caller may list.
    */
   async function customMetadataPaths(ctx: RequestContext, prefix: string): Promise<string[]> {
-    await authorize(ctx, "list", prefix, "list");
-    return listCustomMetadataPaths(db, prefix);
+    if (prefix !== "") {
+      await authorize(ctx, "list", prefix, "list");
+      return listCustomMetadataPaths(db, prefix);
+    }
+    const visible: string[] = [];
+    for (const path of await listCustomMetadataPaths(db, ""))
+      if (deps.authorize === undefined || (await deps.authorize(ctx, "list", path))) visible.push(path);
+    return visible;
   }
 
   /** Every version of a secret, oldest first. */

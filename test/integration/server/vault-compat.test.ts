@@ -492,6 +492,22 @@ for (const dialect of DIALECTS) {
       // Listed as a key, as Vault lists a path with metadata and no secret.
       const listed = (await vault.list("secret/metadata/payments/prod")) as { data: { keys: string[] } };
       assert.deepEqual(listed.data.keys, ["ONLY_LABEL", "OTHER"]);
+      // At the mount's root, a project that holds only custom metadata is listed too, to a
+      // token that may list it (and to no other).
+      const refunder = nodeVault({
+        endpoint: url,
+        token: await s.token([{ path: "refunds/**", capabilities: ["write", "list", "destroy"] }]),
+        noCustomHTTPVerbs: true,
+        requestOptions: { ca },
+      });
+      await refunder.write("secret/metadata/refunds/prod/LABEL", label);
+      const rootKeys = async (client: typeof vault) =>
+        ((await client.list("secret/metadata/")) as { data: { keys: string[] } }).data.keys;
+      assert.deepEqual(await rootKeys(refunder), ["refunds/"]);
+      assert.deepEqual(await rootKeys(vault), ["payments/"]);
+      await refunder.delete("secret/metadata/refunds/prod/LABEL");
+      // Nothing left to list: Vault's 404.
+      await assert.rejects(rootKeys(refunder), status(404));
       await vault.delete("secret/metadata/payments/prod/ONLY_LABEL");
       const after = (await vault.list("secret/metadata/payments/prod")) as { data: { keys: string[] } };
       assert.deepEqual(after.data.keys, ["OTHER"]);
