@@ -109,7 +109,7 @@ test("the CLI against a server", async (t) => {
   assert.equal(set.code, 0, set.stderr);
   assert.equal(set.stdout, "stored app/dev/DB_URL version 1\n");
   assert.equal(ok(["secrets", "get", "app/dev/DB_URL"], clientEnv), value);
-  ok(["secrets", "set", "app/dev/API_MODE"], clientEnv, "live");
+  ok(["secrets", "set", "app/dev/API_MODE", "--custom-metadata", "source=ci"], clientEnv, "live");
   const listed = JSON.parse(ok(["secrets", "list", "app/dev/", "--format", "json"], clientEnv)) as {
     path: string;
     currentVersion: number;
@@ -120,7 +120,7 @@ test("the CLI against a server", async (t) => {
   const labelled = JSON.parse(
     ok(["secrets", "meta", "app/dev/API_MODE", "--custom-metadata", "team=app"], clientEnv),
   ) as { customMetadata: unknown };
-  assert.deepEqual(labelled.customMetadata, { team: "app" });
+  assert.deepEqual(labelled.customMetadata, { source: "ci", team: "app" }, "set with the value, then merged");
   const cas = kw(["secrets", "set", "app/dev/DB_URL", "--cas", "0"], clientEnv, "other");
   assert.equal(cas.code, 1, "a check-and-set conflict exits 1, as locally");
   assert.match(cas.stderr, /^keywarden: error KW_ERR_VAULT_CAS_CONFLICT: /);

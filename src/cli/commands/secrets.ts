@@ -65,9 +65,16 @@ interface MetaFlags extends SetFlags {
   removeCustomMetadata?: string[];
 }
 
+/** The custom metadata options of `secrets set` and `secrets meta`. */
+function withCustomMetadataOptions(cmd: Command): Command {
+  return cmd
+    .option("--custom-metadata <key=value...>", "set custom metadata pairs (what Vault clients see)")
+    .option("--remove-custom-metadata <key...>", "remove custom metadata keys");
+}
+
 /**
- * The custom metadata change `secrets meta` asks for: `key=value` pairs set, keys removed
- * (null), as a merge; undefined when it asks none.
+ * The custom metadata change `secrets set` or `meta` asks for: `key=value` pairs set, keys
+ * removed (null), as a merge; undefined when it asks none.
  */
 function customMetadataFrom(flags: MetaFlags): Record<string, string | null> | undefined {
   if (flags.customMetadata === undefined && flags.removeCustomMetadata === undefined) return undefined;
@@ -84,8 +91,11 @@ function customMetadataFrom(flags: MetaFlags): Record<string, string | null> | u
   return Object.fromEntries(change);
 }
 
-function metadataFrom(flags: SetFlags): MetadataPatch | undefined {
+/** The metadata change the flags ask for, custom metadata included; undefined when none. */
+function metadataFrom(flags: MetaFlags): MetadataPatch | undefined {
   const patch: { -readonly [K in keyof MetadataPatch]: MetadataPatch[K] } = {};
+  const custom = customMetadataFrom(flags);
+  if (custom !== undefined) patch.customMetadata = custom;
   if (flags.owner !== undefined) patch.owner = flags.owner === "" ? null : flags.owner;
   if (flags.consumer !== undefined) patch.consumers = flags.consumer;
   if (flags.tag !== undefined) patch.tags = flags.tag;
@@ -176,23 +186,26 @@ Examples:
     );
 
   withPassphraseOption(
-    secrets
-      .command("set")
-      .description("store a new version of a secret (value from stdin, --from-file, or a prompt)")
-      .argument("<path>", "project/environment/NAME")
-      .argument("[value]", "the value itself: refused unless --value-from-argv")
-      .option("--from-file <file>", "read the value from a file (kept exactly)")
-      .option("--value-from-argv", "accept the value as an argument (it lands in shell history)")
-      .option("--cas <version>", "write only if the secret is at this version (0: must not exist)")
-      .option("--owner <who>", "who owns it")
-      .option("--consumer <app...>", "apps that use it")
-      .option("--tag <tag...>", "tags")
-      .option("--expires <date>", "ISO date after which it counts as expired")
-      .option("--max-age <duration>", "rotation policy: replace within this long (90d, 12h)"),
-  ).action(async (path: string, argv: string | undefined, flags: SetFlags, cmd: Command) => {
-    const value = await readValue(io, path, argv, flags);
+    withCustomMetadataOptions(
+      secrets
+        .command("set")
+        .description("store a new version of a secret (value from stdin, --from-file, or a prompt)")
+        .argument("<path>", "project/environment/NAME")
+        .argument("[value]", "the value itself: refused unless --value-from-argv")
+        .option("--from-file <file>", "read the value from a file (kept exactly)")
+        .option("--value-from-argv", "accept the value as an argument (it lands in shell history)")
+        .option("--cas <version>", "write only if the secret is at this version (0: must not exist)")
+        .option("--owner <who>", "who owns it")
+        .option("--consumer <app...>", "apps that use it")
+        .option("--tag <tag...>", "tags")
+        .option("--expires <date>", "ISO date after which it counts as expired")
+        .option("--max-age <duration>", "rotation policy: replace within this long (90d, 12h)"),
+    ),
+  ).action(async (path: string, argv: string | undefined, flags: MetaFlags, cmd: Command) => {
+    // The flags first: a usage error should not come after the value was typed.
     const cas = parseVersion(flags.cas, "--cas");
     const metadata = metadataFrom(flags);
+    const value = await readValue(io, path, argv, flags);
     await withBackend(io, cmd, flags, { unsealed: true }, async (vault) => {
       const r = await vault.set(path, value, { cas, metadata });
       const detected = r.provider === null ? "" : ` (${r.provider}, ${r.kind ?? ""})`;
@@ -344,21 +357,19 @@ Examples:
   });
 
   withPassphraseOption(
-    secrets
-      .command("meta")
-      .description("change a secret's metadata without writing a new value")
-      .argument("<path>", "project/environment/NAME")
-      .option("--owner <who>", "who owns it ('' clears)")
-      .option("--consumer <app...>", "apps that use it")
-      .option("--tag <tag...>", "tags")
-      .option("--expires <date>", "ISO date after which it counts as expired ('' clears)")
-      .option("--max-age <duration>", "rotation policy, like 90d ('' clears)")
-      .option("--custom-metadata <key=value...>", "set custom metadata pairs (what Vault clients see)")
-      .option("--remove-custom-metadata <key...>", "remove custom metadata keys"),
+    withCustomMetadataOptions(
+      secrets
+        .command("meta")
+        .description("change a secret's metadata without writing a new value")
+        .argument("<path>", "project/environment/NAME")
+        .option("--owner <who>", "who owns it ('' clears)")
+        .option("--consumer <app...>", "apps that use it")
+        .option("--tag <tag...>", "tags")
+        .option("--expires <date>", "ISO date after which it counts as expired ('' clears)")
+        .option("--max-age <duration>", "rotation policy, like 90d ('' clears)"),
+    ),
   ).action(async (path: string, flags: MetaFlags, cmd: Command) => {
-    const custom = customMetadataFrom(flags);
-    const base = metadataFrom(flags);
-    const patch = custom === undefined ? base : { ...base, customMetadata: custom };
+    const patch = metadataFrom(flags);
     if (patch === undefined)
       throw new KeywardenError("KW_ERR_USAGE", {
         reason:

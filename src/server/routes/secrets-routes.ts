@@ -95,7 +95,7 @@ const WriteBody = Type.Object(
     cas: Type.Optional(
       Type.Integer({ minimum: 0, description: "Write only if the secret is at this version (0: new)." }),
     ),
-    metadata: Type.Optional(MetadataPatchSchema),
+    metadata: Type.Optional(MetadataChangeSchema),
   },
   { additionalProperties: false },
 );

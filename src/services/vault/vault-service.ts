@@ -578,6 +578,10 @@ export function createVaultService(deps: VaultDeps) {
             },
             { version_id: versionId, kek_version: wrapped.kekVersion, wrapped: wrapped.blob },
           );
+          // Custom metadata given with the value (`secrets set --custom-metadata`): merged in
+          // the same transaction, so a refused map writes no version either.
+          const customChange = options.metadata?.customMetadata;
+          if (customChange !== undefined) await changeCustomMetadata(trx, p.path, { merge: customChange });
           await audit.append(trx, ctx, {
             action: options.action,
             path: p.path,

@@ -416,6 +416,20 @@ for (const dialect of DIALECTS) {
       const malformed = await cli(s, [...metaCmd, "--custom-metadata", "novalue"]);
       assert.equal(malformed.code, 2);
       assert.match(malformed.stderr, /key=value pairs/);
+      // `secrets set` takes them with the value, in one write; a refused map writes no version.
+      const labelled = ["secrets", "set", "payments/prod/LABELLED", "--custom-metadata"];
+      const withLabel = await cli(s, [...labelled, "managed-by=keywarden", "team=a"], makeKey());
+      assert.equal(withLabel.code, 0, withLabel.stderr);
+      assert.deepEqual((await meta("payments/prod/LABELLED")).data.custom_metadata, {
+        "managed-by": "keywarden",
+        team: "a",
+      });
+      const tooLong = await cli(s, [...labelled, `note=${"x".repeat(513)}`], makeKey());
+      assert.equal(tooLong.code, 2, tooLong.stderr);
+      assert.match(tooLong.stderr, /at most 512 characters/);
+      const after2 = await meta("payments/prod/LABELLED");
+      assert.deepEqual([after2.data.current_version, after2.data.custom_metadata?.team], [1, "a"]);
+      await vault.delete("secret/metadata/payments/prod/LABELLED");
       const rest = (customMetadata: Record<string, string | null>) =>
         s.app.inject({
           method: "PATCH",
