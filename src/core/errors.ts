@@ -373,6 +373,12 @@ export const ERRORS = Object.freeze({
     2,
     "Check the credentials; repeated failures lock the account for a while.",
   ),
+  KW_ERR_AUTH_APPROLE: spec(
+    "invalid role or secret ID",
+    400,
+    2,
+    "role_id is a machine identity's name and secret_id a token of that identity (`keywarden token create --identity NAME`).",
+  ),
   KW_ERR_AUTH_DISABLED: spec(
     "the identity {identity} is disabled",
     401,

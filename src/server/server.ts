@@ -40,6 +40,7 @@ import { secretsRoutes } from "./routes/secrets-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import { sysRoutes } from "./routes/sys-routes.ts";
 import { vaultKvRoutes } from "./routes/vault-kv-routes.ts";
+import { vaultApproleRoutes } from "./routes/vault-approle-routes.ts";
 import { vaultTokenRoutes } from "./routes/vault-token-routes.ts";
 import { ErrorSchema } from "./schemas.ts";
 
@@ -257,6 +258,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(vaultTokenRoutes, {
     prefix: "/v1",
     access: deps.access,
+    clock: deps.clock ?? systemClock,
+    childTokenMaxMinutes: config.access.childTokenMaxMinutes,
+  });
+  await app.register(vaultApproleRoutes, {
+    prefix: "/v1",
+    access: deps.access,
+    audit: deps.keywarden.audit,
+    failures,
     clock: deps.clock ?? systemClock,
     childTokenMaxMinutes: config.access.childTokenMaxMinutes,
   });

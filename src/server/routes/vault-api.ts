@@ -1,10 +1,12 @@
 /**
  * What every route of the Vault-compatible API shares: Vault's answer envelope and its error
- * shape (an `errors` list beside Keywarden's one error body), for vault-kv-routes.ts and
- * vault-token-routes.ts.
+ * shape (an `errors` list beside Keywarden's one error body), and the `auth` answer of a route
+ * that issues a token, for vault-kv-routes.ts, vault-token-routes.ts and vault-approle-routes.ts.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import Type from "typebox";
+import type { Clock } from "../../core/clock.ts";
+import type { IssuedToken } from "../../services/access/access-service.ts";
 import { errorResponse, reportError } from "../plugins/errors.ts";
 import { ErrorSchema } from "../schemas.ts";
 
@@ -50,6 +52,59 @@ export function wrap<T>(request: FastifyRequest, data: T) {
     wrap_info: null,
     warnings: null,
     auth: null,
+  };
+}
+
+/** Vault's answer to a request that issued a token: its envelope with an `auth` block. */
+export const AuthAnswer = Type.Object({
+  request_id: Type.String(),
+  lease_id: Type.String(),
+  renewable: Type.Boolean(),
+  lease_duration: Type.Integer(),
+  data: Type.Null(),
+  wrap_info: Type.Null(),
+  warnings: Type.Null(),
+  auth: Type.Object({
+    client_token: Type.String({ description: "The new token: shown once, never stored." }),
+    accessor: Type.String(),
+    policies: Type.Array(Type.String()),
+    token_policies: Type.Array(Type.String()),
+    metadata: Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())]),
+    lease_duration: Type.Integer(),
+    renewable: Type.Boolean(),
+    entity_id: Type.String(),
+    token_type: Type.String(),
+    orphan: Type.Boolean(),
+    num_uses: Type.Integer(),
+  }),
+});
+
+/**
+ * Vault's `auth` answer for a token just issued (a child token: never renewable, never an
+ * orphan), its lease counted by `clock`.
+ */
+export function authAnswer(
+  request: FastifyRequest,
+  issued: IssuedToken,
+  clock: Clock,
+  metadata: Readonly<Record<string, string>> | null = null,
+) {
+  const info = issued.info;
+  return {
+    ...wrap(request, null),
+    auth: {
+      client_token: issued.token.reveal(),
+      accessor: info.id,
+      policies: [...info.policies],
+      token_policies: [...info.policies],
+      metadata,
+      lease_duration: Math.max(0, Math.floor((Date.parse(info.expiresAt) - clock.now().getTime()) / 1000)),
+      renewable: false,
+      entity_id: info.identityId,
+      token_type: "service",
+      orphan: false,
+      num_uses: 0,
+    },
   };
 }
 

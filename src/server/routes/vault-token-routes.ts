@@ -10,7 +10,7 @@ import type { Clock } from "../../core/clock.ts";
 import { KeywardenError } from "../../core/errors.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
 import { principalOf } from "../plugins/auth.ts";
-import { envelope, VAULT_ERRORS, vaultError, wrap } from "./vault-api.ts";
+import { AuthAnswer, authAnswer, envelope, VAULT_ERRORS, vaultError, wrap } from "./vault-api.ts";
 
 /** Vault's /v1/auth/token/lookup-self answer, as far as Keywarden's tokens have its fields. */
 const LookupSelf = envelope({
@@ -123,28 +123,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
           id: Type.Optional(Type.String({ maxLength: 256 })),
         }),
         response: {
-          200: Type.Object({
-            request_id: Type.String(),
-            lease_id: Type.String(),
-            renewable: Type.Boolean(),
-            lease_duration: Type.Integer(),
-            data: Type.Null(),
-            wrap_info: Type.Null(),
-            warnings: Type.Null(),
-            auth: Type.Object({
-              client_token: Type.String({ description: "The new token: shown once, never stored." }),
-              accessor: Type.String(),
-              policies: Type.Array(Type.String()),
-              token_policies: Type.Array(Type.String()),
-              metadata: Type.Null(),
-              lease_duration: Type.Integer(),
-              renewable: Type.Boolean(),
-              entity_id: Type.String(),
-              token_type: Type.String(),
-              orphan: Type.Boolean(),
-              num_uses: Type.Integer(),
-            }),
-          }),
+          200: AuthAnswer,
           ...VAULT_ERRORS,
         },
       },
@@ -188,27 +167,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
         description:
           b.display_name === undefined || b.display_name === "" ? "vault token create" : b.display_name,
       });
-      const info = issued.info;
-      const leaseSeconds = Math.max(
-        0,
-        Math.floor((Date.parse(info.expiresAt) - clock.now().getTime()) / 1000),
-      );
-      return {
-        ...wrap(request, null),
-        auth: {
-          client_token: issued.token.reveal(),
-          accessor: info.id,
-          policies: [...info.policies],
-          token_policies: [...info.policies],
-          metadata: null,
-          lease_duration: leaseSeconds,
-          renewable: false,
-          entity_id: info.identityId,
-          token_type: "service",
-          orphan: false,
-          num_uses: 0,
-        },
-      };
+      return authAnswer(request, issued, clock);
     },
   );
 

@@ -116,6 +116,8 @@ const PUBLIC = new Set([
   "POST /api/v1/sys/unseal",
   // Dashboard login checks the password itself (failures limited per address and per identity).
   "POST /api/v1/auth/login",
+  // Vault's AppRole login checks its secret_id (a token) itself, failures limited per address.
+  "POST /v1/auth/approle/login",
   // Vault's health check: what /readyz and seal-status already tell anyone.
   "GET /v1/sys/health",
   // Vault's seal status: what /api/v1/sys/seal-status already tells anyone.

@@ -651,5 +651,101 @@ for (const dialect of DIALECTS) {
       const revoked = await s.kw.audit.query({ action: "access.token.revoke", limit: 100 });
       assert.equal(revoked.filter((e) => e.result === "ok").length, 2);
     });
+
+    test("AppRole login: role_id the identity's name, secret_id its token, answered with a short-lived child", async (t) => {
+      const s = await createTestServer(t, dialect, { https: true, flags: { "server.authFailureLimit": 8 } });
+      const { url, ca } = await s.listen();
+      const value = makeKey();
+      assert.equal((await cli(s, ["secrets", "set", "payments/prod/STRIPE_KEY"], value)).code, 0);
+      const secretId = await s.token([{ path: "payments/**", capabilities: ["read", "list"] }], {
+        ttlSeconds: 1800,
+      });
+      const self = (await nodeVault({
+        endpoint: url,
+        token: secretId,
+        requestOptions: { ca },
+      }).tokenLookupSelf()) as {
+        data: { display_name: string; policies: string[] };
+      };
+      const role = self.data.display_name;
+      // An app configured for AppRole starts with no token, logs in, and reads with what it got.
+      const app = nodeVault({ endpoint: url, noCustomHTTPVerbs: true, requestOptions: { ca } });
+      type Login = {
+        auth: {
+          client_token: string;
+          accessor: string;
+          policies: string[];
+          metadata: Record<string, string>;
+          lease_duration: number;
+          renewable: boolean;
+        };
+      };
+      const login = (await app.approleLogin({ role_id: role, secret_id: secretId })) as Login;
+      assert.match(login.auth.client_token, /^kw_cld_/);
+      assert.deepEqual(login.auth.policies, self.data.policies);
+      assert.deepEqual(login.auth.metadata, { role_name: role });
+      assert.equal(login.auth.renewable, false);
+      // Never past the token it came from (1800 s), though the child maximum is an hour.
+      assert.equal(login.auth.lease_duration, 1800);
+      assert.ok(!JSON.stringify(login).includes(secretId), "the secret_id is not echoed");
+      assert.equal(app.token, login.auth.client_token, "node-vault took the token it was given");
+      const read = (await app.read("secret/data/payments/prod/STRIPE_KEY")) as {
+        data: { data: { value: string } };
+      };
+      assert.equal(read.data.data.value, value);
+      const status =
+        (code: number, pattern?: RegExp) => (e: Error & { response?: { statusCode: number } }) => {
+          assert.equal(e.response?.statusCode, code, e.message);
+          if (pattern !== undefined) assert.match(e.message, pattern);
+          return true;
+        };
+      await assert.rejects(
+        app.write("secret/data/payments/prod/STRIPE_KEY", { data: { value: "x" } }),
+        status(403),
+      );
+
+      // Every wrong part gets the same answer, and none is echoed: another identity's name, a
+      // token no one issued, a revoked one, a mistyped one, the child token itself.
+      const other = await s.token([{ path: "refunds/**", capabilities: ["read"] }]);
+      const revoked = await s.token([{ path: "payments/**", capabilities: ["read"] }], { revoked: true });
+      const fresh = nodeVault({ endpoint: url, requestOptions: { ca } });
+      const wrong: [string, string][] = [
+        ["another identity's role", other],
+        ["unknown token", formatToken("svc")],
+        ["revoked", revoked],
+        ["mistyped", `${secretId.slice(0, -1)}${secretId.endsWith("x") ? "y" : "x"}`],
+        ["a child token", login.auth.client_token],
+      ];
+      for (const [why, secret] of wrong)
+        await assert.rejects(
+          fresh.approleLogin({ role_id: role, secret_id: secret }),
+          (e: Error & { response?: { statusCode: number; body: unknown } }) => {
+            assert.equal(e.response?.statusCode, 400, why);
+            assert.match(e.message, /invalid role or secret ID/, why);
+            assert.ok(!JSON.stringify(e.response).includes(secret.slice(7, 30)), why);
+            return true;
+          },
+        );
+      await assert.rejects(fresh.approleLogin({ role_id: role }), status(400));
+      // The denials are audited, each as what it was.
+      const approle = await s.kw.audit.query({ action: "auth.approle", limit: 100 });
+      assert.deepEqual(approle.map((e) => [e.result, e.detail]).sort(), [
+        ["denied", "KW_ERR_AUTH_APPROLE role_id is not the token's identity"],
+        ["denied", "KW_ERR_AUTH_APPROLE secret_id is a child token"],
+      ]);
+      const tokenFailures = await s.kw.audit.query({ action: "auth.token", limit: 100 });
+      assert.deepEqual(tokenFailures.map((e) => e.detail?.split(" ")[0]).sort(), [
+        "KW_ERR_AUTH_CHECKSUM",
+        "KW_ERR_AUTH_REVOKED",
+        "KW_ERR_AUTH_UNKNOWN",
+      ]);
+      // Failures count against server.authFailureLimit (8 here) per address: then even the
+      // right pair waits, as for every other way in.
+      for (let i = 0; i < 3; i++)
+        await assert.rejects(fresh.approleLogin({ role_id: role, secret_id: other }), status(400));
+      await assert.rejects(fresh.approleLogin({ role_id: role, secret_id: secretId }), status(429));
+      const children = await s.kw.audit.query({ action: "access.token.child", limit: 100 });
+      assert.equal(children.filter((e) => e.result === "ok").length, 1, "one login, one child");
+    });
   });
 }
