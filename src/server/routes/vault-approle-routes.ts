@@ -39,23 +39,22 @@ export const vaultApproleRoutes: FastifyPluginAsyncTypebox<{
 }> = (app, { access, audit, failures, clock, childTokenMaxMinutes }) => {
   app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
 
-  app.post(
-    "/auth/approle/login",
-    {
-      config: { public: true },
-      schema: {
-        tags: ["vault-auth"],
-        summary:
-          "Vault's AppRole login: role_id a machine identity's name, secret_id its token; answers a short-lived child token",
-        security: [],
-        body: Type.Object({
-          role_id: Type.String({ minLength: 1, maxLength: 64 }),
-          secret_id: Type.String({ minLength: 1, maxLength: 512 }),
-        }),
-        response: { 200: AuthAnswer, ...VAULT_ERRORS },
-      },
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/approle/login",
+    config: { public: true },
+    schema: {
+      tags: ["vault-auth"],
+      summary:
+        "Vault's AppRole login: role_id a machine identity's name, secret_id its token; answers a short-lived child token",
+      security: [],
+      body: Type.Object({
+        role_id: Type.String({ minLength: 1, maxLength: 64 }),
+        secret_id: Type.String({ minLength: 1, maxLength: 512 }),
+      }),
+      response: { 200: AuthAnswer, ...VAULT_ERRORS },
     },
-    async (request) => {
+    handler: async (request) => {
       const retryAfter = failures.blocked(request.ip);
       if (retryAfter !== undefined) throw new KeywardenError("KW_ERR_HTTP_RATE_LIMITED", { retryAfter });
       const { role_id: role, secret_id: secretId } = request.body;
@@ -93,6 +92,6 @@ export const vaultApproleRoutes: FastifyPluginAsyncTypebox<{
       });
       return authAnswer(request, issued, clock, { role_name: role });
     },
-  );
+  });
   return Promise.resolve();
 };

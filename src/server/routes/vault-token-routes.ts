@@ -2,7 +2,9 @@
  * Vault's token routes that clients call: `lookup-self` (to check their token), `create` (a
  * short-lived child of the calling token: `vault token create`, node-vault's tokenCreate,
  * Terraform's provider for each run) and `revoke-self` (a CI job's cleanup). The token comes
- * in `X-Vault-Token`; answers and errors in Vault's shape (vault-api.ts).
+ * in `X-Vault-Token`; answers and errors in Vault's shape (vault-api.ts). Vault takes a PUT as
+ * a POST, and clients rely on it: Go's api (the Vault CLI, Vault Agent, Terraform) sends PUT
+ * for revoke-self and every `vault write`, node-vault POST; so both are served.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
@@ -96,39 +98,38 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
   // at most access.childTokenMaxMinutes (also when no ttl is asked for). What Keywarden's tokens
   // cannot be (orphans, periodic, use-limited, batch, with an id or metadata chosen by the
   // caller) is refused with 400 naming it; `renewable` is answered as it is: false.
-  app.post(
-    "/auth/token/create",
-    {
-      // node-vault's tokenCreate() with no options sends no body: Vault's defaults.
-      preValidation: (request, _reply, done) => {
-        // Typed as the schema's object, which it is only once this has run.
-        if ((request.body as unknown) === undefined) request.body = {};
-        done();
-      },
-      schema: {
-        tags,
-        summary: "Vault's token create: a short-lived child of the calling token",
-        body: Type.Object({
-          policies: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
-          ttl: Duration,
-          explicit_max_ttl: Duration,
-          period: Duration,
-          display_name: Type.Optional(Type.String({ maxLength: 200 })),
-          meta: Type.Optional(Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())])),
-          no_parent: Type.Optional(Type.Boolean()),
-          no_default_policy: Type.Optional(Type.Boolean()),
-          renewable: Type.Optional(Type.Boolean()),
-          num_uses: Type.Optional(Type.Integer({ minimum: 0 })),
-          type: Type.Optional(Type.String({ maxLength: 16 })),
-          id: Type.Optional(Type.String({ maxLength: 256 })),
-        }),
-        response: {
-          200: AuthAnswer,
-          ...VAULT_ERRORS,
-        },
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/token/create",
+    // node-vault's tokenCreate() with no options sends no body: Vault's defaults.
+    preValidation: (request, _reply, done) => {
+      // Typed as the schema's object, which it is only once this has run.
+      if ((request.body as unknown) === undefined) request.body = {};
+      done();
+    },
+    schema: {
+      tags,
+      summary: "Vault's token create: a short-lived child of the calling token",
+      body: Type.Object({
+        policies: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
+        ttl: Duration,
+        explicit_max_ttl: Duration,
+        period: Duration,
+        display_name: Type.Optional(Type.String({ maxLength: 200 })),
+        meta: Type.Optional(Type.Union([Type.Null(), Type.Record(Type.String(), Type.String())])),
+        no_parent: Type.Optional(Type.Boolean()),
+        no_default_policy: Type.Optional(Type.Boolean()),
+        renewable: Type.Optional(Type.Boolean()),
+        num_uses: Type.Optional(Type.Integer({ minimum: 0 })),
+        type: Type.Optional(Type.String({ maxLength: 16 })),
+        id: Type.Optional(Type.String({ maxLength: 256 })),
+      }),
+      response: {
+        200: AuthAnswer,
+        ...VAULT_ERRORS,
       },
     },
-    async (request) => {
+    handler: async (request) => {
       const b = request.body;
       const seconds = (what: string, d: string | number | undefined): number | undefined => {
         if (d === undefined || d === "") return undefined;
@@ -169,20 +170,19 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
       });
       return authAnswer(request, issued, clock);
     },
-  );
+  });
 
   // `vault token revoke -self`, node-vault's tokenRevokeSelf: the calling token and its children
   // are revoked at once (a CI job's cleanup).
-  app.post(
-    "/auth/token/revoke-self",
-    {
-      schema: {
-        tags,
-        summary: "Vault's token revoke-self: revoke the calling token and its children",
-        response: { 204: Type.Null(), ...VAULT_ERRORS },
-      },
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/token/revoke-self",
+    schema: {
+      tags,
+      summary: "Vault's token revoke-self: revoke the calling token and its children",
+      response: { 204: Type.Null(), ...VAULT_ERRORS },
     },
-    async (request, reply) => {
+    handler: async (request, reply) => {
       const p = principalOf(request);
       if (p.tokenId === undefined)
         throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", {
@@ -191,6 +191,6 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
       await access.revokeToken(request.kwCtx, p, p.tokenId);
       return reply.code(204).send(null);
     },
-  );
+  });
   return Promise.resolve();
 };

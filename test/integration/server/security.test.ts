@@ -26,6 +26,8 @@ interface RouteCase {
    * every route that touches something, 2xx for routes about the caller itself.
    */
   readonly scoped?: number;
+  /** The route revokes the calling token: the scoped tokens it is tried with are made for it. */
+  readonly revokesCaller?: boolean;
 }
 
 /** Every protected route, by `METHOD url-pattern` as Fastify registers it. */
@@ -100,10 +102,11 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "POST /v1/:mount/metadata/*": { url: KVM, body: { custom_metadata: { owner: "intruder" } } },
   "PUT /v1/:mount/metadata/*": { url: KVM, body: { custom_metadata: { owner: "intruder" } } },
   "PATCH /v1/:mount/metadata/*": { url: KVM, body: { custom_metadata: { owner: null } } },
-  // About the caller itself: a scoped token may make a child of itself.
+  // About the caller itself: a scoped token may make a child of itself, or revoke itself.
   "POST /v1/auth/token/create": { url: "/v1/auth/token/create", body: { ttl: "10m" }, scoped: 200 },
-  // Last: a scoped token revokes itself here, and no route after it could use it.
-  "POST /v1/auth/token/revoke-self": { url: "/v1/auth/token/revoke-self", scoped: 204 },
+  "PUT /v1/auth/token/create": { url: "/v1/auth/token/create", body: { ttl: "10m" }, scoped: 200 },
+  "POST /v1/auth/token/revoke-self": { url: "/v1/auth/token/revoke-self", scoped: 204, revokesCaller: true },
+  "PUT /v1/auth/token/revoke-self": { url: "/v1/auth/token/revoke-self", scoped: 204, revokesCaller: true },
 };
 
 /** Routes that need no token, and why. */
@@ -118,6 +121,7 @@ const PUBLIC = new Set([
   "POST /api/v1/auth/login",
   // Vault's AppRole login checks its secret_id (a token) itself, failures limited per address.
   "POST /v1/auth/approle/login",
+  "PUT /v1/auth/approle/login",
   // Vault's health check: what /readyz and seal-status already tell anyone.
   "GET /v1/sys/health",
   // Vault's seal status: what /api/v1/sys/seal-status already tells anyone.
@@ -144,10 +148,8 @@ async function setUp(
   const rootIssued = await s.kw.access.createToken(ctx, "operator", { identity: "root", policies: ["root"] });
   const all = ["read", "write", "list", "delete", "destroy", "rotate", "revoke", "audit", "admin"] as const;
   const expiredToken = await s.token([{ path: "**", capabilities: [...all] }], { ttlSeconds: 60 });
-  const tokens = {
-    admin: await s.rootToken(),
-    revoked: await s.token([{ path: "**", capabilities: [...all] }], { revoked: true }),
-    expired: expiredToken,
+  /** Valid tokens scoped elsewhere: another project, a sibling path. */
+  const scopedTokens = async () => ({
     otherProject: await s.token([
       { path: "shipping/**", capabilities: [...all] },
       { path: "_sys/identities/shipping-*", capabilities: [...all] },
@@ -157,6 +159,12 @@ async function setUp(
       { path: "payments/dev/", capabilities: [...all] },
       { path: "_sys/policies/payments-dev", capabilities: [...all] },
     ]),
+  });
+  const tokens = {
+    admin: await s.rootToken(),
+    revoked: await s.token([{ path: "**", capabilities: [...all] }], { revoked: true }),
+    expired: expiredToken,
+    ...(await scopedTokens()),
     ipBound: await s.token([{ path: "**", capabilities: [...all] }], { allowIps: ["10.20.30.40/32"] }),
   };
   s.clock.advance(120_000);
@@ -164,7 +172,14 @@ async function setUp(
   const h = { authorization: `Bearer ${tokens.admin}` };
   const w = await s.app.inject({ method: "PUT", url: S, headers: h, payload: { value } });
   assert.equal(w.statusCode, 200, w.body);
-  return { s, value, tokens, rootTokenId: rootIssued.info.id, rootToken: rootIssued.token.reveal() };
+  return {
+    s,
+    value,
+    tokens,
+    scopedTokens,
+    rootTokenId: rootIssued.info.id,
+    rootToken: rootIssued.token.reveal(),
+  };
 }
 
 function checkShape(
@@ -239,8 +254,9 @@ for (const dialect of DIALECTS) {
           checkShape(r, status, code, secrets, `${route} / ${name}`);
         }
         if (c.scoped !== undefined) {
+          const scoped = c.revokesCaller === true ? await f.scopedTokens() : f.tokens;
           for (const who of ["otherProject", "sibling"] as const) {
-            const r = await send(auth(f.tokens[who]));
+            const r = await send(auth(scoped[who]));
             assert.equal(r.statusCode, c.scoped, `${route} / ${who}: ${r.body}`);
           }
         }
