@@ -409,6 +409,44 @@ export const ConfigSchema = Type.Object(
           default: 12,
           description: "A dashboard session expires this long after login, used or not.",
         }),
+        oidc: Type.Array(
+          Type.Object(
+            {
+              identity: Type.String({ minLength: 1, description: "The machine identity a login acts as." }),
+              issuer: Type.String({
+                minLength: 1,
+                description: "The JWT issuer (`iss`), e.g. https://token.actions.githubusercontent.com.",
+              }),
+              audience: Type.String({
+                minLength: 1,
+                description: "The audience the JWT must be for (`aud`).",
+              }),
+              claims: Type.Record(Type.String(), Type.String(), {
+                description:
+                  'Claims the JWT must carry, each matching its pattern (`*`: any run of characters), e.g. repository = "acme/payments".',
+              }),
+              policies: Type.Array(Type.String({ minLength: 1 }), {
+                description: "Policies of the token a login gets; the identity must hold each.",
+              }),
+              ttlMinutes: Type.Integer({
+                minimum: 1,
+                maximum: 24 * 60,
+                default: 15,
+                description: "Life in minutes of the token a login gets.",
+              }),
+              jwksUrl: Type.String({
+                default: "",
+                description: "Where the issuer's keys are; empty: from its OIDC discovery document.",
+              }),
+            },
+            { additionalProperties: false },
+          ),
+          {
+            default: [],
+            description:
+              "OIDC trusts: a CI job's JWT from `issuer` with these claims logs in as `identity` (POST /api/v1/auth/oidc, Vault's /v1/auth/jwt/login) and gets a short-lived token.",
+          },
+        ),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -379,6 +379,12 @@ export const ERRORS = Object.freeze({
     2,
     "role_id is a machine identity's name and secret_id a token of that identity (`keywarden token create --identity NAME`).",
   ),
+  KW_ERR_AUTH_OIDC: spec(
+    "OIDC login refused",
+    401,
+    2,
+    "The JWT must come from an issuer that a trust of this identity names (access.oidc), for its audience, unexpired, with the claims it binds; the server's audit log says which check failed.",
+  ),
   KW_ERR_AUTH_DISABLED: spec(
     "the identity {identity} is disabled",
     401,

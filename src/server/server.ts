@@ -40,7 +40,8 @@ import { secretsRoutes } from "./routes/secrets-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import { sysRoutes } from "./routes/sys-routes.ts";
 import { vaultKvRoutes } from "./routes/vault-kv-routes.ts";
-import { vaultApproleRoutes } from "./routes/vault-approle-routes.ts";
+import { vaultAuthRoutes } from "./routes/vault-auth-routes.ts";
+import { createOidcLogin } from "../services/access/oidc.ts";
 import { vaultTokenRoutes } from "./routes/vault-token-routes.ts";
 import { ErrorSchema } from "./schemas.ts";
 
@@ -85,6 +86,14 @@ export interface ServerDeps {
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const clock = deps.clock;
+  // First: a trust that is not usable stops the start, before anything listens.
+  const oidc = createOidcLogin({
+    trusts: config.access.oidc,
+    access: deps.access,
+    audit: deps.keywarden.audit,
+    ...(clock === undefined ? {} : { nowSeconds: () => Math.floor(clock.now().getTime() / 1000) }),
+  });
   const app = Fastify({
     // Request lines show the URL with any key in it masked (a value pasted into a path).
     loggerInstance: deps.logger.child(
@@ -240,7 +249,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     access: deps.access,
     unsealRateLimit: config.server.unsealRateLimit,
   });
-  await app.register(accessRoutes, { prefix: API_PREFIX, access: deps.access });
+  await app.register(accessRoutes, { prefix: API_PREFIX, access: deps.access, oidc, failures });
   await app.register(sessionRoutes, {
     prefix: API_PREFIX,
     access: deps.access,
@@ -261,10 +270,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clock: deps.clock ?? systemClock,
     childTokenMaxMinutes: config.access.childTokenMaxMinutes,
   });
-  await app.register(vaultApproleRoutes, {
+  await app.register(vaultAuthRoutes, {
     prefix: "/v1",
     access: deps.access,
     audit: deps.keywarden.audit,
+    oidc,
     failures,
     clock: deps.clock ?? systemClock,
     childTokenMaxMinutes: config.access.childTokenMaxMinutes,

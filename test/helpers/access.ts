@@ -24,6 +24,7 @@ export async function createTestAccess(t: TestContext, d: TestDialect): Promise<
       lockoutMaxSeconds: 600,
       sessionIdleMinutes: 30,
       sessionMaxHours: 12,
+      oidc: [],
     },
     argon2: CHEAP_ARGON2,
   });

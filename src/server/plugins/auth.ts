@@ -104,6 +104,30 @@ export interface AuthFailures {
 }
 
 /**
+ * Runs the login of a public route that authenticates by itself (AppRole, OIDC), limited as
+ * every other way in: 429 while the address is past server.authFailureLimit, and a refusal
+ * (`refused` says which errors are) counts against it.
+ *
+ * @example
+ *   await countedLogin(failures, request.ip, () => oidc.login(ctx, input), (e) => isKeywardenError(e, "KW_ERR_AUTH_OIDC"));
+ */
+export async function countedLogin<T>(
+  failures: AuthFailures,
+  ip: string,
+  login: () => Promise<T>,
+  refused: (e: unknown) => boolean,
+): Promise<T> {
+  const retryAfter = failures.blocked(ip);
+  if (retryAfter !== undefined) throw new KeywardenError("KW_ERR_HTTP_RATE_LIMITED", { retryAfter });
+  try {
+    return await login();
+  } catch (e) {
+    if (refused(e)) failures.fail(ip);
+    throw e;
+  }
+}
+
+/**
  * Installs the authentication hook on the root instance; returns its failure window.
  *
  * @example

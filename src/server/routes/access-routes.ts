@@ -5,12 +5,13 @@
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
-import { KeywardenError } from "../../core/errors.ts";
+import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import type { AccessManager, IdentityInfo, TokenInfo } from "../../services/access/access-service.ts";
 import type { Policy } from "../../services/access/access-types.ts";
 import { CAPABILITIES } from "../../services/access/access-types.ts";
-import { principalOf } from "../plugins/auth.ts";
-import { NullableString, PROTECTED_ERRORS } from "../schemas.ts";
+import { MAX_JWT_LENGTH, type OidcLogin } from "../../services/access/oidc.ts";
+import { countedLogin, principalOf, type AuthFailures } from "../plugins/auth.ts";
+import { ErrorSchema, NullableString, PROTECTED_ERRORS } from "../schemas.ts";
 
 const TokenInfoSchema = Type.Object({
   id: Type.String(),
@@ -92,10 +93,55 @@ const plainIdentity = (i: IdentityInfo) => ({ ...i, roles: [...i.roles] });
 
 /**
  * @example
- *   await app.register(accessRoutes, { prefix: "/api/v1", access });
+ *   await app.register(accessRoutes, { prefix: "/api/v1", access, oidc, failures });
  */
-export const accessRoutes: FastifyPluginAsyncTypebox<{ access: AccessManager }> = (app, { access }) => {
+export const accessRoutes: FastifyPluginAsyncTypebox<{
+  access: AccessManager;
+  oidc: OidcLogin;
+  /** The auth hook's per-address failure window (the OIDC login counts against it). */
+  failures: AuthFailures;
+}> = (app, { access, oidc, failures }) => {
   // --- tokens ---
+  // A CI job's OIDC login (services/access/oidc.ts): public, as it is how a job with no
+  // token gets one; a refusal says only that, is audited with why, and counts per address.
+  app.post(
+    "/auth/oidc",
+    {
+      config: { public: true },
+      schema: {
+        tags: ["tokens"],
+        summary:
+          "OIDC login: a CI job's JWT that a trust of the identity accepts (access.oidc) gets a short-lived token",
+        security: [],
+        body: Type.Object(
+          {
+            identity: Type.String({ minLength: 1, maxLength: 64 }),
+            jwt: Type.String({ minLength: 1, maxLength: MAX_JWT_LENGTH }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: IssuedSchema,
+          400: ErrorSchema,
+          401: ErrorSchema,
+          403: ErrorSchema,
+          429: ErrorSchema,
+          500: ErrorSchema,
+          503: ErrorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const issued = await countedLogin(
+        failures,
+        request.ip,
+        () => oidc.login(request.kwCtx, request.body),
+        (e) => isKeywardenError(e, "KW_ERR_AUTH_OIDC"),
+      );
+      return reply.code(201).send({ token: issued.token.reveal(), info: plainToken(issued.info) });
+    },
+  );
+
   app.post(
     "/tokens",
     {

@@ -150,6 +150,15 @@ export interface CreateChildTokenInput {
   readonly description?: string | undefined;
 }
 
+export interface FederatedTokenInput {
+  /** The machine identity the token acts as. */
+  readonly identity: string;
+  /** Its policies: each one the identity must hold. */
+  readonly policies: readonly string[];
+  readonly ttlMinutes: number;
+  readonly description: string;
+}
+
 export interface RoleInfo {
   readonly id: string;
   readonly name: string;
@@ -208,6 +217,12 @@ export interface AccessManager extends AccessService {
     parent: Principal,
     input: CreateChildTokenInput,
   ): Promise<IssuedToken>;
+  /**
+   * A short-lived token of a machine identity after a federated login its caller verified
+   * (OIDC, services/access/oidc.ts): the given policies (each held by the identity), no parent,
+   * no IP list; audited as `auth.oidc` with the identity as actor.
+   */
+  issueFederatedToken(ctx: RequestContext, input: FederatedTokenInput): Promise<IssuedToken>;
   listTokens(
     ctx: RequestContext,
     by: Actor,
@@ -346,6 +361,27 @@ export function createAccessService(deps: AccessDeps): AccessManager {
     } catch (e) {
       deps.logger?.error({ err: e, action }, "could not record a denial in the audit log");
     }
+  }
+
+  /**
+   * Requires `policy` to be among `allowed` (what an identity holds, what a creator or parent
+   * has): else audits the denial (`action`, `why`, the policy's path) and throws
+   * KW_ERR_ACCESS_DENIED, `actor` may not `capability` it.
+   */
+  async function requirePolicy(
+    ctx: RequestContext,
+    policy: string,
+    allowed: ReadonlySet<string>,
+    refusal: { action: string; why: string; actor: string; capability: string },
+  ): Promise<void> {
+    if (allowed.has(policy)) return;
+    const path = SYS.policy(policy);
+    await deny(ctx, refusal.action, "KW_ERR_ACCESS_DENIED", refusal.why, path);
+    throw new KeywardenError("KW_ERR_ACCESS_DENIED", {
+      actor: refusal.actor,
+      capability: refusal.capability,
+      path,
+    });
   }
 
   async function fail(
@@ -949,35 +985,19 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       const creator = by === "operator" ? undefined : new Set(by.policies);
       for (const p of policies) {
         // Least privilege: exactly what is asked, and never more than the creator has.
-        const path = SYS.policy(p);
-        if (!held.has(p)) {
-          await deny(
-            ctx,
-            "access.token.create",
-            "KW_ERR_ACCESS_DENIED",
-            `${identity.name} does not hold ${p}`,
-            path,
-          );
-          throw new KeywardenError("KW_ERR_ACCESS_DENIED", {
-            actor: identity.name,
-            capability: "use policy",
-            path,
-          });
-        }
-        if (creator !== undefined && !creator.has(p)) {
-          await deny(
-            ctx,
-            "access.token.create",
-            "KW_ERR_ACCESS_DENIED",
-            "beyond the creator's own policies",
-            path,
-          );
-          throw new KeywardenError("KW_ERR_ACCESS_DENIED", {
+        await requirePolicy(ctx, p, held, {
+          action: "access.token.create",
+          why: `${identity.name} does not hold ${p}`,
+          actor: identity.name,
+          capability: "use policy",
+        });
+        if (creator !== undefined)
+          await requirePolicy(ctx, p, creator, {
+            action: "access.token.create",
+            why: "beyond the creator's own policies",
             actor: actorId(ctx, by),
             capability: "grant",
-            path,
           });
-        }
       }
       const ttl = ttlFor(input.ttlSeconds);
       const t = now();
@@ -1005,6 +1025,45 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       );
     },
 
+    async issueFederatedToken(ctx, input) {
+      const identity = await identityOrThrow(input.identity);
+      const as = { ...ctx, actor: identity.id };
+      if (identity.kind !== "machine")
+        throw new KeywardenError("KW_ERR_ACCESS_INVALID", {
+          what: "federated login",
+          reason: `${identity.name} is not a machine identity`,
+        });
+      if (identity.disabled_at !== null)
+        throw new KeywardenError("KW_ERR_AUTH_DISABLED", { identity: identity.name });
+      const held = new Set((await policiesOfIdentity(db, identity.id)).map((p) => p.name));
+      const policies = [...new Set(input.policies)].sort();
+      for (const p of policies)
+        await requirePolicy(as, p, held, {
+          action: "auth.oidc",
+          why: `${identity.name} does not hold ${p}`,
+          actor: identity.name,
+          capability: "use policy",
+        });
+      const t = now();
+      return issue(
+        as,
+        {
+          id: newId("token", clock),
+          identity_id: identity.id,
+          kind: "svc",
+          description: checkDescription(input.description),
+          created_at: iso(t),
+          created_by: identity.id,
+          expires_at: iso(new Date(t.getTime() + input.ttlMinutes * 60_000)),
+          revoked_at: null,
+          ip_allow: "[]",
+          scope: JSON.stringify(policies),
+          parent_id: null,
+        },
+        "auth.oidc",
+      );
+    },
+
     async createChildToken(ctx, parent, input) {
       const parentRow = parent.tokenId === undefined ? undefined : await findTokenById(db, parent.tokenId);
       if (parentRow === undefined || parentRow.kind === "cld") {
@@ -1029,20 +1088,12 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       const inForce = new Set(parent.policies);
       const policies = [...new Set(input.policies ?? parent.policies)].sort();
       for (const p of policies)
-        if (!inForce.has(p)) {
-          await deny(
-            ctx,
-            "access.token.child",
-            "KW_ERR_ACCESS_DENIED",
-            "beyond the parent's policies",
-            SYS.policy(p),
-          );
-          throw new KeywardenError("KW_ERR_ACCESS_DENIED", {
-            actor: parent.id,
-            capability: "grant",
-            path: SYS.policy(p),
-          });
-        }
+        await requirePolicy(ctx, p, inForce, {
+          action: "access.token.child",
+          why: "beyond the parent's policies",
+          actor: parent.id,
+          capability: "grant",
+        });
       const parentIps = parseJsonList(parentRow.ip_allow);
       const ips = input.allowIps === undefined ? parentIps : checkAllowIps(input.allowIps);
       if (parentIps.length > 0) {

@@ -122,6 +122,11 @@ const PUBLIC = new Set([
   // Vault's AppRole login checks its secret_id (a token) itself, failures limited per address.
   "POST /v1/auth/approle/login",
   "PUT /v1/auth/approle/login",
+  // A CI job's OIDC login checks its JWT itself against the configured trusts (failures
+  // limited per address): Keywarden's route and Vault's.
+  "POST /api/v1/auth/oidc",
+  "POST /v1/auth/jwt/login",
+  "PUT /v1/auth/jwt/login",
   // Vault's health check: what /readyz and seal-status already tell anyone.
   "GET /v1/sys/health",
   // Vault's seal status: what /api/v1/sys/seal-status already tells anyone.

@@ -1,0 +1,131 @@
+/**
+ * Vault's login routes for apps and CI jobs that hold no Keywarden token yet; each answers a
+ * short-lived token in Vault's `auth` block, and is public, limited per address like every
+ * other way in (countedLogin), with every refusal audited.
+ *
+ * - AppRole, `/v1/auth/approle/login` (Vault Agent's auto-auth, External Secrets' `appRole`,
+ *   Terraform's `auth_login`, node-vault's `approleLogin`, hvac's `auth.approle.login`): the
+ *   `role_id` is a machine identity's name (not a secret, as in Vault) and the `secret_id` a
+ *   token of that identity, as `keywarden token create --identity NAME` printed it. The answer
+ *   is a child of that token, as `vault token create` makes: the same policies, at most
+ *   access.childTokenMaxMinutes and never past the token, its IP allow-list; so the long-lived
+ *   credential stays in the app's settings and only the child travels with requests. Whatever
+ *   part is wrong (unknown, expired or revoked token, a child token, another identity's role)
+ *   is one answer, Vault's 400 "invalid role or secret ID".
+ * - JWT, `/v1/auth/jwt/login` (hashicorp/vault-action's `method: jwt`, GitLab's `VAULT_ID_TOKEN`
+ *   flows): `role` is the machine identity's name and `jwt` the CI platform's OIDC token,
+ *   checked against the identity's trusts (access.oidc, services/access/oidc.ts); any refusal
+ *   is 401 KW_ERR_AUTH_OIDC.
+ *
+ * Both answer POST and PUT, as Vault does (Go's api sends PUT).
+ */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import Type from "typebox";
+import type { Clock } from "../../core/clock.ts";
+import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import type { AccessManager } from "../../services/access/access-service.ts";
+import { MAX_JWT_LENGTH, type OidcLogin } from "../../services/access/oidc.ts";
+import { principalContext } from "../../services/access/vault-authorizer.ts";
+import type { AuditService } from "../../services/audit/audit-service.ts";
+import { countedLogin, type AuthFailures } from "../plugins/auth.ts";
+import { AuthAnswer, authAnswer, VAULT_ERRORS, vaultError } from "./vault-api.ts";
+
+/**
+ * @example
+ *   await app.register(vaultAuthRoutes, { prefix: "/v1", access, audit, oidc, failures, clock, childTokenMaxMinutes: 60 });
+ */
+export const vaultAuthRoutes: FastifyPluginAsyncTypebox<{
+  access: AccessManager;
+  audit: AuditService;
+  oidc: OidcLogin;
+  /** The auth hook's per-address failure window, shared with every other way in. */
+  failures: AuthFailures;
+  /** The clock the access service uses (the lease is counted by it). */
+  clock: Clock;
+  /** access.childTokenMaxMinutes: the life of the token an AppRole login gives. */
+  childTokenMaxMinutes: number;
+}> = (app, { access, audit, oidc, failures, clock, childTokenMaxMinutes }) => {
+  app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
+  const tags = ["vault-auth"];
+
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/approle/login",
+    config: { public: true },
+    schema: {
+      tags,
+      summary:
+        "Vault's AppRole login: role_id a machine identity's name, secret_id its token; answers a short-lived child token",
+      security: [],
+      body: Type.Object({
+        role_id: Type.String({ minLength: 1, maxLength: 64 }),
+        secret_id: Type.String({ minLength: 1, maxLength: 512 }),
+      }),
+      response: { 200: AuthAnswer, ...VAULT_ERRORS },
+    },
+    handler: async (request) => {
+      const { role_id: role, secret_id: secretId } = request.body;
+      const refuse = async (why: string): Promise<never> => {
+        await audit.record(request.kwCtx, {
+          action: "auth.approle",
+          result: "denied",
+          detail: `KW_ERR_AUTH_APPROLE ${why}`,
+        });
+        throw new KeywardenError("KW_ERR_AUTH_APPROLE");
+      };
+      const issued = await countedLogin(
+        failures,
+        request.ip,
+        async () => {
+          let principal;
+          try {
+            // Audited by the access service when refused, as any token.
+            principal = await access.authenticateToken(request.kwCtx, secretId, request.ip);
+          } catch (e) {
+            if (!isKeywardenError(e) || e.httpStatus !== 401) throw e;
+            throw new KeywardenError("KW_ERR_AUTH_APPROLE");
+          }
+          request.kwCtx = principalContext(principal, request.kwCtx.source, request.id);
+          // A child token makes no child; a user's token is no app's role.
+          if (principal.kind !== "machine") return refuse("secret_id is not a machine identity's token");
+          if (principal.name !== role) return refuse("role_id is not the token's identity");
+          if (secretId.trim().startsWith("kw_cld_")) return refuse("secret_id is a child token");
+          return access.createChildToken(request.kwCtx, principal, {
+            ttlMinutes: childTokenMaxMinutes,
+            description: "approle login",
+          });
+        },
+        (e) => isKeywardenError(e, "KW_ERR_AUTH_APPROLE"),
+      );
+      return authAnswer(request, issued, clock, { role_name: role });
+    },
+  });
+
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/jwt/login",
+    config: { public: true },
+    schema: {
+      tags,
+      summary:
+        "Vault's JWT login: role a machine identity's name, jwt a CI platform's OIDC token that one of its trusts (access.oidc) accepts",
+      security: [],
+      body: Type.Object({
+        role: Type.String({ minLength: 1, maxLength: 64 }),
+        jwt: Type.String({ minLength: 1, maxLength: MAX_JWT_LENGTH }),
+      }),
+      response: { 200: AuthAnswer, ...VAULT_ERRORS },
+    },
+    handler: async (request) => {
+      const { role, jwt } = request.body;
+      const issued = await countedLogin(
+        failures,
+        request.ip,
+        () => oidc.login(request.kwCtx, { identity: role, jwt }),
+        (e) => isKeywardenError(e, "KW_ERR_AUTH_OIDC"),
+      );
+      return authAnswer(request, issued, clock, { role });
+    },
+  });
+  return Promise.resolve();
+};

@@ -1,0 +1,233 @@
+/**
+ * OIDC federation: a CI job (GitHub Actions, GitLab CI, any OpenID Connect issuer) proves who
+ * it is with the JWT its platform signed for it, and gets a short-lived token of the machine
+ * identity that trusts that issuer, that audience and those claims. No long-lived Keywarden
+ * token is kept in the CI system, so there is none there to leak.
+ *
+ * Trusts are configuration (`access.oidc`), reviewed like code. The JWT is checked with jose:
+ * its signature against the issuer's published keys (found by OIDC discovery, or `jwksUrl`;
+ * cached, refetched when a new key id appears), an asymmetric algorithm, `iss`, `aud`, `exp`
+ * and `nbf` (30 s of clock skew), then every bound claim of the trust (`*` matches any run of
+ * characters: `refs/heads/*`). A trust must bind at least one claim beyond issuer and audience,
+ * since anyone can get a JWT from a public CI platform's issuer.
+ *
+ * Whatever fails, the caller learns only that the login was refused (KW_ERR_AUTH_OIDC); the
+ * audit log says why, with no part of the JWT.
+ */
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
+import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import type { AuditService, RequestContext } from "../audit/audit-service.ts";
+import type { AccessManager, IssuedToken } from "./access-service.ts";
+
+/** One trust: who may log in as `identity`, and with which policies. */
+export interface OidcTrust {
+  /** The machine identity a login acts as. */
+  readonly identity: string;
+  /** The issuer as its JWTs name it (`iss`): https, or http on a loopback address. */
+  readonly issuer: string;
+  /** The audience the JWT must be for (`aud`), e.g. the server's URL or "keywarden". */
+  readonly audience: string;
+  /** Claims the JWT must carry, each matching its pattern (`*`: any run of characters). */
+  readonly claims: Readonly<Record<string, string>>;
+  /** Policies of the token a login gets: the identity must hold each. */
+  readonly policies: readonly string[];
+  /** Life of that token in minutes. */
+  readonly ttlMinutes: number;
+  /** Where the issuer's keys are; empty: from its discovery document. */
+  readonly jwksUrl: string;
+}
+
+/** Asymmetric algorithms only: a JWT signed with a shared secret or none is refused. */
+const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+const CLOCK_SKEW_S = 30;
+const FETCH_TIMEOUT_MS = 5000;
+/** A JWT longer than this is not one a CI platform issues. */
+export const MAX_JWT_LENGTH = 16_384;
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** Why a trust's URL is unusable, or undefined when it is fine. */
+function badUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return "is not a URL";
+  }
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "http:" && LOOPBACK.has(url.hostname)) return undefined;
+  return "must be https (http only on a loopback address)";
+}
+
+/**
+ * Checks the trusts as configured: URLs, at least one bound claim, policies named. Throws
+ * KW_ERR_CONFIG_INVALID naming the first problem.
+ *
+ * @example
+ *   checkTrusts(config.access.oidc);
+ */
+export function checkTrusts(trusts: readonly OidcTrust[]): void {
+  trusts.forEach((t, i) => {
+    const fail = (reason: string) => {
+      throw new KeywardenError("KW_ERR_CONFIG_INVALID", {
+        key: `access.oidc[${i}]`,
+        where: `the trust of ${t.identity}`,
+        reason,
+      });
+    };
+    const issuer = badUrl(t.issuer);
+    if (issuer !== undefined) fail(`issuer ${issuer}`);
+    if (t.jwksUrl !== "") {
+      const jwks = badUrl(t.jwksUrl);
+      if (jwks !== undefined) fail(`jwksUrl ${jwks}`);
+    }
+    if (Object.keys(t.claims).length === 0)
+      fail("bind at least one claim (e.g. repository): anyone can get a JWT from a public issuer");
+    if (t.policies.length === 0) fail("name the policies a login gets");
+  });
+}
+
+/** `pattern` with `*` as any run of characters, matched against the whole of `value`. */
+function claimMatches(pattern: string, value: unknown): boolean {
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return false;
+  const re = new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`, "s");
+  return re.test(String(value));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * A refusal's reason for the audit log: jose's error code (and the claim it names), or the
+ * message of a check here or of fetch; never any part of the JWT.
+ */
+function reasonOf(e: unknown): string {
+  if (!(e instanceof Error)) return "error";
+  if ("code" in e && typeof e.code === "string" && e.code.startsWith("ERR_")) {
+    const claim = "claim" in e && typeof e.claim === "string" ? ` ${e.claim}` : "";
+    return `${e.code}${claim}`;
+  }
+  return e.message.slice(0, 120);
+}
+
+export interface OidcDeps {
+  readonly trusts: readonly OidcTrust[];
+  readonly access: AccessManager;
+  readonly audit: Pick<AuditService, "record">;
+  /** The clock jose checks exp and nbf by (seconds); the system's by default. */
+  readonly nowSeconds?: () => number;
+  /**
+   * How long after fetching an issuer's keys a JWT with an unknown key id may not make it
+   * fetch them again (jose's cooldown, 30 s by default): a stream of made-up key ids cannot
+   * turn into a stream of fetches.
+   */
+  readonly keyRefetchCooldownMs?: number;
+}
+
+/**
+ * @example
+ *   const oidc = createOidcLogin({ trusts: config.access.oidc, access, audit });
+ *   const issued = await oidc.login(ctx, { identity: "ci-deployer", jwt });
+ */
+export function createOidcLogin(deps: OidcDeps) {
+  checkTrusts(deps.trusts);
+  const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  const discovered = new Map<string, Promise<string>>();
+
+  /** The issuer's JWKS URL from its discovery document (once per issuer while it answers). */
+  function jwksUrlOf(trust: OidcTrust): Promise<string> {
+    if (trust.jwksUrl !== "") return Promise.resolve(trust.jwksUrl);
+    let found = discovered.get(trust.issuer);
+    if (found === undefined) {
+      found = (async () => {
+        const url = `${trust.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+        const r = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "error" });
+        if (!r.ok) throw new Error(`discovery answered ${r.status}`);
+        const doc = (await r.json()) as { issuer?: unknown; jwks_uri?: unknown };
+        if (doc.issuer !== trust.issuer) throw new Error("discovery names another issuer");
+        if (typeof doc.jwks_uri !== "string" || badUrl(doc.jwks_uri) !== undefined)
+          throw new Error("discovery has no usable jwks_uri");
+        return doc.jwks_uri;
+      })();
+      discovered.set(trust.issuer, found);
+      // A failed discovery is tried again at the next login, not remembered.
+      found.catch(() => discovered.delete(trust.issuer));
+    }
+    return found;
+  }
+
+  async function keysOf(trust: OidcTrust) {
+    const url = await jwksUrlOf(trust);
+    let set = keySets.get(url);
+    if (set === undefined) {
+      set = createRemoteJWKSet(new URL(url), {
+        timeoutDuration: FETCH_TIMEOUT_MS,
+        ...(deps.keyRefetchCooldownMs === undefined ? {} : { cooldownDuration: deps.keyRefetchCooldownMs }),
+      });
+      keySets.set(url, set);
+    }
+    return set;
+  }
+
+  /** The JWT's claims when it verifies against `trust` and matches its claims; throws why not. */
+  async function verify(trust: OidcTrust, jwt: string): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(jwt, await keysOf(trust), {
+      issuer: trust.issuer,
+      audience: trust.audience,
+      algorithms: ALGORITHMS,
+      clockTolerance: CLOCK_SKEW_S,
+      requiredClaims: ["exp"],
+      ...(deps.nowSeconds === undefined ? {} : { currentDate: new Date(deps.nowSeconds() * 1000) }),
+    });
+    for (const [name, pattern] of Object.entries(trust.claims))
+      if (!claimMatches(pattern, payload[name])) throw new Error(`claim ${name} does not match`);
+    return payload;
+  }
+
+  /**
+   * Logs `identity` in with `jwt`: a short-lived token with the trust's policies. Throws
+   * KW_ERR_AUTH_OIDC for any refusal (audited as `auth.oidc`, denied, with the reason).
+   */
+  async function login(ctx: RequestContext, input: { identity: string; jwt: string }): Promise<IssuedToken> {
+    const refuse = async (reason: string): Promise<never> => {
+      await deps.audit.record(ctx, {
+        action: "auth.oidc",
+        result: "denied",
+        detail: `KW_ERR_AUTH_OIDC ${input.identity.slice(0, 64)}: ${reason}`.slice(0, 300),
+      });
+      throw new KeywardenError("KW_ERR_AUTH_OIDC");
+    };
+    if (input.jwt.length > MAX_JWT_LENGTH) return refuse("JWT too long");
+    let iss: unknown;
+    try {
+      iss = decodeJwt(input.jwt).iss;
+    } catch {
+      return refuse("not a JWT");
+    }
+    // Only the trusts of that identity for that issuer: no fetch for anyone else's keys.
+    const candidates = deps.trusts.filter((t) => t.identity === input.identity && t.issuer === iss);
+    if (candidates.length === 0) return refuse("no trust for this identity and issuer");
+    const reasons: string[] = [];
+    for (const trust of candidates) {
+      try {
+        const claims = await verify(trust, input.jwt);
+        const subject = typeof claims.sub === "string" ? claims.sub.slice(0, 200) : "";
+        return await deps.access.issueFederatedToken(ctx, {
+          identity: trust.identity,
+          policies: trust.policies,
+          ttlMinutes: trust.ttlMinutes,
+          description: `oidc ${subject}`.slice(0, 200),
+        });
+      } catch (e) {
+        // A refusal of the access service (a disabled identity, a policy it lost) is its own.
+        if (isKeywardenError(e)) throw e;
+        reasons.push(reasonOf(e));
+      }
+    }
+    return refuse([...new Set(reasons)].join("; "));
+  }
+
+  return { login };
+}
+
+export type OidcLogin = ReturnType<typeof createOidcLogin>;

@@ -1,0 +1,226 @@
+/**
+ * OIDC federation (services/access/oidc.ts) against a local issuer that speaks what GitHub
+ * Actions' does (discovery, JWKS, RS256 JWTs made at run time), on a real access service.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SignJWT, UnsecuredJWT } from "jose";
+import { isKeywardenError, type ErrorCode } from "../../../src/core/errors.ts";
+import { checkTrusts, createOidcLogin, type OidcTrust } from "../../../src/services/access/oidc.ts";
+import type { RequestContext } from "../../../src/services/audit/audit-service.ts";
+import { createTestAccess, type TestAccess } from "../../helpers/access.ts";
+import { startIssuer, type TestIssuer } from "../../helpers/oidc-issuer.ts";
+import { DIALECTS } from "../../helpers/storage.ts";
+
+const job: RequestContext = { actor: "anonymous", source: "ip=10.1.2.3", requestId: "req_job" };
+
+function rejectsWith(code: ErrorCode) {
+  return (e: unknown): boolean => {
+    assert.ok(isKeywardenError(e), String(e));
+    assert.equal(e.code, code, e.message);
+    return true;
+  };
+}
+
+/** A machine identity holding deploy-read, and the trust of acme/payments' main branch in it. */
+async function setUp(a: TestAccess, issuer: TestIssuer, trust: Partial<OidcTrust> = {}) {
+  await a.access.putPolicy(a.ctx, "operator", "deploy-read", [
+    { path: "payments/prod/*", capabilities: ["read"] },
+  ]);
+  await a.access.putPolicy(a.ctx, "operator", "deploy-write", [
+    { path: "payments/prod/*", capabilities: ["write"] },
+  ]);
+  await a.access.putRole(a.ctx, "operator", "deployer", ["deploy-read", "deploy-write"]);
+  await a.access.addMachine(a.ctx, "operator", { name: "ci-deployer", roles: ["deployer"] });
+  const main: OidcTrust = {
+    identity: "ci-deployer",
+    issuer: issuer.url,
+    audience: "keywarden",
+    claims: { repository: "acme/payments", ref: "refs/heads/main" },
+    policies: ["deploy-read"],
+    ttlMinutes: 15,
+    jwksUrl: "",
+    ...trust,
+  };
+  // A second trust of the same identity: release tags, by pattern.
+  const tags: OidcTrust = { ...main, claims: { repository: "acme/payments", ref: "refs/tags/v*" } };
+  return createOidcLogin({
+    trusts: [main, tags],
+    access: a.access,
+    audit: a.kw.audit,
+    nowSeconds: () => Math.floor(a.clock.now().getTime() / 1000),
+    keyRefetchCooldownMs: 0,
+  });
+}
+
+for (const d of DIALECTS) {
+  test(`${d.name}: a CI job's JWT logs it in as the identity that trusts its issuer and claims, for minutes`, async (t) => {
+    const a = await createTestAccess(t, d);
+    const issuer = await startIssuer(t);
+    const oidc = await setUp(a, issuer);
+    const now = Math.floor(a.clock.now().getTime() / 1000);
+
+    const issued = await oidc.login(job, { identity: "ci-deployer", jwt: await issuer.sign({ now }) });
+    assert.match(issued.token.reveal(), /^kw_svc_/);
+    // Exactly the trust's policies (not the identity's other one), for its ttl, no parent.
+    assert.deepEqual(issued.info.policies, ["deploy-read"]);
+    assert.equal(issued.info.expiresAt, new Date((now + 15 * 60) * 1000).toISOString());
+    assert.equal(issued.info.parentId, null);
+    assert.match(issued.info.description, /^oidc repo:acme\/payments:ref:refs\/heads\/main$/);
+    const principal = await a.access.authenticateToken(job, issued.token.reveal(), "10.1.2.3");
+    assert.equal(principal.name, "ci-deployer");
+    assert.equal(await a.access.can(principal, "read", "payments/prod/DB_URL"), true);
+    assert.equal(await a.access.can(principal, "write", "payments/prod/DB_URL"), false);
+    // The second trust takes a release tag by its pattern.
+    const tagged = await issuer.sign({ now, claims: { ref: "refs/tags/v1.4.0" } });
+    assert.ok(await oidc.login(job, { identity: "ci-deployer", jwt: tagged }));
+    // Discovery and keys were fetched once for both logins.
+    assert.deepEqual(issuer.fetched, { discovery: 1, jwks: 1 });
+
+    // The issuer rotates its key: a JWT with the new key id makes Keywarden fetch the keys again.
+    await issuer.rotate();
+    assert.ok(await oidc.login(job, { identity: "ci-deployer", jwt: await issuer.sign({ now }) }));
+    assert.equal(issuer.fetched.jwks, 2);
+
+    // Each refusal is the same error to the caller, audited with why and no part of the JWT.
+    const other = await issuer.foreignKey(false);
+    const sameKid = await issuer.foreignKey(true);
+    const refused: [string, string, RegExp][] = [
+      [
+        "another repository",
+        await issuer.sign({ now, claims: { repository: "mallory/payments" } }),
+        /claim repository does not match/,
+      ],
+      [
+        "a feature branch",
+        await issuer.sign({ now, claims: { ref: "refs/heads/feature" } }),
+        /claim ref does not match/,
+      ],
+      [
+        "a pull request, no ref",
+        await issuer.sign({ now, claims: { ref: undefined } }),
+        /claim ref does not match/,
+      ],
+      [
+        "another audience",
+        await issuer.sign({ now, audience: "vault" }),
+        /ERR_JWT_CLAIM_VALIDATION_FAILED aud/,
+      ],
+      ["expired", await issuer.sign({ now: now - 600 }), /ERR_JWT_EXPIRED/],
+      ["not yet valid", await issuer.sign({ now: now + 600 }), /ERR_JWT_CLAIM_VALIDATION_FAILED nbf/],
+      ["a key it never published", await issuer.sign({ now, key: other }), /ERR_JWKS_NO_MATCHING_KEY/],
+      [
+        "a forged key under its key id",
+        await issuer.sign({ now, key: sameKid }),
+        /ERR_JWS_SIGNATURE_VERIFICATION_FAILED/,
+      ],
+      [
+        "another issuer",
+        await issuer.sign({ now, issuer: "https://token.actions.githubusercontent.com" }),
+        /no trust for this identity and issuer/,
+      ],
+      [
+        "alg none",
+        new UnsecuredJWT({ repository: "acme/payments", ref: "refs/heads/main" })
+          .setIssuer(issuer.url)
+          .setAudience("keywarden")
+          .setExpirationTime(now + 300)
+          .encode(),
+        /ERR_JOSE_ALG_NOT_ALLOWED|ERR_JWS_INVALID/,
+      ],
+      [
+        "HS256 with a made-up secret",
+        await new SignJWT({ repository: "acme/payments", ref: "refs/heads/main" })
+          .setProtectedHeader({ alg: "HS256", kid: "key-2" })
+          .setIssuer(issuer.url)
+          .setAudience("keywarden")
+          .setExpirationTime(now + 300)
+          .sign(new TextEncoder().encode("a shared secret nobody should accept")),
+        /ERR_JOSE_ALG_NOT_ALLOWED/,
+      ],
+      ["not a JWT", "eyJhbGciOi.not-a-jwt", /not a JWT/],
+    ];
+    for (const [why, jwt] of refused)
+      await assert.rejects(
+        oidc.login(job, { identity: "ci-deployer", jwt }),
+        rejectsWith("KW_ERR_AUTH_OIDC"),
+        why,
+      );
+    // An identity no trust names, with a good JWT.
+    await a.access.addMachine(a.ctx, "operator", { name: "billing-app", roles: [] });
+    await assert.rejects(
+      oidc.login(job, { identity: "billing-app", jwt: await issuer.sign({ now }) }),
+      rejectsWith("KW_ERR_AUTH_OIDC"),
+    );
+    const denied = await a.kw.audit.query({ action: "auth.oidc", limit: 100 });
+    const details = denied.filter((e) => e.result === "denied").map((e) => e.detail);
+    assert.equal(details.length, refused.length + 1);
+    refused.forEach(([why, , reason], i) => {
+      assert.match(details[i] ?? "", reason, why);
+    });
+    const log = JSON.stringify(denied);
+    for (const [why, jwt] of refused)
+      assert.ok(!log.includes(jwt.split(".")[1] ?? jwt), `${why}: JWT in the log`);
+    // Logins are audited too, with the identity as actor.
+    const ok = denied.filter((e) => e.result === "ok");
+    assert.equal(ok.length, 3);
+    assert.ok(
+      ok.every((e) => e.actor.startsWith("mid_") || e.actor.startsWith("idn_")),
+      JSON.stringify(ok),
+    );
+
+    // A disabled identity gets nothing, however good its JWT.
+    await a.access.setDisabled(a.ctx, "operator", "ci-deployer", true);
+    await assert.rejects(
+      oidc.login(job, { identity: "ci-deployer", jwt: await issuer.sign({ now }) }),
+      rejectsWith("KW_ERR_AUTH_DISABLED"),
+    );
+  });
+}
+
+test("an issuer that does not answer refuses the login, and the next login tries again", async (t) => {
+  const a = await createTestAccess(t, DIALECTS[0]!);
+  const issuer = await startIssuer(t);
+  const oidc = await setUp(a, issuer);
+  const now = Math.floor(a.clock.now().getTime() / 1000);
+  const jwt = await issuer.sign({ now });
+  issuer.down = true;
+  await assert.rejects(oidc.login(job, { identity: "ci-deployer", jwt }), rejectsWith("KW_ERR_AUTH_OIDC"));
+  const [entry] = await a.kw.audit.query({ action: "auth.oidc", limit: 1 });
+  assert.match(entry?.detail ?? "", /discovery answered 503/);
+  issuer.down = false;
+  assert.ok(await oidc.login(job, { identity: "ci-deployer", jwt }));
+});
+
+test("a trust that binds no claim, or is reached over plain HTTP elsewhere than loopback, is refused at start", () => {
+  const base: OidcTrust = {
+    identity: "ci",
+    issuer: "https://token.actions.githubusercontent.com",
+    audience: "keywarden",
+    claims: { repository: "acme/payments" },
+    policies: ["deploy-read"],
+    ttlMinutes: 15,
+    jwksUrl: "",
+  };
+  checkTrusts([base]);
+  checkTrusts([{ ...base, issuer: "http://127.0.0.1:8080" }]);
+  const refusals: [Partial<OidcTrust>, RegExp][] = [
+    [{ claims: {} }, /bind at least one claim/],
+    [{ issuer: "http://issuer.example" }, /issuer must be https/],
+    [{ jwksUrl: "ftp://issuer.example/jwks" }, /jwksUrl must be https/],
+    [{ issuer: "not a url" }, /issuer is not a URL/],
+    [{ policies: [] }, /name the policies/],
+  ];
+  for (const [change, reason] of refusals)
+    assert.throws(
+      () => {
+        checkTrusts([base, { ...base, ...change }]);
+      },
+      (e: unknown) => {
+        assert.ok(isKeywardenError(e, "KW_ERR_CONFIG_INVALID"));
+        assert.match(e.message, /access\.oidc\[1\]/);
+        assert.match(e.message, reason);
+        return true;
+      },
+    );
+});
