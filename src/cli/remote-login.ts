@@ -13,6 +13,7 @@ import { KeywardenError } from "../core/errors.ts";
 import { parseFailure } from "../core/redact.ts";
 import { Secret } from "../core/secret.ts";
 import type { CliIO } from "./io.ts";
+import { OIDC_IDENTITY_ENV } from "./ci-oidc.ts";
 import { keyringClear, keyringLookup, keyringStatus, keyringStore, type KeyringItem } from "./os-keyring.ts";
 
 export const ADDR_ENV = "KEYWARDEN_ADDR";
@@ -41,6 +42,14 @@ export interface RemoteSettings {
   /** Colon-separated upper-case SHA-256 fingerprint to pin. */
   readonly fingerprint?: string | undefined;
   readonly insecureSkipVerify: boolean;
+}
+
+/**
+ * The server to talk to as configured: its token, or the identity a CI job logs in as with its
+ * OIDC token (KEYWARDEN_OIDC_IDENTITY; the token comes from the server, cli/vault-backend.ts).
+ */
+export interface RemoteTarget extends Omit<RemoteSettings, "token"> {
+  readonly token: Secret | { readonly oidcIdentity: string };
 }
 
 /**
@@ -314,7 +323,7 @@ function storedToken(env: CliIO["env"], home: string, login: StoredLogin): strin
  *   const remote = resolveRemote(io, home);
  *   if (remote === undefined) openLocalVault(); else createClient({ url: remote.server, ... });
  */
-export function resolveRemote(io: Pick<CliIO, "env" | "cwd">, home: string): RemoteSettings | undefined {
+export function resolveRemote(io: Pick<CliIO, "env" | "cwd">, home: string): RemoteTarget | undefined {
   const env = io.env;
   const addr = env[ADDR_ENV] ?? "";
   const envToken = env[TOKEN_ENV] ?? "";
@@ -330,9 +339,17 @@ export function resolveRemote(io: Pick<CliIO, "env" | "cwd">, home: string): Rem
   const server = normalizeServer(addr !== "" ? addr : login!.server);
   // The stored trust settings apply only to the server they were stored for.
   const stored = login !== undefined && normalizeServer(login.server) === server ? login : undefined;
+  // A CI job that logs in with its OIDC token (cli/ci-oidc.ts) gets its token from the server.
+  const oidcIdentity = env[OIDC_IDENTITY_ENV] ?? "";
   const token =
-    envToken !== "" ? envToken : stored === undefined ? undefined : storedToken(env, home, stored);
-  if (token === undefined)
+    envToken !== ""
+      ? envToken
+      : oidcIdentity !== ""
+        ? undefined
+        : stored === undefined
+          ? undefined
+          : storedToken(env, home, stored);
+  if (token === undefined && oidcIdentity === "")
     throw new KeywardenError("KW_ERR_REMOTE_NO_TOKEN", {
       server,
       reason: stored === undefined ? `${TOKEN_ENV} is not set` : "the stored token is gone",
@@ -341,7 +358,7 @@ export function resolveRemote(io: Pick<CliIO, "env" | "cwd">, home: string): Rem
   const fp = env[FINGERPRINT_ENV] ?? stored?.fingerprint;
   return {
     server,
-    token: new Secret(token),
+    token: token === undefined ? { oidcIdentity } : new Secret(token),
     ca: caFile === undefined || caFile === "" ? undefined : readCaFile(resolve(io.cwd, caFile)),
     fingerprint: fp === undefined || fp === "" ? undefined : normalizeFingerprint(fp),
     insecureSkipVerify: stored?.insecureSkipVerify === true && env[CA_FILE_ENV] === undefined,

@@ -25,7 +25,8 @@ import type {
 import { commandContext, type CommandContext } from "./context.ts";
 import { resolveHome } from "./home.ts";
 import type { CliIO } from "./io.ts";
-import { peerFingerprint, resolveRemote, type RemoteSettings } from "./remote-login.ts";
+import { ciIdToken } from "./ci-oidc.ts";
+import { peerFingerprint, resolveRemote, type RemoteSettings, type RemoteTarget } from "./remote-login.ts";
 import { withVault, type VaultFlags, type VaultSession } from "./vault-context.ts";
 
 /** A filter of the audit log, one page at a time (oldest first). */
@@ -230,6 +231,26 @@ export async function openClient(settings: RemoteSettings): Promise<KeywardenCli
 }
 
 /**
+ * The target's settings with its token: the one configured, or for a CI job that logs in with
+ * its OIDC token (KEYWARDEN_OIDC_IDENTITY), a short-lived one the server gives for it, once per
+ * command.
+ */
+async function withToken(io: CliIO, target: RemoteTarget): Promise<RemoteSettings> {
+  const { token } = target;
+  if (token instanceof Secret) return { ...target, token };
+  const jwt = await ciIdToken(io.env);
+  const client = await openClient({ ...target, token: new Secret("") });
+  try {
+    const issued = await client.tokens.oidc(token.oidcIdentity, jwt.reveal());
+    return { ...target, token: new Secret(issued.token) };
+  } catch (e) {
+    throw await explainTls(e, target.server);
+  } finally {
+    client.close();
+  }
+}
+
+/**
  * Turns a failed TLS trust check into KW_ERR_REMOTE_UNTRUSTED with the served fingerprint,
  * so the user can compare it with what `keywarden serve` printed; other errors pass through.
  *
@@ -318,12 +339,13 @@ export async function withBackend<T>(
 ): Promise<T> {
   const cc = commandContext(io, cmd);
   const home = resolveHome(cc.loaded.config.home, io.env, io.cwd);
-  const remote = resolveRemote(io, home);
-  if (remote === undefined) return withVault(io, cmd, flags, options, (s) => fn(localBackend(s), s.ctx));
-  if (remote.insecureSkipVerify)
+  const target = resolveRemote(io, home);
+  if (target === undefined) return withVault(io, cmd, flags, options, (s) => fn(localBackend(s), s.ctx));
+  if (target.insecureSkipVerify)
     io.stderr.write(
-      `WARNING: the certificate of ${remote.server} is not verified (logged in with --insecure-skip-verify)\n`,
+      `WARNING: the certificate of ${target.server} is not verified (logged in with --insecure-skip-verify)\n`,
     );
+  const remote = await withToken(io, target);
   const client = await openClient(remote);
   try {
     return await fn(remoteBackend(remote, client), cc);

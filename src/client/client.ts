@@ -387,6 +387,13 @@ export function createClient(options: ClientOptions) {
       }) => call<IssuedToken>("POST", "/api/v1/tokens", o),
       revoke: async (id: string) =>
         (await call<{ revoked: number }>("DELETE", `/api/v1/tokens/${encodeURIComponent(id)}`)).revoked,
+      /**
+       * A CI job's OIDC login: its platform's JWT for a short-lived token of `identity`, when a
+       * trust of the server (access.oidc) accepts it. Needs no token (none is sent); a refusal
+       * is KW_ERR_AUTH_OIDC (401), not retried.
+       */
+      oidc: (identity: string, jwt: string) =>
+        call<IssuedToken>("POST", "/api/v1/auth/oidc", { identity, jwt }, { withToken: false, retry: false }),
     },
     audit: {
       query: async (

@@ -521,6 +521,12 @@ export const ERRORS = Object.freeze({
     2,
     "Run `keywarden login --server URL` (token on stdin or at the prompt), or set KEYWARDEN_TOKEN.",
   ),
+  KW_ERR_REMOTE_OIDC: spec(
+    "cannot get the CI job's OIDC token: {reason}",
+    401,
+    2,
+    "In GitHub Actions give the job `permissions: id-token: write`; elsewhere put the platform's JWT in KEYWARDEN_OIDC_TOKEN.",
+  ),
   KW_ERR_REMOTE_UNTRUSTED: spec(
     "the certificate of {server} is not trusted ({reason}); its SHA-256 fingerprint is {fingerprint}",
     502,

@@ -3,19 +3,17 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
-import { runCli, type CliRun } from "../helpers/cli.ts";
+import { CHEAP_ARGON2_ENV, type CliRun, runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
-
-const CHEAP = {
-  KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
-  KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
-  KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
-};
 
 test("user, machine, policy, role and token commands through the built CLI", (t) => {
   const dir = tempDir(t);
   const home = join(dir, "home");
-  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: "e2e passphrase, not a real one", ...CHEAP };
+  const env = {
+    KEYWARDEN_HOME: home,
+    KEYWARDEN_PASSPHRASE: "e2e passphrase, not a real one",
+    ...CHEAP_ARGON2_ENV,
+  };
   const kw = (args: string[]): CliRun => runCli(args, { cwd: dir, input: "", env });
   const ok = (args: string[]): string => {
     const r = kw(args);

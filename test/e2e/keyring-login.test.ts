@@ -12,16 +12,10 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
-import { runCli, type CliRun } from "../helpers/cli.ts";
+import { CHEAP_ARGON2_ENV, type CliRun, runCli } from "../helpers/cli.ts";
 import { secretServiceMissing, startSecretService } from "../helpers/secret-service.ts";
 import { spawnServe } from "../helpers/serve-process.ts";
 import { tempDir } from "../helpers/tmp.ts";
-
-const CHEAP = {
-  KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
-  KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
-  KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
-};
 
 type Env = Record<string, string>;
 
@@ -46,7 +40,7 @@ async function startVault(t: TestContext, dir: string) {
   const serverEnv = {
     KEYWARDEN_HOME: join(dir, "server"),
     KEYWARDEN_PASSPHRASE: `keyring e2e ${randomBytes(6).toString("hex")}`,
-    ...CHEAP,
+    ...CHEAP_ARGON2_ENV,
   };
   ok(dir, ["init"], serverEnv);
   ok(dir, ["policy", "put", "app-rw", "--allow", "app/dev/*:read,write,list"], serverEnv);

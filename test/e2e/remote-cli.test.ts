@@ -10,22 +10,16 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runCli, type CliRun } from "../helpers/cli.ts";
+import { CHEAP_ARGON2_ENV, type CliRun, runCli } from "../helpers/cli.ts";
 import { spawnServe } from "../helpers/serve-process.ts";
 import { tempDir } from "../helpers/tmp.ts";
-
-const CHEAP = {
-  KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
-  KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
-  KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
-};
 
 test("the CLI against a server", async (t) => {
   const dir = tempDir(t);
   const serverEnv = {
     KEYWARDEN_HOME: join(dir, "server"),
     KEYWARDEN_PASSPHRASE: "e2e remote passphrase, not a real one",
-    ...CHEAP,
+    ...CHEAP_ARGON2_ENV,
   };
   const clientHome = join(dir, "client");
   const clientEnv = { KEYWARDEN_HOME: clientHome };

@@ -11,22 +11,17 @@ import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { test, type TestContext } from "node:test";
-import { runCli } from "../helpers/cli.ts";
+import { CHEAP_ARGON2_ENV, runCli } from "../helpers/cli.ts";
 import { spawnServe } from "../helpers/serve-process.ts";
 import { freshPostgresSchema, postgresUrl } from "../helpers/storage.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const PASSPHRASE = "e2e serve passphrase, not a real one";
-const CHEAP = {
-  KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
-  KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
-  KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
-};
 
 function setUpVault(t: TestContext): { home: string; env: Record<string, string>; token: string } {
   const dir = tempDir(t);
   const home = join(dir, "home");
-  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP };
+  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP_ARGON2_ENV };
   const kw = (args: string[]) => {
     const r = runCli(args, { cwd: dir, env });
     assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
@@ -77,7 +72,7 @@ test("serve through the built CLI", async (top) => {
     // Keywarden's own scanner reports.
     assert.equal(statSync(join(home, "server-key.sealed")).mode & 0o777, 0o600);
     assert.equal(existsSync(join(home, "server-key.pem")), false);
-    const scan = runCli(["scan", home], { env: CHEAP });
+    const scan = runCli(["scan", home], { env: CHEAP_ARGON2_ENV });
     assert.equal(scan.code, 0, scan.stdout);
 
     const probe = await tlsProbe(s.url, {});
@@ -187,7 +182,7 @@ test("serve through the built CLI", async (top) => {
       await unsealed.waitFor(/generated TLS key is now sealed by the vault/);
       assert.equal(existsSync(join(other, "server-key.pem")), false);
       assert.equal(statSync(join(other, "server-key.sealed")).mode & 0o777, 0o600);
-      assert.equal(runCli(["scan", other], { env: CHEAP }).code, 0);
+      assert.equal(runCli(["scan", other], { env: CHEAP_ARGON2_ENV }).code, 0);
       assert.equal(await unsealed.stop(), 0);
     },
   );
@@ -252,7 +247,7 @@ test("a database password on the command line is masked in the process list, wit
   const password = `NotAPassword${randomBytes(4).toString("hex")}`;
   const withPassword = url.replace(/^postgres:\/\/([^@/]+)@/, `postgres://$1:${password}@`);
   const home = join(tempDir(t), "home");
-  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP };
+  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP_ARGON2_ENV };
   assert.equal(runCli(["init"], { env: { ...env, KEYWARDEN_STORAGE_URL: url } }).code, 0);
   const s = await serve(t, env, ["--insecure-http", "--database", withPassword]);
   const cmdline = readFileSync(`/proc/${s.child.pid}/cmdline`, "utf8");

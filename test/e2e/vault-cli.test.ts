@@ -14,15 +14,10 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { test, type TestContext } from "node:test";
 import { formatToken } from "../../src/core/token-format.ts";
-import { BIN, runCli, type CliRun } from "../helpers/cli.ts";
+import { BIN, CHEAP_ARGON2_ENV, type CliRun, runCli } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const PASSPHRASE = "e2e passphrase, not a real one";
-const CHEAP = {
-  KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
-  KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
-  KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
-};
 
 interface Vault {
   readonly dir: string;
@@ -33,7 +28,7 @@ interface Vault {
 function vault(t: TestContext): Vault {
   const dir = tempDir(t);
   const home = join(dir, "home");
-  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP };
+  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP_ARGON2_ENV };
   const v: Vault = {
     dir,
     home,
@@ -56,7 +51,7 @@ test("init refuses a short passphrase, and reads a piped passphrase file once", 
   const home = join(dir, "home");
   const short = runCli(["init"], {
     cwd: dir,
-    env: { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: "hunter2", ...CHEAP },
+    env: { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: "hunter2", ...CHEAP_ARGON2_ENV },
   });
   assert.equal(short.code, 2);
   assert.match(short.stderr, /the vault passphrase must be at least 12 characters/);
@@ -69,13 +64,13 @@ test("init refuses a short passphrase, and reads a piped passphrase file once", 
     {
       cwd: dir,
       encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "", KEYWARDEN_HOME: home, PASS: PASSPHRASE, ...CHEAP },
+      env: { PATH: process.env.PATH ?? "", KEYWARDEN_HOME: home, PASS: PASSPHRASE, ...CHEAP_ARGON2_ENV },
     },
   );
   assert.equal(piped.status, 0, piped.stderr);
   const list = runCli(["secrets", "list"], {
     cwd: dir,
-    env: { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP },
+    env: { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP_ARGON2_ENV },
   });
   assert.equal(list.code, 0, list.stderr);
 });
@@ -83,7 +78,7 @@ test("init refuses a short passphrase, and reads a piped passphrase file once", 
 test("an init whose database cannot be set up leaves no key file behind, so it can simply be run again", (t) => {
   const dir = tempDir(t);
   const home = join(dir, "home");
-  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP };
+  const env = { KEYWARDEN_HOME: home, KEYWARDEN_PASSPHRASE: PASSPHRASE, ...CHEAP_ARGON2_ENV };
   mkdirSync(home, { mode: 0o700 });
   writeFileSync(join(home, "keywarden.db"), "not a database\n");
   const failed = runCli(["init"], { cwd: dir, env });
@@ -332,7 +327,7 @@ test("run with an environment larger than the system allows says so, instead of 
         PATH: process.env.PATH ?? "",
         KEYWARDEN_HOME: v.home,
         KEYWARDEN_PASSPHRASE: PASSPHRASE,
-        ...CHEAP,
+        ...CHEAP_ARGON2_ENV,
       },
     },
   );
@@ -366,7 +361,7 @@ test("run forwards a signal to the command and returns its exit code", async (t)
         HOME: v.dir,
         KEYWARDEN_HOME: v.home,
         KEYWARDEN_PASSPHRASE: PASSPHRASE,
-        ...CHEAP,
+        ...CHEAP_ARGON2_ENV,
       },
       stdio: ["ignore", "pipe", "pipe"],
       // Its own process group, so a failed test still ends the command it started.

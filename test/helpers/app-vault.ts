@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { runCliInProcess } from "./cli.ts";
+import { runCliInProcess, CHEAP_ARGON2_ENV } from "./cli.ts";
 import { tempDir } from "./tmp.ts";
 
 /** Runs the CLI in this process; fails the test unless it exits 0; returns its stdout. */
@@ -27,9 +27,7 @@ export function vaultEnv(t: TestContext, storageUrl: string): Record<string, str
   return {
     KEYWARDEN_HOME: join(tempDir(t), "home"),
     KEYWARDEN_PASSPHRASE: "app vault passphrase, not a real one",
-    KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
-    KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
-    KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
+    ...CHEAP_ARGON2_ENV,
     KEYWARDEN_STORAGE_URL: storageUrl,
     USER: "tester",
   };

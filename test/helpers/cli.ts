@@ -5,6 +5,13 @@ import { PassThrough } from "node:stream";
 export const ROOT = join(import.meta.dirname, "../..");
 export const BIN = join(ROOT, "dist/cli/bin.js");
 
+/** Argon2 settings for a key file made in a test: cheap, since only the code path is tested. */
+export const CHEAP_ARGON2_ENV = {
+  KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
+  KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
+  KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
+} as const;
+
 export interface CliRun {
   readonly code: number;
   readonly stdout: string;

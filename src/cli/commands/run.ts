@@ -3,6 +3,7 @@ import { constants } from "node:os";
 import type { Command } from "commander";
 import { KeywardenError } from "../../core/errors.ts";
 import type { CliIO } from "../io.ts";
+import { OIDC_TOKEN_ENV } from "../ci-oidc.ts";
 import { TOKEN_ENV } from "../remote-login.ts";
 import { withBackend } from "../vault-backend.ts";
 import { PASSPHRASE_ENV, withPassphraseOption, type VaultFlags } from "../vault-context.ts";
@@ -29,7 +30,8 @@ export function childEnv(
   const out: Record<string, string> = {};
   const kekVars = new RegExp(`^${kekVariable}(_V\\d+)?$`);
   for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || k === PASSPHRASE_ENV || k === TOKEN_ENV || kekVars.test(k)) continue;
+    if (v === undefined || k === PASSPHRASE_ENV || k === TOKEN_ENV || k === OIDC_TOKEN_ENV || kekVars.test(k))
+      continue;
     out[k] = v;
   }
   for (const s of secrets) {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runCliInProcess } from "../../helpers/cli.ts";
+import { runCliInProcess, CHEAP_ARGON2_ENV } from "../../helpers/cli.ts";
 import { spawnServe } from "../../helpers/serve-process.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { makeKey } from "./fixtures.ts";
@@ -24,9 +24,7 @@ test("serve --sealed: sealed at start, unsealed over HTTP, then ready", async (t
   const env = {
     KEYWARDEN_HOME: home,
     KEYWARDEN_PASSPHRASE: passphrase,
-    KEYWARDEN_KMS_LOCAL_ARGON2_MEMORY_KI_B: "64",
-    KEYWARDEN_KMS_LOCAL_ARGON2_ITERATIONS: "1",
-    KEYWARDEN_KMS_LOCAL_ARGON2_PARALLELISM: "1",
+    ...CHEAP_ARGON2_ENV,
     USER: "tester",
   };
   await kw(env, ["init"]);

@@ -13,9 +13,13 @@ import {
   removeLogin,
   resolveRemote,
   saveLogin,
+  type RemoteTarget,
 } from "../../../src/cli/remote-login.ts";
 import { fromClientError } from "../../../src/cli/vault-backend.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+
+/** The target's token text, or undefined when it is to come from an OIDC login. */
+const revealed = (t: RemoteTarget) => (t.token instanceof Secret ? t.token.reveal() : undefined);
 
 const fakeToken = (): string => `kw_svc_${randomBytes(16).toString("hex")}_abcdef`;
 
@@ -99,12 +103,12 @@ test("a stored login: token alone in a 0600 file; env overrides; logout removes 
 
   const stored = resolveRemote(io, home)!;
   assert.equal(stored.server, "https://kw.test:8443");
-  assert.equal(stored.token.reveal(), token);
+  assert.equal(revealed(stored), token);
   assert.equal(stored.fingerprint, fp);
 
   const other = fakeToken();
   const env = resolveRemote({ env: { KEYWARDEN_TOKEN: other }, cwd: home }, home)!;
-  assert.equal(env.token.reveal(), other, "KEYWARDEN_TOKEN wins");
+  assert.equal(revealed(env), other, "KEYWARDEN_TOKEN wins");
   assert.equal(env.fingerprint, fp, "the stored trust still applies to the same server");
   // Another address: the stored token and pin are not sent there.
   assert.equal(
@@ -117,6 +121,13 @@ test("a stored login: token alone in a 0600 file; env overrides; logout removes 
   )!;
   assert.equal(ci.server, "https://elsewhere.test");
   assert.equal(ci.fingerprint, undefined);
+  // A CI job logging in with its OIDC token: no token yet, the identity to ask one for; a
+  // token given beside it still wins.
+  const oidcEnv = { KEYWARDEN_ADDR: "https://elsewhere.test", KEYWARDEN_OIDC_IDENTITY: "ci-deployer" };
+  const job = resolveRemote({ env: oidcEnv, cwd: home }, home)!;
+  assert.deepEqual(job.token, { oidcIdentity: "ci-deployer" });
+  const both = resolveRemote({ env: { ...oidcEnv, KEYWARDEN_TOKEN: other }, cwd: home }, home)!;
+  assert.equal(revealed(both), other);
 
   assert.deepEqual(removeLogin(io.env, home), { server: "https://kw.test:8443", keyringError: undefined });
   assert.equal(existsSync(file), false);

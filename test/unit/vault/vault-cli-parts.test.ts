@@ -83,11 +83,13 @@ test("dotenv export and import round-trip awkward values", () => {
   assert.equal(renderExport(entries.slice(2), "json"), '{\n  "C": "plain"\n}\n');
 });
 
-test("run's child environment has the secrets but not the passphrase or the KEK variables", () => {
+test("run's child environment has the secrets but not the passphrase, the tokens or the KEK variables", () => {
   const env = childEnv(
     {
       PATH: "/bin",
       KEYWARDEN_PASSPHRASE: "p",
+      KEYWARDEN_TOKEN: "t",
+      KEYWARDEN_OIDC_TOKEN: "a CI job's JWT",
       KEYWARDEN_MASTER_KEY: "k",
       KEYWARDEN_MASTER_KEY_V2: "k2",
       KEEP: "1",
