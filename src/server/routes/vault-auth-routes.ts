@@ -13,9 +13,10 @@
  *   part is wrong (unknown, expired or revoked token, a child token, another identity's role)
  *   is one answer, Vault's 400 "invalid role or secret ID".
  * - JWT, `/v1/auth/jwt/login` (hashicorp/vault-action's `method: jwt`, GitLab's `VAULT_ID_TOKEN`
- *   flows): `role` is the machine identity's name and `jwt` the CI platform's OIDC token,
- *   checked against the identity's trusts (access.oidc, services/access/oidc.ts); any refusal
- *   is 401 KW_ERR_AUTH_OIDC.
+ *   flows), and Kubernetes, `/v1/auth/kubernetes/login` (Vault Agent's injector, the CSI
+ *   provider, External Secrets' `kubernetes` auth): `role` is the machine identity's name and
+ *   `jwt` the CI platform's OIDC token or the pod's service account token, checked against the
+ *   identity's trusts (access.oidc, services/access/oidc.ts); any refusal is 401 KW_ERR_AUTH_OIDC.
  *
  * Both answer POST and PUT, as Vault does (Go's api sends PUT).
  */
@@ -101,31 +102,37 @@ export const vaultAuthRoutes: FastifyPluginAsyncTypebox<{
     },
   });
 
-  app.route({
-    method: ["POST", "PUT"],
-    url: "/auth/jwt/login",
-    config: { public: true },
-    schema: {
-      tags,
-      summary:
-        "Vault's JWT login: role a machine identity's name, jwt a CI platform's OIDC token that one of its trusts (access.oidc) accepts",
-      security: [],
-      body: Type.Object({
-        role: Type.String({ minLength: 1, maxLength: 64 }),
-        jwt: Type.String({ minLength: 1, maxLength: MAX_JWT_LENGTH }),
-      }),
-      response: { 200: AuthAnswer, ...VAULT_ERRORS },
-    },
-    handler: async (request) => {
-      const { role, jwt } = request.body;
-      const issued = await countedLogin(
-        failures,
-        request.ip,
-        () => oidc.login(request.kwCtx, { identity: role, jwt }),
-        (e) => isKeywardenError(e, "KW_ERR_AUTH_OIDC"),
-      );
-      return authAnswer(request, issued, clock, { role });
-    },
-  });
+  // Vault's Kubernetes login takes the same body: a pod's service account token is a JWT of
+  // the cluster's OIDC issuer (EKS, GKE, AKS, or service-account-issuer discovery), checked
+  // the same way, by a trust binding its `sub` (system:serviceaccount:NAMESPACE:NAME).
+  for (const method of ["jwt", "kubernetes"] as const)
+    app.route({
+      method: ["POST", "PUT"],
+      url: `/auth/${method}/login`,
+      config: { public: true },
+      schema: {
+        tags,
+        summary:
+          method === "jwt"
+            ? "Vault's JWT login: role a machine identity's name, jwt a CI platform's OIDC token that one of its trusts (access.oidc) accepts"
+            : "Vault's Kubernetes login: role a machine identity's name, jwt a pod's service account token that one of its trusts (access.oidc) accepts",
+        security: [],
+        body: Type.Object({
+          role: Type.String({ minLength: 1, maxLength: 64 }),
+          jwt: Type.String({ minLength: 1, maxLength: MAX_JWT_LENGTH }),
+        }),
+        response: { 200: AuthAnswer, ...VAULT_ERRORS },
+      },
+      handler: async (request) => {
+        const { role, jwt } = request.body;
+        const issued = await countedLogin(
+          failures,
+          request.ip,
+          () => oidc.login(request.kwCtx, { identity: role, jwt }),
+          (e) => isKeywardenError(e, "KW_ERR_AUTH_OIDC"),
+        );
+        return authAnswer(request, issued, clock, { role });
+      },
+    });
   return Promise.resolve();
 };

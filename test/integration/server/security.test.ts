@@ -127,6 +127,8 @@ const PUBLIC = new Set([
   "POST /api/v1/auth/oidc",
   "POST /v1/auth/jwt/login",
   "PUT /v1/auth/jwt/login",
+  "POST /v1/auth/kubernetes/login",
+  "PUT /v1/auth/kubernetes/login",
   // Vault's health check: what /readyz and seal-status already tell anyone.
   "GET /v1/sys/health",
   // Vault's seal status: what /api/v1/sys/seal-status already tells anyone.
