@@ -41,6 +41,8 @@ export interface OidcTrust {
 const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 const CLOCK_SKEW_S = 30;
 const FETCH_TIMEOUT_MS = 5000;
+/** How long an issuer's discovery document (where its keys are) is kept. */
+const DISCOVERY_TTL_MS = 3_600_000;
 /** A JWT longer than this is not one a CI platform issues. */
 export const MAX_JWT_LENGTH = 16_384;
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -132,28 +134,30 @@ export interface OidcDeps {
 export function createOidcLogin(deps: OidcDeps) {
   checkTrusts(deps.trusts);
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-  const discovered = new Map<string, Promise<string>>();
+  const discovered = new Map<string, { readonly at: number; readonly jwksUrl: Promise<string> }>();
 
-  /** The issuer's JWKS URL from its discovery document (once per issuer while it answers). */
+  /** The issuer's JWKS URL from its discovery document, fetched again after an hour. */
   function jwksUrlOf(trust: OidcTrust): Promise<string> {
     if (trust.jwksUrl !== "") return Promise.resolve(trust.jwksUrl);
-    let found = discovered.get(trust.issuer);
-    if (found === undefined) {
-      found = (async () => {
-        const url = `${trust.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
-        const r = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "error" });
-        if (!r.ok) throw new Error(`discovery answered ${r.status}`);
-        const doc = (await r.json()) as { issuer?: unknown; jwks_uri?: unknown };
-        if (doc.issuer !== trust.issuer) throw new Error("discovery names another issuer");
-        if (typeof doc.jwks_uri !== "string" || badUrl(doc.jwks_uri) !== undefined)
-          throw new Error("discovery has no usable jwks_uri");
-        return doc.jwks_uri;
-      })();
-      discovered.set(trust.issuer, found);
-      // A failed discovery is tried again at the next login, not remembered.
-      found.catch(() => discovered.delete(trust.issuer));
-    }
-    return found;
+    const cached = discovered.get(trust.issuer);
+    if (cached !== undefined && Date.now() - cached.at < DISCOVERY_TTL_MS) return cached.jwksUrl;
+    const jwksUrl = (async () => {
+      const url = `${trust.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+      const r = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "error" });
+      if (!r.ok) throw new Error(`discovery answered ${r.status}`);
+      // Its own words, not the parser's: those would quote the document.
+      const doc = (await r.json().catch(() => {
+        throw new Error("discovery is not JSON");
+      })) as { issuer?: unknown; jwks_uri?: unknown } | null;
+      if (doc?.issuer !== trust.issuer) throw new Error("discovery names another issuer");
+      if (typeof doc.jwks_uri !== "string" || badUrl(doc.jwks_uri) !== undefined)
+        throw new Error("discovery has no usable jwks_uri");
+      return doc.jwks_uri;
+    })();
+    discovered.set(trust.issuer, { at: Date.now(), jwksUrl });
+    // A failed discovery is tried again at the next login, not remembered.
+    jwksUrl.catch(() => discovered.delete(trust.issuer));
+    return jwksUrl;
   }
 
   async function keysOf(trust: OidcTrust) {
