@@ -269,6 +269,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     access: deps.access,
     clock: deps.clock ?? systemClock,
     childTokenMaxMinutes: config.access.childTokenMaxMinutes,
+    failures,
   });
   await app.register(vaultAuthRoutes, {
     prefix: "/v1",

@@ -14,7 +14,7 @@ test("user, machine, policy, role and token commands through the built CLI", (t)
     KEYWARDEN_PASSPHRASE: "e2e passphrase, not a real one",
     ...CHEAP_ARGON2_ENV,
   };
-  const kw = (args: string[]): CliRun => runCli(args, { cwd: dir, input: "", env });
+  const kw = (args: string[], input = ""): CliRun => runCli(args, { cwd: dir, input, env });
   const ok = (args: string[]): string => {
     const r = kw(args);
     assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
@@ -89,6 +89,20 @@ test("user, machine, policy, role and token commands through the built CLI", (t)
   const scan = kw(["scan", "leak.env", "--format", "json"]);
   assert.equal(scan.code, 1, scan.stderr);
   assert.match(scan.stdout, /keywarden/i);
+  // A leaked token found that way is revoked by its text (on stdin, never an argument).
+  const leaked = kw(["token", "create", "--identity", "payments-api", "--policy", "pay-read"]).stdout.trim();
+  const leakedId = /^tok_\S+/.exec(ok(["token", "list", "--active"]).split("\n")[1] ?? "")?.[0];
+  const byText = kw(["token", "revoke", "--stdin"], `${leaked}\n`);
+  assert.equal(byText.code, 0, byText.stderr);
+  assert.equal(byText.stdout, `revoked ${leakedId}\n`);
+  assert.ok(!byText.stdout.includes(leaked) && !byText.stderr.includes(leaked));
+  assert.match(ok(["token", "list", "--active"]), /no tokens/);
+  const neither = kw(["token", "revoke"]);
+  assert.equal(neither.code, 2);
+  assert.match(neither.stderr, /give the token's id \(tok_\.\.\.\), or --stdin/);
+  const unknownText = kw(["token", "revoke", "--stdin"], "kw_svc_not-a-token");
+  assert.equal(unknownText.code, 2);
+  assert.match(unknownText.stderr, /KW_ERR_AUTH_MALFORMED/);
 
   ok(["user", "disable", "alice"]);
   assert.match(ok(["user", "list"]), /alice\s+user\s+disabled/);
@@ -101,7 +115,9 @@ test("user, machine, policy, role and token commands through the built CLI", (t)
     revoked_at: string | null;
   }[];
   db.close();
-  assert.equal(rows.length, 1);
-  assert.match(rows[0]!.token_hash, /^[0-9a-f]{64}$/);
-  assert.notEqual(rows[0]!.revoked_at, null);
+  assert.equal(rows.length, 2);
+  for (const row of rows) {
+    assert.match(row.token_hash, /^[0-9a-f]{64}$/);
+    assert.notEqual(row.revoked_at, null);
+  }
 });

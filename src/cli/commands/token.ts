@@ -4,8 +4,11 @@
  * it); only its hash is stored.
  */
 import { Option, type Command } from "commander";
+import { KeywardenError } from "../../core/errors.ts";
+import { Secret } from "../../core/secret.ts";
 import type { TokenInfo } from "../../services/access/access-service.ts";
 import type { CliIO } from "../io.ts";
+import { readAll } from "../prompt.ts";
 import { withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
 import { parseDuration } from "./secrets.ts";
 import { collect } from "./user.ts";
@@ -107,15 +110,26 @@ access.tokenTtl by default (at most access.tokenMaxTtl), and is printed once.`,
   );
 
   withPassphraseOption(
-    token.command("revoke <id>").description("revoke a token (tok_...) and its child tokens, at once"),
-  ).action(async (id: string, flags: VaultFlags, cmd: Command) => {
-    const n = await withVault(io, cmd, flags, { unsealed: false }, ({ kw, request }) =>
-      kw.access.revokeToken(request, "operator", id),
+    token
+      .command("revoke [id]")
+      .description("revoke a token (tok_...) and its child tokens, at once")
+      .option("--stdin", "read the token's text from stdin instead (a leaked token: no id at hand)"),
+  ).action(async (id: string | undefined, flags: VaultFlags & { stdin?: boolean }, cmd: Command) => {
+    if ((id === undefined) === (flags.stdin !== true))
+      throw new KeywardenError("KW_ERR_USAGE", {
+        reason: "give the token's id (tok_...), or --stdin with its text on stdin",
+      });
+    // Read before the vault opens: the passphrase prompt must not take the token's place.
+    const text = flags.stdin === true ? new Secret((await readAll(io.stdin)).trim()) : undefined;
+    const r = await withVault(io, cmd, flags, { unsealed: false }, async ({ kw, request }) =>
+      text === undefined
+        ? { id: id!, revoked: await kw.access.revokeToken(request, "operator", id!) }
+        : kw.access.revokeTokenValue(request, text),
     );
     io.stdout.write(
-      n === 0
-        ? `${id} was already revoked\n`
-        : `revoked ${id}${n > 1 ? ` and ${n - 1} child token(s)` : ""}\n`,
+      r.revoked === 0
+        ? `${r.id} was already revoked\n`
+        : `revoked ${r.id}${r.revoked > 1 ? ` and ${r.revoked - 1} child token(s)` : ""}\n`,
     );
   });
 }

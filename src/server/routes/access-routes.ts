@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import { Secret } from "../../core/secret.ts";
 import type { AccessManager, IdentityInfo, TokenInfo } from "../../services/access/access-service.ts";
 import type { Policy } from "../../services/access/access-types.ts";
 import { CAPABILITIES } from "../../services/access/access-types.ts";
@@ -165,6 +166,40 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{
       const issued = await access.createToken(request.kwCtx, principalOf(request), request.body);
       return reply.code(201).send({ token: issued.token.reveal(), info: plainToken(issued.info) });
     },
+  );
+
+  // A leaked token, revoked by whoever holds its text (a responder, a scanner's finding): its
+  // holder could revoke it with itself anyway, so it needs no other token. Public, counted
+  // per address like any failed authentication, audited either way.
+  app.post(
+    "/tokens/revoke",
+    {
+      config: { public: true },
+      schema: {
+        tags: ["tokens"],
+        summary: "Revoke a token by its text (a leaked one), and every child of it",
+        security: [],
+        body: Type.Object(
+          { token: Type.String({ minLength: 1, maxLength: 512 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ id: Type.String(), revoked: Type.Integer() }),
+          400: ErrorSchema,
+          401: ErrorSchema,
+          429: ErrorSchema,
+          500: ErrorSchema,
+          503: ErrorSchema,
+        },
+      },
+    },
+    (request) =>
+      countedLogin(
+        failures,
+        request.ip,
+        () => access.revokeTokenValue(request.kwCtx, new Secret(request.body.token)),
+        (e) => isKeywardenError(e) && e.httpStatus === 401,
+      ),
   );
 
   app.post(

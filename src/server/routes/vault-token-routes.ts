@@ -1,7 +1,8 @@
 /**
  * Vault's token routes that clients call: `lookup-self` (to check their token), `create` (a
  * short-lived child of the calling token: `vault token create`, node-vault's tokenCreate,
- * Terraform's provider for each run) and `revoke-self` (a CI job's cleanup). The token comes
+ * Terraform's provider for each run), `revoke-self` (a CI job's cleanup) and `revoke` (a
+ * token by its text, a leaked one: its holder may, with no other token). The token comes
  * in `X-Vault-Token`; answers and errors in Vault's shape (vault-api.ts). Vault takes a PUT as
  * a POST, and clients rely on it: Go's api (the Vault CLI, Vault Agent, Terraform) sends PUT
  * for revoke-self and every `vault write`, node-vault POST; so both are served.
@@ -9,9 +10,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
 import type { Clock } from "../../core/clock.ts";
-import { KeywardenError } from "../../core/errors.ts";
+import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import { Secret } from "../../core/secret.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
-import { principalOf } from "../plugins/auth.ts";
+import { countedLogin, principalOf, type AuthFailures } from "../plugins/auth.ts";
 import { AuthAnswer, authAnswer, envelope, VAULT_ERRORS, vaultError, wrap } from "./vault-api.ts";
 
 /** Vault's /v1/auth/token/lookup-self answer, as far as Keywarden's tokens have its fields. */
@@ -47,7 +49,7 @@ const Duration = Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.
 
 /**
  * @example
- *   await app.register(vaultTokenRoutes, { prefix: "/v1", access, clock, childTokenMaxMinutes: 60 });
+ *   await app.register(vaultTokenRoutes, { prefix: "/v1", access, clock, childTokenMaxMinutes: 60, failures });
  */
 export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
   access: AccessManager;
@@ -55,7 +57,9 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
   clock: Clock;
   /** access.childTokenMaxMinutes: the life of a token created without a `ttl`. */
   childTokenMaxMinutes: number;
-}> = (app, { access, clock, childTokenMaxMinutes }) => {
+  /** The auth hook's per-address failure window (a revoke by text counts against it). */
+  failures: AuthFailures;
+}> = (app, { access, clock, childTokenMaxMinutes, failures }) => {
   app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
   const tags = ["vault-token"];
 
@@ -169,6 +173,31 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
           b.display_name === undefined || b.display_name === "" ? "vault token create" : b.display_name,
       });
       return authAnswer(request, issued, clock);
+    },
+  });
+
+  // `vault token revoke <token>` (Go's api: PUT with the token in the body): revokes that
+  // token and its children, holding its text being enough (a leaked one), as
+  // POST /api/v1/tokens/revoke. Public, counted per address like a failed authentication.
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/token/revoke",
+    config: { public: true },
+    schema: {
+      tags,
+      summary: "Vault's token revoke: revoke a token by its text (a leaked one), and its children",
+      security: [],
+      body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }),
+      response: { 204: Type.Null(), ...VAULT_ERRORS },
+    },
+    handler: async (request, reply) => {
+      await countedLogin(
+        failures,
+        request.ip,
+        () => access.revokeTokenValue(request.kwCtx, new Secret(request.body.token)),
+        (e) => isKeywardenError(e) && e.httpStatus === 401,
+      );
+      return reply.code(204).send(null);
     },
   });
 

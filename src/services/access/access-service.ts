@@ -229,6 +229,12 @@ export interface AccessManager extends AccessService {
     options?: { identity?: string; active?: boolean },
   ): Promise<TokenInfo[]>;
   revokeToken(ctx: RequestContext, by: Actor, tokenId: string): Promise<number>;
+  /**
+   * Revokes the token whose text is `token`, and its children: holding a token is enough to
+   * revoke it (its holder could revoke it with itself), which is what a leaked one needs.
+   * Malformed or unknown text fails as authentication does (KW_ERR_AUTH_*, audited).
+   */
+  revokeTokenValue(ctx: RequestContext, token: Secret): Promise<{ id: string; revoked: number }>;
   putPolicy(ctx: RequestContext, by: Actor, name: string, rules: unknown): Promise<Policy>;
   getPolicy(ctx: RequestContext, by: Actor, name: string): Promise<Policy>;
   listPolicies(ctx: RequestContext, by: Actor): Promise<Policy[]>;
@@ -248,6 +254,8 @@ const MAX_PASSWORD = 1024;
 const MAX_DESCRIPTION = 200;
 const MAX_ALLOW_IPS = 64;
 const SESSION_ID_BYTES = 32;
+/** What a Keywarden token looks like: kw_<kind>_<43 random characters>_<6-character checksum>. */
+const TOKEN_SHAPE = /^kw_(svc|usr|cld)_[0-9A-Za-z]{43}_[0-9A-Za-z]{6}$/;
 
 /** SHA-256 hex: how tokens and session ids are stored and looked up. @example sha256Hex(raw).length // 64 */
 export function sha256Hex(text: string): string {
@@ -381,6 +389,21 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       actor: refusal.actor,
       capability: refusal.capability,
       path,
+    });
+  }
+
+  /** Revokes a token and its children at once, audited; returns how many were in force. */
+  function revokeTree(ctx: RequestContext, tokenId: string, how: string): Promise<number> {
+    const t = iso();
+    return db.transaction().execute(async (trx) => {
+      const n = await revokeTokenTree(trx, tokenId, t);
+      await audit.append(trx, ctx, {
+        action: "access.token.revoke",
+        path: SYS.token(tokenId),
+        result: "ok",
+        detail: `${n} ${how}`,
+      });
+      return n;
     });
   }
 
@@ -709,7 +732,7 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       const action = "auth.token";
       const raw = rawToken.trim();
       if (raw === "") return fail(ctx, action, "KW_ERR_AUTH_MISSING", {}, `ip=${ip}`);
-      const shaped = /^kw_(svc|usr|cld)_[0-9A-Za-z]{43}_[0-9A-Za-z]{6}$/.test(raw);
+      const shaped = TOKEN_SHAPE.test(raw);
       if (!shaped) return fail(ctx, action, "KW_ERR_AUTH_MALFORMED", {}, `ip=${ip}`);
       if (!isValidToken(raw)) return fail(ctx, action, "KW_ERR_AUTH_CHECKSUM", {}, `ip=${ip}`);
       const tokenHash = sha256Hex(raw);
@@ -1156,17 +1179,17 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         throw new KeywardenError("KW_ERR_ACCESS_NOT_FOUND", { what: "token", name: tokenId });
       if (by !== "operator" && row.identity_id !== by.id)
         await requireCap(ctx, by, "revoke", SYS.token(tokenId));
-      const t = iso();
-      return db.transaction().execute(async (trx) => {
-        const n = await revokeTokenTree(trx, tokenId, t);
-        await audit.append(trx, ctx, {
-          action: "access.token.revoke",
-          path: SYS.token(tokenId),
-          result: "ok",
-          detail: `${n} revoked`,
-        });
-        return n;
-      });
+      return revokeTree(ctx, tokenId, "revoked");
+    },
+
+    async revokeTokenValue(ctx, token) {
+      const action = "access.token.revoke";
+      const raw = token.reveal().trim();
+      if (!TOKEN_SHAPE.test(raw)) return fail(ctx, action, "KW_ERR_AUTH_MALFORMED", {}, "by value");
+      if (!isValidToken(raw)) return fail(ctx, action, "KW_ERR_AUTH_CHECKSUM", {}, "by value");
+      const row = await findTokenByHash(db, sha256Hex(raw));
+      if (row === undefined) return fail(ctx, action, "KW_ERR_AUTH_UNKNOWN", {}, "by value");
+      return { id: row.id, revoked: await revokeTree(ctx, row.id, "revoked by value") };
     },
 
     async putPolicy(ctx, by, name, rules) {
