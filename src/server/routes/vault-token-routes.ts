@@ -1,8 +1,9 @@
 /**
  * Vault's token routes that clients call: `lookup-self` (to check their token), `create` (a
  * short-lived child of the calling token: `vault token create`, node-vault's tokenCreate,
- * Terraform's provider for each run), `revoke-self` (a CI job's cleanup) and `revoke` (a
- * token by its text, a leaked one: its holder may, with no other token). The token comes
+ * Terraform's provider for each run), `revoke-self` (a CI job's cleanup), `revoke` (a token by
+ * its text, a leaked one: its holder may, with no other token) and `revoke-accessor` (by its
+ * tok_ id, for whoever may revoke it). The token comes
  * in `X-Vault-Token`; answers and errors in Vault's shape (vault-api.ts). Vault takes a PUT as
  * a POST, and clients rely on it: Go's api (the Vault CLI, Vault Agent, Terraform) sends PUT
  * for revoke-self and every `vault write`, node-vault POST; so both are served.
@@ -197,6 +198,25 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
         () => access.revokeTokenValue(request.kwCtx, new Secret(request.body.token)),
         (e) => isKeywardenError(e) && e.httpStatus === 401,
       );
+      return reply.code(204).send(null);
+    },
+  });
+
+  // `vault token revoke -accessor tok_...`: a token by its accessor, which is its tok_ id here
+  // (lookup-self and create answer it), as DELETE /api/v1/tokens/:id: the caller's own, or
+  // any with `revoke` on _sys/tokens/<id>.
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/token/revoke-accessor",
+    schema: {
+      tags,
+      summary:
+        "Vault's token revoke-accessor: revoke a token by its accessor (its tok_ id), and its children",
+      body: Type.Object({ accessor: Type.String({ pattern: "^tok_[0-9A-Z]{26}$" }) }),
+      response: { 204: Type.Null(), ...VAULT_ERRORS },
+    },
+    handler: async (request, reply) => {
+      await access.revokeToken(request.kwCtx, principalOf(request), request.body.accessor);
       return reply.code(204).send(null);
     },
   });

@@ -66,6 +66,14 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "POST /api/v1/auth/logout": { url: "/api/v1/auth/logout", scoped: 200 },
   "GET /api/v1/tokens": { url: "/api/v1/tokens?identity=root" },
   "DELETE /api/v1/tokens/:id": { url: "/api/v1/tokens/ROOT_TOKEN_ID" },
+  "POST /v1/auth/token/revoke-accessor": {
+    url: "/v1/auth/token/revoke-accessor",
+    body: { accessor: "ROOT_TOKEN_ID" },
+  },
+  "PUT /v1/auth/token/revoke-accessor": {
+    url: "/v1/auth/token/revoke-accessor",
+    body: { accessor: "ROOT_TOKEN_ID" },
+  },
   "GET /api/v1/policies": { url: "/api/v1/policies" },
   "GET /api/v1/policies/:name": { url: "/api/v1/policies/root" },
   "PUT /api/v1/policies/:name": {
@@ -238,13 +246,12 @@ for (const dialect of DIALECTS) {
       for (const [route, c] of Object.entries(ROUTES)) {
         const method = route.split(" ")[0] as "GET" | "PUT" | "POST" | "DELETE" | "PATCH";
         const url = c.url.replace("ROOT_TOKEN_ID", f.rootTokenId);
+        const body =
+          c.body === undefined
+            ? undefined
+            : (JSON.parse(JSON.stringify(c.body).replaceAll("ROOT_TOKEN_ID", f.rootTokenId)) as object);
         const send = (headers: Record<string, string>) =>
-          f.s.app.inject({
-            method,
-            url,
-            headers,
-            ...(c.body === undefined ? {} : { payload: c.body as object }),
-          });
+          f.s.app.inject({ method, url, headers, ...(body === undefined ? {} : { payload: body }) });
         const auth = (token: string): Record<string, string> =>
           url.startsWith("/v1/") ? { "x-vault-token": token } : { authorization: `Bearer ${token}` };
         const cases: [string, Record<string, string>, number, RegExp][] = [
