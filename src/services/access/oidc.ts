@@ -11,8 +11,9 @@
  * characters: `refs/heads/*`). A trust must bind at least one claim beyond issuer and audience,
  * since anyone can get a JWT from a public CI platform's issuer.
  *
- * Whatever fails, the caller learns only that the login was refused (KW_ERR_AUTH_OIDC); the
- * audit log says why, with no part of the JWT.
+ * Whatever fails, the caller learns only that the login was refused (KW_ERR_AUTH_OIDC), also
+ * when the JWT is good but the identity is gone, disabled or lost a policy; the audit log says
+ * why, with no part of the JWT.
  */
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
@@ -213,9 +214,15 @@ export function createOidcLogin(deps: OidcDeps) {
     if (candidates.length === 0) return refuse("no trust for this identity and issuer");
     const reasons: string[] = [];
     for (const trust of candidates) {
+      let subject: string;
       try {
         const claims = await verify(trust, input.jwt);
-        const subject = typeof claims.sub === "string" ? claims.sub.slice(0, 200) : "";
+        subject = typeof claims.sub === "string" ? claims.sub.slice(0, 200) : "";
+      } catch (e) {
+        reasons.push(reasonOf(e));
+        continue;
+      }
+      try {
         return await deps.access.issueFederatedToken(ctx, {
           identity: trust.identity,
           policies: trust.policies,
@@ -223,9 +230,10 @@ export function createOidcLogin(deps: OidcDeps) {
           description: `oidc ${subject}`.slice(0, 200),
         });
       } catch (e) {
-        // A refusal of the access service (a disabled identity, a policy it lost) is its own.
-        if (isKeywardenError(e)) throw e;
-        reasons.push(reasonOf(e));
+        // The JWT is good but the access service refuses (an identity that is gone or
+        // disabled, a policy it no longer holds): refused all the same, its code audited.
+        if (!isKeywardenError(e) || e.httpStatus >= 500) throw e;
+        return refuse(`trusted JWT, but ${e.code}`);
       }
     }
     return refuse([...new Set(reasons)].join("; "));

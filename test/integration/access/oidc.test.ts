@@ -169,11 +169,27 @@ for (const d of DIALECTS) {
       JSON.stringify(ok),
     );
 
-    // A disabled identity gets nothing, however good its JWT.
+    // A disabled identity gets nothing, however good its JWT; nor one that lost the policy.
     await a.access.setDisabled(a.ctx, "operator", "ci-deployer", true);
     await assert.rejects(
       oidc.login(job, { identity: "ci-deployer", jwt: await issuer.sign({ now }) }),
-      rejectsWith("KW_ERR_AUTH_DISABLED"),
+      rejectsWith("KW_ERR_AUTH_OIDC"),
+    );
+    await a.access.setDisabled(a.ctx, "operator", "ci-deployer", false);
+    await a.access.putRole(a.ctx, "operator", "deployer", ["deploy-write"]);
+    await assert.rejects(
+      oidc.login(job, { identity: "ci-deployer", jwt: await issuer.sign({ now }) }),
+      rejectsWith("KW_ERR_AUTH_OIDC"),
+    );
+    // (The access service records the policy it refused, the login why it was refused.)
+    const last = (await a.kw.audit.query({ action: "auth.oidc", limit: 100 })).slice(-3);
+    assert.deepEqual(
+      last.map((e) => e.detail),
+      [
+        "KW_ERR_AUTH_OIDC ci-deployer: trusted JWT, but KW_ERR_AUTH_DISABLED",
+        "KW_ERR_ACCESS_DENIED ci-deployer does not hold deploy-read",
+        "KW_ERR_AUTH_OIDC ci-deployer: trusted JWT, but KW_ERR_ACCESS_DENIED",
+      ],
     );
   });
 }
