@@ -16,6 +16,7 @@ import { registerRun } from "./commands/run.ts";
 import { registerSecrets } from "./commands/secrets.ts";
 import { registerPolicy, registerRole } from "./commands/policy.ts";
 import { registerToken } from "./commands/token.ts";
+import { registerOidc } from "./commands/oidc.ts";
 import { registerMachine, registerUser } from "./commands/user.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerLogin } from "./commands/login.ts";
@@ -64,6 +65,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   registerUser(program, io, setExit);
   registerMachine(program, io, setExit);
   registerToken(program, io, setExit);
+  registerOidc(program, io, setExit);
   registerPolicy(program, io, setExit);
   registerRole(program, io, setExit);
   registerServe(program, io, setExit);

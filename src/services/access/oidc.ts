@@ -113,10 +113,8 @@ function reasonOf(e: unknown): string {
   return e.message.slice(0, 120);
 }
 
-export interface OidcDeps {
-  readonly trusts: readonly OidcTrust[];
-  readonly access: AccessManager;
-  readonly audit: Pick<AuditService, "record">;
+/** How JWTs are checked: the clock, and how often unknown key ids may fetch keys again. */
+export interface VerifyOptions {
   /** The clock jose checks exp and nbf by (seconds); the system's by default. */
   readonly nowSeconds?: () => number;
   /**
@@ -127,13 +125,14 @@ export interface OidcDeps {
   readonly keyRefetchCooldownMs?: number;
 }
 
-/**
- * @example
- *   const oidc = createOidcLogin({ trusts: config.access.oidc, access, audit });
- *   const issued = await oidc.login(ctx, { identity: "ci-deployer", jwt });
- */
-export function createOidcLogin(deps: OidcDeps) {
-  checkTrusts(deps.trusts);
+export interface OidcDeps extends VerifyOptions {
+  readonly trusts: readonly OidcTrust[];
+  readonly access: AccessManager;
+  readonly audit: Pick<AuditService, "record">;
+}
+
+/** Checks JWTs against trusts, with the issuers' discovery documents and keys cached. */
+function createVerifier(options: VerifyOptions) {
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   const discovered = new Map<string, { readonly at: number; readonly jwksUrl: Promise<string> }>();
 
@@ -167,7 +166,9 @@ export function createOidcLogin(deps: OidcDeps) {
     if (set === undefined) {
       set = createRemoteJWKSet(new URL(url), {
         timeoutDuration: FETCH_TIMEOUT_MS,
-        ...(deps.keyRefetchCooldownMs === undefined ? {} : { cooldownDuration: deps.keyRefetchCooldownMs }),
+        ...(options.keyRefetchCooldownMs === undefined
+          ? {}
+          : { cooldownDuration: options.keyRefetchCooldownMs }),
       });
       keySets.set(url, set);
     }
@@ -182,12 +183,72 @@ export function createOidcLogin(deps: OidcDeps) {
       algorithms: ALGORITHMS,
       clockTolerance: CLOCK_SKEW_S,
       requiredClaims: ["exp"],
-      ...(deps.nowSeconds === undefined ? {} : { currentDate: new Date(deps.nowSeconds() * 1000) }),
+      ...(options.nowSeconds === undefined ? {} : { currentDate: new Date(options.nowSeconds() * 1000) }),
     });
     for (const [name, pattern] of Object.entries(trust.claims))
-      if (!claimMatches(pattern, payload[name])) throw new Error(`claim ${name} does not match`);
+      if (!claimMatches(pattern, payload[name])) throw new Error(`claim ${name} does not match ${pattern}`);
     return payload;
   }
+
+  return { verify };
+}
+
+/** What one trust says of a JWT (`explainJwt`). */
+export interface TrustCheck {
+  /** Its place in access.oidc. */
+  readonly index: number;
+  readonly trust: OidcTrust;
+  /** Undefined when the JWT passes every check of this trust. */
+  readonly refused: string | undefined;
+}
+
+/**
+ * What each trust of `identity` says of `jwt`, without logging in: for an operator setting
+ * trusts up (`keywarden oidc check`). `claims` are the JWT's own, unverified, for display;
+ * undefined when it is not a JWT.
+ *
+ * @example
+ *   const { checks } = await explainJwt(config.access.oidc, "ci-deployer", jwt);
+ */
+export async function explainJwt(
+  trusts: readonly OidcTrust[],
+  identity: string,
+  jwt: string,
+  options: VerifyOptions = {},
+): Promise<{ claims: JWTPayload | undefined; checks: TrustCheck[] }> {
+  checkTrusts(trusts);
+  let claims: JWTPayload | undefined;
+  try {
+    claims = decodeJwt(jwt);
+  } catch {
+    claims = undefined;
+  }
+  const verifier = createVerifier(options);
+  const checks: TrustCheck[] = [];
+  for (const [index, trust] of trusts.entries()) {
+    if (trust.identity !== identity) continue;
+    let refused: string | undefined;
+    if (claims === undefined) refused = "not a JWT";
+    else if (claims.iss !== trust.issuer) refused = `the JWT's issuer is not ${trust.issuer}`;
+    else
+      try {
+        await verifier.verify(trust, jwt);
+      } catch (e) {
+        refused = reasonOf(e);
+      }
+    checks.push({ index, trust, refused });
+  }
+  return { claims, checks };
+}
+
+/**
+ * @example
+ *   const oidc = createOidcLogin({ trusts: config.access.oidc, access, audit });
+ *   const issued = await oidc.login(ctx, { identity: "ci-deployer", jwt });
+ */
+export function createOidcLogin(deps: OidcDeps) {
+  checkTrusts(deps.trusts);
+  const { verify } = createVerifier(deps);
 
   /**
    * Logs `identity` in with `jwt`: a short-lived token with the trust's policies. Throws

@@ -10,7 +10,9 @@ import { checkTrusts, createOidcLogin, type OidcTrust } from "../../../src/servi
 import type { RequestContext } from "../../../src/services/audit/audit-service.ts";
 import { createTestAccess, type TestAccess } from "../../helpers/access.ts";
 import { startIssuer, type TestIssuer } from "../../helpers/oidc-issuer.ts";
+import { runCliInProcess } from "../../helpers/cli.ts";
 import { DIALECTS } from "../../helpers/storage.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const job: RequestContext = { actor: "anonymous", source: "ip=10.1.2.3", requestId: "req_job" };
 
@@ -239,4 +241,48 @@ test("a trust that binds no claim, or is reached over plain HTTP elsewhere than 
         return true;
       },
     );
+});
+
+test("keywarden oidc check: the JWT's claims, and what each trust of the identity says of it", async (t) => {
+  const issuer = await startIssuer(t);
+  const base = {
+    identity: "ci-deployer",
+    issuer: issuer.url,
+    audience: "keywarden",
+    policies: ["deploy-read"],
+  };
+  const env = {
+    KEYWARDEN_HOME: tempDir(t),
+    KEYWARDEN_ACCESS_OIDC: JSON.stringify([
+      { ...base, claims: { repository: "acme/payments", ref: "refs/heads/main" } },
+      { ...base, claims: { repository: "acme/payments", ref: "refs/tags/v*" } },
+      { ...base, identity: "other", claims: { repository: "acme/other" } },
+    ]),
+  };
+  const now = Math.floor(Date.now() / 1000);
+  const check = (jwt: string, identity = "ci-deployer") =>
+    runCliInProcess(env, ["oidc", "check", identity], jwt);
+
+  const main = await issuer.sign({ now });
+  const ok = await check(main);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, new RegExp(`^JWT of ${issuer.url} for keywarden, issued \\S+, expires \\S+\\n`));
+  assert.match(ok.stdout, /\n {2}ref = refs\/heads\/main\n/);
+  assert.match(ok.stdout, /\n {2}repository = acme\/payments\n/);
+  assert.match(ok.stdout, /access\.oidc\[0\] \(http:\/\/127\.0\.0\.1:\d+\): ok\n/);
+  assert.match(ok.stdout, /access\.oidc\[1\] \(\S+\): claim ref does not match refs\/tags\/v\*\n/);
+  assert.ok(!ok.stdout.includes("access.oidc[2]"), "only the identity's trusts");
+  assert.ok(!ok.stdout.includes(main.split(".")[2]!), "the JWT is not printed");
+
+  const fork = await check(await issuer.sign({ now, claims: { repository: "mallory/payments" } }));
+  assert.equal(fork.code, 1, "no trust accepts it");
+  assert.match(fork.stdout, /access\.oidc\[0\] \(\S+\): claim repository does not match acme\/payments/);
+  const expired = await check(await issuer.sign({ now: now - 3600 }));
+  assert.match(expired.stdout, /access\.oidc\[0\] \(\S+\): ERR_JWT_EXPIRED exp/);
+  const garbage = await check("not a jwt");
+  assert.equal(garbage.code, 1);
+  assert.match(garbage.stdout, /^access\.oidc\[0\] \(\S+\): not a JWT\n/);
+  const nobody = await check(main, "billing-app");
+  assert.equal(nobody.code, 2);
+  assert.match(nobody.stderr, /no trust in access\.oidc names the identity billing-app/);
 });
