@@ -17,6 +17,7 @@
  */
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import { maskKeys } from "../../detect/mask.ts";
 import type { AuditService, RequestContext } from "../audit/audit-service.ts";
 import type { AccessManager, IssuedToken } from "./access-service.ts";
 
@@ -85,6 +86,8 @@ export function checkTrusts(trusts: readonly OidcTrust[]): void {
     }
     if (Object.keys(t.claims).length === 0)
       fail("bind at least one claim (e.g. repository): anyone can get a JWT from a public issuer");
+    for (const [name, pattern] of Object.entries(t.claims))
+      if (/^\**$/.test(pattern)) fail(`claim ${name} = "${pattern}" binds nothing`);
     if (t.policies.length === 0) fail("name the policies a login gets");
   });
 }
@@ -259,7 +262,8 @@ export function createOidcLogin(deps: OidcDeps) {
       await deps.audit.record(ctx, {
         action: "auth.oidc",
         result: "denied",
-        detail: `KW_ERR_AUTH_OIDC ${input.identity.slice(0, 64)}: ${reason}`.slice(0, 300),
+        // The identity is whatever the caller sent, maybe a key pasted in the wrong field.
+        detail: `KW_ERR_AUTH_OIDC ${maskKeys(input.identity.slice(0, 64))}: ${reason}`.slice(0, 300),
       });
       throw new KeywardenError("KW_ERR_AUTH_OIDC");
     };

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { isKeywardenError, type ErrorCode } from "../../../src/core/errors.ts";
+import { formatToken } from "../../../src/core/token-format.ts";
 import { checkTrusts, createOidcLogin, type OidcTrust } from "../../../src/services/access/oidc.ts";
 import type { RequestContext } from "../../../src/services/audit/audit-service.ts";
 import { createTestAccess, type TestAccess } from "../../helpers/access.ts";
@@ -154,9 +155,16 @@ for (const d of DIALECTS) {
       oidc.login(job, { identity: "billing-app", jwt: await issuer.sign({ now }) }),
       rejectsWith("KW_ERR_AUTH_OIDC"),
     );
+    // A key pasted as the identity is masked in the audit entry.
+    const pasted = formatToken("svc");
+    await assert.rejects(
+      oidc.login(job, { identity: pasted, jwt: await issuer.sign({ now }) }),
+      rejectsWith("KW_ERR_AUTH_OIDC"),
+    );
     const denied = await a.kw.audit.query({ action: "auth.oidc", limit: 100 });
+    assert.ok(!JSON.stringify(denied).includes(pasted));
     const details = denied.filter((e) => e.result === "denied").map((e) => e.detail);
-    assert.equal(details.length, refused.length + 1);
+    assert.equal(details.length, refused.length + 2);
     refused.forEach(([why, , reason], i) => {
       assert.match(details[i] ?? "", reason, why);
     });
@@ -224,6 +232,7 @@ test("a trust that binds no claim, or is reached over plain HTTP elsewhere than 
   checkTrusts([{ ...base, issuer: "http://127.0.0.1:8080" }]);
   const refusals: [Partial<OidcTrust>, RegExp][] = [
     [{ claims: {} }, /bind at least one claim/],
+    [{ claims: { repository: "acme/payments", ref: "*" } }, /claim ref = "\*" binds nothing/],
     [{ issuer: "http://issuer.example" }, /issuer must be https/],
     [{ jwksUrl: "ftp://issuer.example/jwks" }, /jwksUrl must be https/],
     [{ issuer: "not a url" }, /issuer is not a URL/],
