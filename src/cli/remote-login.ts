@@ -327,11 +327,15 @@ export function resolveRemote(io: Pick<CliIO, "env" | "cwd">, home: string): Rem
   const env = io.env;
   const addr = env[ADDR_ENV] ?? "";
   const envToken = env[TOKEN_ENV] ?? "";
+  // A CI job that logs in with its OIDC token (cli/ci-oidc.ts) gets its token from the server.
+  const oidcIdentity = env[OIDC_IDENTITY_ENV] ?? "";
   const login = readStoredLogin(home);
   if (addr === "" && login === undefined) {
-    if (envToken !== "")
+    // Meant for a server: not a silent run on the local vault.
+    const meant = envToken !== "" ? TOKEN_ENV : oidcIdentity !== "" ? OIDC_IDENTITY_ENV : undefined;
+    if (meant !== undefined)
       throw new KeywardenError("KW_ERR_REMOTE_CONFIG", {
-        what: TOKEN_ENV,
+        what: meant,
         reason: `it is set but no server is: set ${ADDR_ENV} or run \`keywarden login\``,
       });
     return undefined;
@@ -339,8 +343,6 @@ export function resolveRemote(io: Pick<CliIO, "env" | "cwd">, home: string): Rem
   const server = normalizeServer(addr !== "" ? addr : login!.server);
   // The stored trust settings apply only to the server they were stored for.
   const stored = login !== undefined && normalizeServer(login.server) === server ? login : undefined;
-  // A CI job that logs in with its OIDC token (cli/ci-oidc.ts) gets its token from the server.
-  const oidcIdentity = env[OIDC_IDENTITY_ENV] ?? "";
   const token =
     envToken !== ""
       ? envToken

@@ -137,6 +137,11 @@ test("a stored login: token alone in a 0600 file; env overrides; logout removes 
     "KW_ERR_REMOTE_CONFIG",
     "a token with no server is an error, not a silent local run",
   );
+  assert.equal(
+    code(() => resolveRemote({ env: { KEYWARDEN_OIDC_IDENTITY: "ci-deployer" }, cwd: home }, home)),
+    "KW_ERR_REMOTE_CONFIG",
+    "so is an OIDC identity",
+  );
 });
 
 test("a server's error becomes the local error: code, exit code, hint, no token", () => {
