@@ -15,8 +15,11 @@ export { KeywardenClientError };
 export interface ClientOptions {
   /** `https://host:port` of the server. */
   readonly url: string;
-  /** A `kw_...` token, or a function returning the current one. */
-  readonly token: string | (() => string);
+  /**
+   * A `kw_...` token, or a function returning the current one. Without one only the calls
+   * that need none work: seal status, unseal, an OIDC login, revoking a token by its text.
+   */
+  readonly token?: string | (() => string) | undefined;
   /** PEM certificate(s) to trust (e.g. the server's self-signed certificate). */
   readonly ca?: string | undefined;
   /** Trust exactly the certificate with this SHA-256 fingerprint (as `keywarden serve` prints it). */
@@ -394,6 +397,17 @@ export function createClient(options: ClientOptions) {
        */
       oidc: (identity: string, jwt: string) =>
         call<IssuedToken>("POST", "/api/v1/auth/oidc", { identity, jwt }, { withToken: false, retry: false }),
+      /**
+       * Revokes a token by its text (a leaked one) and its children: holding it is enough,
+       * so no token is sent. Text that is no live token is KW_ERR_AUTH_* (401), not retried.
+       */
+      revokeText: (token: string) =>
+        call<{ id: string; revoked: number }>(
+          "POST",
+          "/api/v1/tokens/revoke",
+          { token },
+          { withToken: false, retry: false },
+        ),
     },
     audit: {
       query: async (

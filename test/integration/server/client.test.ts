@@ -79,6 +79,18 @@ describe("keywarden/client", () => {
     await assert.rejects(wrongPin.secrets.get("payments/prod/KEY"), /KW_ERR_CLIENT_TLS/);
     const untrusted = clientFor(t, { url, token, retries: 0 });
     await assert.rejects(untrusted.secrets.get("payments/prod/KEY"), /KW_ERR_CLIENT_NETWORK/);
+
+    // A leaked token revoked by its text, by a client that holds no token of its own.
+    const responder = clientFor(t, { url, ca });
+    const revoked = await responder.tokens.revokeText(token);
+    assert.match(revoked.id, /^tok_/);
+    assert.equal(revoked.revoked, 1);
+    const refused = await rejection(kw.secrets.get("payments/prod/KEY"));
+    assert.ok(refused instanceof KeywardenClientError);
+    assert.equal(refused.code, "KW_ERR_AUTH_REVOKED");
+    const unknown = await rejection(responder.tokens.revokeText("kw_svc_no"));
+    assert.ok(unknown instanceof KeywardenClientError);
+    assert.equal(unknown.code, "KW_ERR_AUTH_MALFORMED");
   });
 
   test("retries 429 and 503, then gives up with the server's code", async (t) => {
