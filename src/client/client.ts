@@ -398,6 +398,22 @@ export function createClient(options: ClientOptions) {
       oidc: (identity: string, jwt: string) =>
         call<IssuedToken>("POST", "/api/v1/auth/oidc", { identity, jwt }, { withToken: false, retry: false }),
       /**
+       * A user's password login (and TOTP code, when enrolled) for a token of that user, as
+       * long-lived as a dashboard session. Needs no token; a refusal is
+       * KW_ERR_AUTH_BAD_CREDENTIALS (401), not retried.
+       */
+      login: (name: string, password: string, totp?: string) =>
+        call<{
+          token: string;
+          identity: { id: string; name: string; kind: string; policies: string[] };
+          expiresAt: string;
+        }>(
+          "POST",
+          "/api/v1/auth/token",
+          { name, password, ...(totp === undefined ? {} : { totp }) },
+          { withToken: false, retry: false },
+        ),
+      /**
        * Revokes a token by its text (a leaked one) and its children: holding it is enough,
        * so no token is sent. Text that is no live token is KW_ERR_AUTH_* (401), not retried.
        */

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CHEAP_ARGON2_ENV, type CliRun, runCli } from "../helpers/cli.ts";
@@ -209,6 +209,28 @@ test("the CLI against a server", async (t) => {
   assert.equal(insecureGet.stdout, "live");
   assert.match(insecureGet.stderr, /WARNING: the certificate .* is not verified/);
 
+  // A person logs in with a password instead: the server issues a token of that user.
+  const userHome = { KEYWARDEN_HOME: join(dir, "user-client") };
+  const password = `pw ${randomBytes(8).toString("hex")}`;
+  writeFileSync(join(dir, "alice-pw"), `${password}\n`, { mode: 0o600 });
+  ok(["user", "add", "alice", "--password-file", "alice-pw"], serverEnv);
+  ok(["role", "bind", "app", "alice"], serverEnv);
+  const pinned = ["--server", url, "--fingerprint", server.fingerprint];
+  const asAlice = kw(["login", ...pinned, "--user", "alice", "--password-stdin"], userHome, `${password}\n`);
+  assert.equal(asAlice.code, 0, asAlice.stderr);
+  assert.match(
+    asAlice.stdout,
+    /logged in to https:\/\/127\.0\.0\.1:\d+ as alice \(user\), token expires \S+, policies app-rw/,
+  );
+  assert.ok(!`${asAlice.stdout}${asAlice.stderr}`.includes(password));
+  assert.equal(ok(["secrets", "get", "app/dev/API_MODE"], userHome), "live");
+  const wrongPassword = kw(["login", ...pinned, "--user", "alice", "--password-stdin"], userHome, "not it");
+  assert.equal(wrongPassword.code, 2);
+  assert.match(wrongPassword.stderr, /KW_ERR_AUTH_BAD_CREDENTIALS/);
+  const mixed = kw(["login", ...pinned, "--totp", "123456", "--token-stdin"], userHome, token);
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.stderr, /--password-stdin and --totp go with --user/);
+
   // Logout forgets the token; commands are local again (and there is no local vault).
   assert.match(ok(["logout"], clientEnv), /logged out of https:\/\/127\.0\.0\.1:\d+/);
   assert.equal(existsSync(tokenFile), false);
@@ -220,7 +242,9 @@ test("the CLI against a server", async (t) => {
 
   assert.equal(await server.stop(), 0);
   assert.ok(
-    !server.stderr().includes(token) && !server.stderr().includes(value),
+    !server.stderr().includes(token) &&
+      !server.stderr().includes(value) &&
+      !server.stderr().includes(password),
     "the server logs no secret",
   );
 });

@@ -1,8 +1,9 @@
 /**
  * `keywarden login --server URL` and `keywarden logout`: after a login, `secrets`, `run`,
  * `export`, `import` and `audit log` talk to that server (see src/cli/vault-backend.ts).
- * The token is read from a hidden prompt or stdin, never from argv, and checked with a
- * lookup-self call before it is stored.
+ * The token is read from a hidden prompt or stdin, never from argv (or with --user, issued by
+ * the server after the user's password and TOTP code), and checked with a lookup-self call
+ * before it is stored.
  */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
@@ -25,6 +26,9 @@ import { explainTls, openClient } from "../vault-backend.ts";
 
 interface LoginFlags {
   server: string;
+  user?: string;
+  passwordStdin?: boolean;
+  totp?: string;
   tokenStdin?: boolean;
   caFile?: string;
   fingerprint?: string;
@@ -42,6 +46,40 @@ async function readToken(io: CliIO, flags: LoginFlags): Promise<Secret> {
   return new Secret(token);
 }
 
+/** A user's password, from a hidden prompt or (with --password-stdin) stdin. */
+async function readPassword(io: CliIO, flags: LoginFlags): Promise<Secret> {
+  const text =
+    flags.passwordStdin !== true && canPrompt(io)
+      ? await promptHidden(io, `Password for ${flags.user ?? ""}: `)
+      : (await readAll(io.stdin)).replace(/\r?\n$/, "");
+  if (text === "")
+    throw new KeywardenError("KW_ERR_USAGE", {
+      reason: "no password given: pipe it on stdin with --password-stdin, or type it at the prompt",
+    });
+  return new Secret(text);
+}
+
+/**
+ * The token to store: the one given, or for --user one the server issues after the user's
+ * password (and TOTP code) check.
+ */
+async function tokenFor(
+  io: CliIO,
+  flags: LoginFlags,
+  settings: Omit<RemoteSettings, "token">,
+): Promise<Secret> {
+  if (flags.user === undefined) return readToken(io, flags);
+  const password = await readPassword(io, flags);
+  const client = await openClient({ ...settings, token: new Secret("") });
+  try {
+    return new Secret((await client.tokens.login(flags.user, password.reveal(), flags.totp)).token);
+  } catch (e) {
+    throw await explainTls(e, settings.server);
+  } finally {
+    client.close();
+  }
+}
+
 /** `keywarden login` and `keywarden logout`. */
 export function registerLogin(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
@@ -49,6 +87,9 @@ export function registerLogin(program: Command, io: CliIO, setExit: (code: numbe
     .description("log in to a Keywarden server: vault commands then work against it")
     .requiredOption("--server <url>", "https://host:port of the server (http:// only on loopback)")
     .option("--token-stdin", "read the token from stdin (never give it as an argument)")
+    .option("--user <name>", "log in as this user with a password instead: the server issues the token")
+    .option("--password-stdin", "with --user: read the password from stdin")
+    .option("--totp <code>", "with --user: the current one-time code, when the user enrolled TOTP")
     .option("--ca-file <file>", "trust this PEM certificate or CA (e.g. the server's self-signed one)")
     .option("--fingerprint <sha256>", "trust exactly the certificate with this SHA-256 fingerprint")
     .option(
@@ -68,6 +109,7 @@ Examples:
   keywarden serve                  prints "certificate SHA-256 AB:CD:..."
   keywarden login --server https://127.0.0.1:8443 --fingerprint AB:CD:...
   printf %s "$TOKEN" | keywarden login --server https://vault.internal:8443 --token-stdin
+  keywarden login --server https://vault.internal:8443 --user alice --totp 123456
   keywarden logout`,
     )
     .action(async (flags: LoginFlags, cmd: Command) => {
@@ -92,8 +134,13 @@ Examples:
             "intercept this connection can take the token and every secret read with it. Use\n" +
             "--fingerprint (printed by `keywarden serve`) or --ca-file instead.\n",
         );
-      const token = await readToken(io, flags);
-      const settings: RemoteSettings = { server, token, ca, fingerprint, insecureSkipVerify: insecure };
+      if (flags.user === undefined && (flags.passwordStdin === true || flags.totp !== undefined))
+        throw new KeywardenError("KW_ERR_USAGE", { reason: "--password-stdin and --totp go with --user" });
+      if (flags.user !== undefined && flags.tokenStdin === true)
+        throw new KeywardenError("KW_ERR_USAGE", { reason: "give --user or --token-stdin, not both" });
+      const trustSettings = { server, ca, fingerprint, insecureSkipVerify: insecure };
+      const token = await tokenFor(io, flags, trustSettings);
+      const settings: RemoteSettings = { ...trustSettings, token };
       const client = await openClient(settings);
       let self: Awaited<ReturnType<typeof client.tokens.self>>;
       try {

@@ -9,10 +9,11 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import { Secret } from "../../core/secret.ts";
 import type { AccessService, Capability, Principal } from "../../services/access/access-types.ts";
 import { principalContext } from "../../services/access/vault-authorizer.ts";
 import { csrfSatisfied, sessionCookieOf, type SessionCookies } from "./sessions.ts";
-import type { AccessManager } from "../../services/access/access-service.ts";
+import type { AccessManager, IssuedToken, LoginInput } from "../../services/access/access-service.ts";
 import type { AuditService, RequestContext } from "../../services/audit/audit-service.ts";
 
 declare module "fastify" {
@@ -125,6 +126,59 @@ export async function countedLogin<T>(
     if (refused(e)) failures.fail(ip);
     throw e;
   }
+}
+
+/**
+ * A user's password login (and TOTP code, when enrolled), limited as every way in: 429 past
+ * server.authFailureLimit for the address, a failure counted against it, and one answer for
+ * every failure (KW_ERR_AUTH_BAD_CREDENTIALS), since "locked" would tell that the name exists.
+ * Lockout per identity is the access service's. For the dashboard and token logins alike.
+ *
+ * @example
+ *   const principal = await passwordLogin(access, failures, request.kwCtx, { name, password, ip });
+ */
+export async function passwordLogin(
+  access: Pick<AccessManager, "login">,
+  failures: AuthFailures,
+  ctx: RequestContext,
+  input: LoginInput,
+): Promise<Principal> {
+  try {
+    return await countedLogin(
+      failures,
+      input.ip,
+      () => access.login(ctx, input),
+      (e) => isKeywardenError(e) && e.httpStatus === 401,
+    );
+  } catch (e) {
+    // Only names that exist get locked: saying so would tell which ones do.
+    if (isKeywardenError(e, "KW_ERR_AUTH_LOCKED_OUT"))
+      throw new KeywardenError("KW_ERR_AUTH_BAD_CREDENTIALS");
+    throw e;
+  }
+}
+
+/**
+ * A password login for a token (the CLI's `login --user`, Vault's userpass): passwordLogin,
+ * then a token of the user (access.createLoginToken), the request acting as the user from then.
+ *
+ * @example
+ *   const { principal, issued } = await passwordToken(access, failures, request, { name, password, totp });
+ */
+export async function passwordToken(
+  access: Pick<AccessManager, "login" | "createLoginToken">,
+  failures: AuthFailures,
+  request: FastifyRequest,
+  input: { name: string; password: string; totp?: string | undefined },
+): Promise<{ principal: Principal; issued: IssuedToken }> {
+  const principal = await passwordLogin(access, failures, request.kwCtx, {
+    name: input.name,
+    password: new Secret(input.password),
+    totp: input.totp,
+    ip: request.ip,
+  });
+  request.kwCtx = principalContext(principal, request.kwCtx.source, request.id);
+  return { principal, issued: await access.createLoginToken(request.kwCtx, principal) };
 }
 
 /**

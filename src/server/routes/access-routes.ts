@@ -12,7 +12,7 @@ import type { Policy } from "../../services/access/access-types.ts";
 import { CAPABILITIES } from "../../services/access/access-types.ts";
 import { MAX_JWT_LENGTH, type OidcLogin } from "../../services/access/oidc.ts";
 import { countedLogin, principalOf, type AuthFailures } from "../plugins/auth.ts";
-import { ErrorSchema, NullableString, PROTECTED_ERRORS } from "../schemas.ts";
+import { NullableString, PROTECTED_ERRORS, PUBLIC_BODY_ERRORS } from "../schemas.ts";
 
 const TokenInfoSchema = Type.Object({
   id: Type.String(),
@@ -123,12 +123,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{
         ),
         response: {
           201: IssuedSchema,
-          400: ErrorSchema,
-          401: ErrorSchema,
-          403: ErrorSchema,
-          429: ErrorSchema,
-          500: ErrorSchema,
-          503: ErrorSchema,
+          ...PUBLIC_BODY_ERRORS,
         },
       },
     },
@@ -185,11 +180,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{
         ),
         response: {
           200: Type.Object({ id: Type.String(), revoked: Type.Integer() }),
-          400: ErrorSchema,
-          401: ErrorSchema,
-          429: ErrorSchema,
-          500: ErrorSchema,
-          503: ErrorSchema,
+          ...PUBLIC_BODY_ERRORS,
         },
       },
     },

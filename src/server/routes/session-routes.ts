@@ -12,14 +12,13 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
 import Type from "typebox";
 import type { Clock } from "../../core/clock.ts";
-import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
 import type { Principal } from "../../services/access/access-types.ts";
 import { principalContext } from "../../services/access/vault-authorizer.ts";
-import { principalOf, type AuthFailures } from "../plugins/auth.ts";
+import { passwordLogin, passwordToken, principalOf, type AuthFailures } from "../plugins/auth.ts";
 import { csrfTokenFor, sessionCookieOf, type SessionCookies } from "../plugins/sessions.ts";
-import { ErrorSchema, PROTECTED_ERRORS } from "../schemas.ts";
+import { PROTECTED_ERRORS, PUBLIC_BODY_ERRORS } from "../schemas.ts";
 
 export interface SessionRoutesOptions {
   readonly access: AccessManager;
@@ -51,6 +50,16 @@ const SessionSchema = Type.Object({
   }),
 });
 
+/** What a password login sends, for a session or a token. */
+const LoginBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    totp: Type.Optional(Type.String({ pattern: "^[0-9]{6,8}$" })),
+  },
+  { additionalProperties: false },
+);
+
 const identityOf = (p: Principal) => ({ id: p.id, name: p.name, kind: p.kind, policies: [...p.policies] });
 
 /**
@@ -66,6 +75,38 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRoutesOptions> = (a
     if (previous !== undefined) await access.endSession(request.kwCtx, previous.reveal());
   }
 
+  // The same login for the CLI (`keywarden login --user`) and scripts: a token of the user,
+  // all its policies, as long-lived as a session, instead of a cookie.
+  app.post(
+    "/auth/token",
+    {
+      config: { public: true },
+      schema: {
+        tags: ["sessions"],
+        summary:
+          "Log in with a user name, password and (when enrolled) a TOTP code; answers a token of the user, for access.sessionMaxHours",
+        security: [],
+        body: LoginBody,
+        response: {
+          201: Type.Object({
+            token: Type.String({ description: "The token: shown this once, stored only as a hash." }),
+            identity: IdentitySchema,
+            expiresAt: Type.String(),
+          }),
+          ...PUBLIC_BODY_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { principal, issued } = await passwordToken(access, failures, request, request.body);
+      return reply.code(201).send({
+        token: issued.token.reveal(),
+        identity: identityOf(principal),
+        expiresAt: issued.info.expiresAt,
+      });
+    },
+  );
+
   app.post(
     "/auth/login",
     {
@@ -75,42 +116,20 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRoutesOptions> = (a
         summary:
           "Log in with a user name, password and (when enrolled) a TOTP code; sets the kw_session cookie",
         security: [],
-        body: Type.Object(
-          {
-            name: Type.String({ minLength: 1, maxLength: 64 }),
-            password: Type.String({ minLength: 1, maxLength: 1024 }),
-            totp: Type.Optional(Type.String({ pattern: "^[0-9]{6,8}$" })),
-          },
-          { additionalProperties: false },
-        ),
+        body: LoginBody,
         response: {
           200: SessionSchema,
-          400: ErrorSchema,
-          401: ErrorSchema,
-          429: ErrorSchema,
-          500: ErrorSchema,
-          503: ErrorSchema,
+          ...PUBLIC_BODY_ERRORS,
         },
       },
     },
     async (request, reply) => {
-      const retryAfter = failures.blocked(request.ip);
-      if (retryAfter !== undefined) throw new KeywardenError("KW_ERR_HTTP_RATE_LIMITED", { retryAfter });
-      let principal: Principal;
-      try {
-        principal = await access.login(request.kwCtx, {
-          name: request.body.name,
-          password: new Secret(request.body.password),
-          totp: request.body.totp,
-          ip: request.ip,
-        });
-      } catch (e) {
-        if (!isKeywardenError(e) || e.httpStatus !== 401) throw e;
-        failures.fail(request.ip);
-        // Only names that exist get locked: saying so would tell which ones do.
-        if (e.code === "KW_ERR_AUTH_LOCKED_OUT") throw new KeywardenError("KW_ERR_AUTH_BAD_CREDENTIALS");
-        throw e;
-      }
+      const principal = await passwordLogin(access, failures, request.kwCtx, {
+        name: request.body.name,
+        password: new Secret(request.body.password),
+        totp: request.body.totp,
+        ip: request.ip,
+      });
       await endCookieSession(request);
       request.kwCtx = principalContext(principal, request.kwCtx.source, request.id);
       const issued = await access.createSession(request.kwCtx, principal);

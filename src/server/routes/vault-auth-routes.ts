@@ -18,7 +18,10 @@
  *   `jwt` the CI platform's OIDC token or the pod's service account token, checked against the
  *   identity's trusts (access.oidc, services/access/oidc.ts); any refusal is 401 KW_ERR_AUTH_OIDC.
  *
- * Both answer POST and PUT, as Vault does (Go's api sends PUT).
+ * - userpass, `/v1/auth/userpass/login/<name>`: a user's password (and TOTP code) for a token of
+ *   that user, as POST /api/v1/auth/token gives.
+ *
+ * All answer POST and PUT, as Vault does (Go's api sends PUT).
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
@@ -28,7 +31,7 @@ import type { AccessManager } from "../../services/access/access-service.ts";
 import { MAX_JWT_LENGTH, type OidcLogin } from "../../services/access/oidc.ts";
 import { principalContext } from "../../services/access/vault-authorizer.ts";
 import type { AuditService } from "../../services/audit/audit-service.ts";
-import { countedLogin, type AuthFailures } from "../plugins/auth.ts";
+import { countedLogin, passwordToken, type AuthFailures } from "../plugins/auth.ts";
 import { AuthAnswer, authAnswer, VAULT_ERRORS, vaultError } from "./vault-api.ts";
 
 /**
@@ -99,6 +102,35 @@ export const vaultAuthRoutes: FastifyPluginAsyncTypebox<{
         (e) => isKeywardenError(e, "KW_ERR_AUTH_APPROLE"),
       );
       return authAnswer(request, issued, clock, { role_name: role });
+    },
+  });
+
+  // Vault's userpass login (`vault login -method=userpass username=alice`, node-vault's
+  // userpassLogin): a user's password (and `totp`, Keywarden's, when enrolled) for a token of
+  // that user, as POST /api/v1/auth/token gives. Every failure is the same answer
+  // (KW_ERR_AUTH_BAD_CREDENTIALS), whether the name exists or not.
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/userpass/login/:username",
+    config: { public: true },
+    schema: {
+      tags,
+      summary:
+        "Vault's userpass login: a user's password (and TOTP code when enrolled) for a token of that user",
+      security: [],
+      params: Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) }),
+      body: Type.Object({
+        password: Type.String({ minLength: 1, maxLength: 1024 }),
+        totp: Type.Optional(Type.String({ pattern: "^[0-9]{6,8}$" })),
+      }),
+      response: { 200: AuthAnswer, ...VAULT_ERRORS },
+    },
+    handler: async (request) => {
+      const { principal, issued } = await passwordToken(access, failures, request, {
+        ...request.body,
+        name: request.params.username,
+      });
+      return authAnswer(request, issued, clock, { username: principal.name });
     },
   });
 

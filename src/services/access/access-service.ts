@@ -195,6 +195,11 @@ export interface AccessManager extends AccessService {
   authenticateSession(ctx: RequestContext, rawSessionId: string, ip: string): Promise<Principal>;
   login(ctx: RequestContext, input: LoginInput): Promise<Principal>;
   createSession(ctx: RequestContext, principal: Principal): Promise<IssuedSession>;
+  /**
+   * After a password login (`login`), a token of that user for the CLI or a Vault client:
+   * all the user's policies, as long-lived as a dashboard session (access.sessionMaxHours).
+   */
+  createLoginToken(ctx: RequestContext, principal: Principal): Promise<IssuedToken>;
   endSession(ctx: RequestContext, rawSessionId: string): Promise<void>;
   addUser(
     ctx: RequestContext,
@@ -684,6 +689,41 @@ export function createAccessService(deps: AccessDeps): AccessManager {
     return { token: new Secret(raw), info: toTokenInfo(full) };
   }
 
+  /**
+   * A token an identity gets by logging in itself (a password, an OIDC JWT): made by that
+   * identity, no parent, no IP list, `policies` for `minutes`.
+   */
+  function issueOwn(
+    ctx: RequestContext,
+    action: string,
+    t: {
+      identityId: string;
+      kind: TokenKind;
+      description: string;
+      minutes: number;
+      policies: readonly string[];
+    },
+  ): Promise<IssuedToken> {
+    const at = now();
+    return issue(
+      ctx,
+      {
+        id: newId("token", clock),
+        identity_id: t.identityId,
+        kind: t.kind,
+        description: t.description,
+        created_at: iso(at),
+        created_by: t.identityId,
+        expires_at: iso(new Date(at.getTime() + t.minutes * 60_000)),
+        revoked_at: null,
+        ip_allow: "[]",
+        scope: JSON.stringify([...new Set(t.policies)].sort()),
+        parent_id: null,
+      },
+      action,
+    );
+  }
+
   async function sessionPrincipal(ctx: RequestContext, raw: string, touch: boolean): Promise<Principal> {
     const row = /^[A-Za-z0-9_-]{43}$/.test(raw) ? await findSessionByHash(db, sha256Hex(raw)) : undefined;
     const action = "auth.session";
@@ -835,6 +875,16 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         );
       });
       return principalFor(identity, undefined, {});
+    },
+
+    createLoginToken(ctx, principal) {
+      return issueOwn(ctx, "auth.login.token", {
+        identityId: principal.id,
+        kind: "usr",
+        description: "password login",
+        minutes: config.sessionMaxHours * 60,
+        policies: principal.policies,
+      });
     },
 
     async createSession(ctx, principal) {
@@ -1067,24 +1117,13 @@ export function createAccessService(deps: AccessDeps): AccessManager {
           actor: identity.name,
           capability: "use policy",
         });
-      const t = now();
-      return issue(
-        as,
-        {
-          id: newId("token", clock),
-          identity_id: identity.id,
-          kind: "svc",
-          description: checkDescription(input.description),
-          created_at: iso(t),
-          created_by: identity.id,
-          expires_at: iso(new Date(t.getTime() + input.ttlMinutes * 60_000)),
-          revoked_at: null,
-          ip_allow: "[]",
-          scope: JSON.stringify(policies),
-          parent_id: null,
-        },
-        "auth.oidc",
-      );
+      return issueOwn(as, "auth.oidc", {
+        identityId: identity.id,
+        kind: "svc",
+        description: checkDescription(input.description),
+        minutes: input.ttlMinutes,
+        policies,
+      });
     },
 
     async createChildToken(ctx, parent, input) {

@@ -125,8 +125,12 @@ const PUBLIC = new Set([
   // A sealed server is unsealed by an operator who may hold no token (rate limited, audited).
   "GET /api/v1/sys/seal-status",
   "POST /api/v1/sys/unseal",
-  // Dashboard login checks the password itself (failures limited per address and per identity).
+  // Dashboard login checks the password itself (failures limited per address and per identity),
+  // as do the token login and Vault's userpass login.
   "POST /api/v1/auth/login",
+  "POST /api/v1/auth/token",
+  "POST /v1/auth/userpass/login/:username",
+  "PUT /v1/auth/userpass/login/:username",
   // Vault's AppRole login checks its secret_id (a token) itself, failures limited per address.
   "POST /v1/auth/approle/login",
   "PUT /v1/auth/approle/login",

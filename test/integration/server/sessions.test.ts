@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { describe, test, type TestContext } from "node:test";
 import type { LightMyRequestResponse, RouteOptions } from "fastify";
+import nodeVault from "node-vault";
 import { Secret as OtpSecret } from "otpauth";
 import { createLogger } from "../../../src/core/logger.ts";
 import { totpCode } from "../../../src/services/access/totp.ts";
@@ -427,6 +428,71 @@ for (const dialect of DIALECTS) {
         401,
         "a code is good once",
       );
+    });
+
+    test("a password login for a token (the CLI's --user, Vault's userpass): the user's policies, a session's life", async (t) => {
+      const f = await setUp(t, dialect, { https: true, flags: { "server.authFailureLimit": 4 } });
+      const r = await f.s.app.inject({
+        method: "POST",
+        url: "/api/v1/auth/token",
+        payload: { name: "alice", password: f.password },
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      const body = r.json<{
+        token: string;
+        identity: { name: string; policies: string[] };
+        expiresAt: string;
+      }>();
+      assert.match(body.token, /^kw_usr_/);
+      assert.deepEqual([body.identity.name, body.identity.policies], ["alice", ["prod-rw"]]);
+      // As long as a dashboard session may live (access.sessionMaxHours, 12 by default).
+      assert.equal(body.expiresAt, new Date(f.s.clock.now().getTime() + 12 * 3_600_000).toISOString());
+      assert.ok(!r.body.includes(f.password));
+      const read = await f.s.app.inject({ url: PROD, headers: bearer(body.token) });
+      assert.equal(read.json<{ value: string }>().value, f.prodValue);
+      assert.equal((await f.s.app.inject({ url: DEV, headers: bearer(body.token) })).statusCode, 403);
+
+      // Vault's userpass login, through node-vault over HTTPS.
+      const { url, ca } = await f.s.listen();
+      const vault = nodeVault({ endpoint: url, requestOptions: { ca } });
+      const vaultLogin = (await vault.userpassLogin({ username: "alice", password: f.password })) as {
+        auth: { client_token: string; policies: string[]; metadata: unknown };
+      };
+      assert.match(vaultLogin.auth.client_token, /^kw_usr_/);
+      assert.deepEqual(vaultLogin.auth.metadata, { username: "alice" });
+      const viaVault = (await vault.read("secret/data/payments/prod/STRIPE_KEY")) as {
+        data: { data: { value: string } };
+      };
+      assert.equal(viaVault.data.data.value, f.prodValue);
+
+      // Failures look alike, whether the name exists or not, and count per address.
+      const tokenLogin = (payload: object) =>
+        f.s.app.inject({ method: "POST", url: "/api/v1/auth/token", payload });
+      const wrong = await tokenLogin({ name: "alice", password: "wrong password!" });
+      const nobody = await tokenLogin({ name: "nobody", password: f.password });
+      for (const x of [wrong, nobody]) {
+        assert.equal(x.statusCode, 401);
+        assert.equal(errorCode(x), "KW_ERR_AUTH_BAD_CREDENTIALS");
+        assert.ok(!x.body.includes(f.password));
+      }
+      await assert.rejects(
+        nodeVault({ endpoint: url, requestOptions: { ca } }).userpassLogin({
+          username: "alice",
+          password: "nope",
+        }),
+        /wrong user name, password or one-time code/,
+      );
+      // With TOTP enrolled, the code is needed here too.
+      const { uri } = await f.s.kw.access.enrollTotp(f.s.ctx, "operator", "alice");
+      const secret = new Uint8Array(
+        OtpSecret.fromBase32(new URL(uri.reveal()).searchParams.get("secret")!).bytes,
+      );
+      assert.equal((await tokenLogin({ name: "alice", password: f.password })).statusCode, 401);
+      // Four failures now (server.authFailureLimit): even the right code waits.
+      const code = totpCode(secret, f.s.clock.now().getTime());
+      assert.equal((await tokenLogin({ name: "alice", password: f.password, totp: code })).statusCode, 429);
+      const issued = await f.s.kw.audit.query({ action: "auth.login.token", limit: 10 });
+      assert.equal(issued.filter((e) => e.result === "ok").length, 2);
     });
 
     test("no session id, CSRF token or password in the logs or in error bodies", async (t) => {
