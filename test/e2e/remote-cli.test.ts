@@ -227,6 +227,7 @@ test("the CLI against a server", async (t) => {
   const wrongPassword = kw(["login", ...pinned, "--user", "alice", "--password-stdin"], userHome, "not it");
   assert.equal(wrongPassword.code, 2);
   assert.match(wrongPassword.stderr, /KW_ERR_AUTH_BAD_CREDENTIALS/);
+  assert.match(wrongPassword.stderr, /note: if alice enrolled a one-time code \(TOTP\), give it with --totp/);
   const mixed = kw(["login", ...pinned, "--totp", "123456", "--token-stdin"], userHome, token);
   assert.equal(mixed.code, 2);
   assert.match(mixed.stderr, /--password-stdin and --totp go with --user/);

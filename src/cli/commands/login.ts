@@ -7,7 +7,7 @@
  */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { EXIT, KeywardenError } from "../../core/errors.ts";
+import { EXIT, isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import { commandContext } from "../context.ts";
 import { resolveHome } from "../home.ts";
@@ -74,7 +74,13 @@ async function tokenFor(
   try {
     return new Secret((await client.tokens.login(flags.user, password.reveal(), flags.totp)).token);
   } catch (e) {
-    throw await explainTls(e, settings.server);
+    const error = await explainTls(e, settings.server);
+    // The server says the same for every failure; a missing code is the one the CLI can name.
+    if (isKeywardenError(error, "KW_ERR_AUTH_BAD_CREDENTIALS") && flags.totp === undefined)
+      io.stderr.write(
+        `keywarden: note: if ${flags.user} enrolled a one-time code (TOTP), give it with --totp\n`,
+      );
+    throw error;
   } finally {
     client.close();
   }
