@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CHEAP_ARGON2_ENV, type CliRun, runCli, runCliInProcess } from "../helpers/cli.ts";
@@ -151,4 +152,16 @@ test("a CI job logs in with its OIDC token and reads its secrets, with no Keywar
     leaks(r);
     assert.ok(!r.stderr.includes(jwt.split(".")[1]!), "a JWT in the output");
   }
+
+  // Neither the server's home (its database included) nor its log holds a JWT, a token or
+  // the value: Keywarden's own scanner finds nothing there.
+  assert.equal(await server.stop(), 0);
+  writeFileSync(join(serverEnv.KEYWARDEN_HOME, "serve.log"), `${server.stdout()}\n${server.stderr()}`);
+  const scan = runCli(["scan", "--no-gitignore", serverEnv.KEYWARDEN_HOME], {
+    cwd: dir,
+    env: CHEAP_ARGON2_ENV,
+  });
+  assert.equal(scan.code, 0, scan.stdout);
+  assert.match(scan.stdout, /^0 findings in [1-9]\d* files/);
+  assert.ok(!server.stderr().includes(jwt.split(".")[1]!) && !server.stderr().includes(value));
 });
