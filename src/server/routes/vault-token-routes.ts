@@ -3,7 +3,7 @@
  * short-lived child of the calling token: `vault token create`, node-vault's tokenCreate,
  * Terraform's provider for each run), `revoke-self` (a CI job's cleanup), `revoke` (a token by
  * its text, a leaked one: its holder may, with no other token) and `revoke-accessor` (by its
- * tok_ id, for whoever may revoke it). The token comes
+ * tok_ id, for whoever may revoke it), and `lookup` of a token by its text. The token comes
  * in `X-Vault-Token`; answers and errors in Vault's shape (vault-api.ts). Vault takes a PUT as
  * a POST, and clients rely on it: Go's api (the Vault CLI, Vault Agent, Terraform) sends PUT
  * for revoke-self and every `vault write`, node-vault POST; so both are served.
@@ -14,6 +14,7 @@ import type { Clock } from "../../core/clock.ts";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
+import type { Principal } from "../../services/access/access-types.ts";
 import { countedLogin, principalOf, type AuthFailures } from "../plugins/auth.ts";
 import { AuthAnswer, authAnswer, envelope, VAULT_ERRORS, vaultError, wrap } from "./vault-api.ts";
 
@@ -62,6 +63,26 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
   failures: AuthFailures;
 }> = (app, { access, clock, childTokenMaxMinutes, failures }) => {
   app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
+
+  /** Vault's lookup answer for a token's principal: Keywarden never echoes a token. */
+  const lookupOf = (p: Principal) => {
+    const expiresAt = p.expiresAt === undefined ? null : p.expiresAt;
+    const ttl =
+      expiresAt === null
+        ? 0
+        : Math.max(0, Math.floor((Date.parse(expiresAt) - clock.now().getTime()) / 1000));
+    return {
+      id: p.tokenId ?? p.id,
+      accessor: p.tokenId ?? p.id,
+      display_name: p.name,
+      entity_id: p.id,
+      policies: [...p.policies],
+      expire_time: expiresAt,
+      ttl,
+      type: "service",
+      renewable: false,
+    };
+  };
   const tags = ["vault-token"];
 
   // Vault's token self-lookup, which clients call to check their token (hvac's
@@ -76,26 +97,36 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: LookupSelf, ...VAULT_ERRORS },
       },
     },
-    (request) => {
-      const p = principalOf(request);
-      const expiresAt = p.expiresAt === undefined ? null : p.expiresAt;
-      const ttl =
-        expiresAt === null
-          ? 0
-          : Math.max(0, Math.floor((Date.parse(expiresAt) - clock.now().getTime()) / 1000));
-      return wrap(request, {
-        id: p.tokenId ?? p.id,
-        accessor: p.tokenId ?? p.id,
-        display_name: p.name,
-        entity_id: p.id,
-        policies: [...p.policies],
-        expire_time: expiresAt,
-        ttl,
-        type: "service",
-        renewable: false,
-      });
-    },
+    (request) => wrap(request, lookupOf(principalOf(request))),
   );
+
+  // `vault token lookup <token>` (POST with the token in the body): the same answer for the
+  // token given, holding its text being enough (its holder could look it up with itself).
+  // Public, counted per address like a failed authentication, as revoke by text is.
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/token/lookup",
+    config: { public: true },
+    schema: {
+      tags,
+      summary: "Vault's token lookup: a token's identity, policies and expiry, by its text",
+      security: [],
+      body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }),
+      response: { 200: LookupSelf, ...VAULT_ERRORS },
+    },
+    handler: async (request) =>
+      wrap(
+        request,
+        lookupOf(
+          await countedLogin(
+            failures,
+            request.ip,
+            () => access.authenticateToken(request.kwCtx, request.body.token, request.ip),
+            (e) => isKeywardenError(e) && e.httpStatus === 401,
+          ),
+        ),
+      ),
+  });
 
   // `vault token create`, node-vault's tokenCreate and Terraform's Vault provider (which makes
   // a child token for each run): a short-lived child of the calling token (Keywarden's

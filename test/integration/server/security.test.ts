@@ -134,10 +134,12 @@ const PUBLIC = new Set([
   // Vault's AppRole login checks its secret_id (a token) itself, failures limited per address.
   "POST /v1/auth/approle/login",
   "PUT /v1/auth/approle/login",
-  // A token revoked by its text: holding it is the right to revoke it (failures limited per address).
+  // A token revoked or looked up by its text: holding it is the right to (failures limited per address).
   "POST /api/v1/tokens/revoke",
   "POST /v1/auth/token/revoke",
   "PUT /v1/auth/token/revoke",
+  "POST /v1/auth/token/lookup",
+  "PUT /v1/auth/token/lookup",
   // A CI job's OIDC login checks its JWT itself against the configured trusts (failures
   // limited per address): Keywarden's route and Vault's.
   "POST /api/v1/auth/oidc",
