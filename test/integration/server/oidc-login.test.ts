@@ -151,6 +151,25 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(extra.statusCode, 400);
       assert.ok(!extra.body.includes(jwt.split(".")[1]!));
+      // Junk: JSON that does not parse, a JWT longer than any platform issues, a body past
+      // server.bodyLimit, a form. Each a clear 4xx that quotes nothing it was sent.
+      const raw = (payload: string, type = "application/json") =>
+        s.app.inject({
+          method: "POST",
+          url: "/api/v1/auth/oidc",
+          payload,
+          headers: { "content-type": type },
+        });
+      const junk = [
+        [await raw(`{"identity":"ci-deployer","jwt":"${jwt}`), 400],
+        [await raw(JSON.stringify({ identity: "ci-deployer", jwt: `${jwt}.${"A".repeat(16_384)}` })), 400],
+        [await raw(JSON.stringify({ identity: "ci-deployer", jwt: "x".repeat(300 * 1024) })), 413],
+        [await raw(`identity=ci-deployer&jwt=${jwt}`, "application/x-www-form-urlencoded"), 415],
+      ] as const;
+      for (const [r, status] of junk) {
+        assert.equal(r.statusCode, status, r.body);
+        assert.ok(!r.body.includes(jwt.split(".")[1]!) && !r.body.includes("xxxxxxxx"), r.body);
+      }
 
       // Refusals count against server.authFailureLimit (6 here) per address, with the token
       // failures of every other route: past it even a good JWT waits.
