@@ -17,17 +17,20 @@ import { CHEAP_ARGON2_ENV, type CliRun, runCli, runCliInProcess } from "../helpe
 import { startIssuer } from "../helpers/oidc-issuer.ts";
 import { spawnServe } from "../helpers/serve-process.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { loadOrCreateTls } from "../../src/server/tls.ts";
 
-test("a CI job logs in with its OIDC token and reads its secrets, with no Keywarden token stored", async (t) => {
-  const dir = tempDir(t);
-  const issuer = await startIssuer(t);
+/**
+ * A server home (made with the built CLI) whose identity ci-deployer may read
+ * payments/prod/DB_URL, trusting `issuer` for acme/payments' main branch; its env and the value.
+ */
+function serverHome(dir: string, issuer: string) {
   const serverEnv = {
     KEYWARDEN_HOME: join(dir, "server"),
     KEYWARDEN_PASSPHRASE: "e2e oidc passphrase, not a real one",
     KEYWARDEN_ACCESS_OIDC: JSON.stringify([
       {
         identity: "ci-deployer",
-        issuer: issuer.url,
+        issuer,
         audience: "keywarden",
         claims: { repository: "acme/payments", ref: "refs/heads/main" },
         policies: ["deploy-read"],
@@ -47,6 +50,13 @@ test("a CI job logs in with its OIDC token and reads its secrets, with no Keywar
   ok(["machine", "add", "ci-deployer", "--role", "deployer"]);
   const value = `pg://deploy:${randomBytes(12).toString("hex")}@db/payments`;
   ok(["secrets", "set", "payments/prod/DB_URL"], value);
+  return { serverEnv, value };
+}
+
+test("a CI job logs in with its OIDC token and reads its secrets, with no Keywarden token stored", async (t) => {
+  const dir = tempDir(t);
+  const issuer = await startIssuer(t);
+  const { serverEnv, value } = serverHome(dir, issuer.url);
   const server = await spawnServe(t, serverEnv, [], { built: true });
 
   // GitHub Actions' token service: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=..., with the
@@ -164,4 +174,46 @@ test("a CI job logs in with its OIDC token and reads its secrets, with no Keywar
   assert.equal(scan.code, 0, scan.stdout);
   assert.match(scan.stdout, /^0 findings in [1-9]\d* files/);
   assert.ok(!server.stderr().includes(jwt.split(".")[1]!) && !server.stderr().includes(value));
+});
+
+test("an issuer behind an internal CA (a self-hosted GitLab's) is trusted with NODE_EXTRA_CA_CERTS", async (t) => {
+  const dir = tempDir(t);
+  // A certificate no public CA signed, for 127.0.0.1.
+  const tls = await loadOrCreateTls({ tlsCert: "", tlsKey: "" }, join(dir, "issuer-tls"), ["127.0.0.1"]);
+  const issuer = await startIssuer(t, { tls });
+  assert.match(issuer.url, /^https:/);
+  const caFile = join(dir, "internal-ca.pem");
+  writeFileSync(caFile, tls.cert);
+  const { serverEnv, value } = serverHome(dir, issuer.url);
+  const jwt = await issuer.sign({ now: Math.floor(Date.now() / 1000) });
+  const read = async (server: { url: URL; fingerprint: string }) =>
+    runCliInProcess(
+      {
+        KEYWARDEN_HOME: join(dir, "job"),
+        KEYWARDEN_ADDR: server.url.origin,
+        KEYWARDEN_FINGERPRINT: server.fingerprint,
+        KEYWARDEN_OIDC_IDENTITY: "ci-deployer",
+        KEYWARDEN_OIDC_TOKEN: jwt,
+      },
+      ["secrets", "get", "payments/prod/DB_URL"],
+    );
+
+  // Without the CA the issuer's certificate is refused, so is the login.
+  const untrusting = await spawnServe(t, serverEnv, [], { built: true });
+  const refused = await read(untrusting);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /KW_ERR_AUTH_OIDC/);
+  assert.equal(await untrusting.stop(), 0);
+  const audit = runCli(["audit", "log", "--action", "auth.oidc", "--format", "json"], {
+    cwd: dir,
+    env: serverEnv,
+  });
+  assert.match(audit.stdout, /KW_ERR_AUTH_OIDC ci-deployer: fetch failed/);
+
+  // With it, Node trusts the issuer for discovery and keys alike.
+  const trusting = await spawnServe(t, { ...serverEnv, NODE_EXTRA_CA_CERTS: caFile }, [], { built: true });
+  const got = await read(trusting);
+  assert.equal(got.code, 0, got.stderr);
+  assert.equal(got.stdout, value);
+  assert.deepEqual(issuer.fetched, { discovery: 1, jwks: 1 });
 });

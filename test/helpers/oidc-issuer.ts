@@ -2,10 +2,12 @@
  * A local OpenID Connect issuer for tests, speaking what GitHub Actions' issuer serves: a
  * discovery document at /.well-known/openid-configuration, its keys at /jwks, and JWTs signed
  * at run time with keys made at run time (RS256), with GitHub's claims. It counts what it is
- * asked, can rotate its key, and can go down (503).
+ * asked, can rotate its key, and can go down (503); over HTTPS when given a certificate (one no
+ * public CA signed, as a self-hosted GitLab's may be).
  */
 import { once } from "node:events";
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TestContext } from "node:test";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
@@ -52,12 +54,15 @@ async function newKey(kid: string): Promise<Key> {
  *   const issuer = await startIssuer(t);
  *   const jwt = await issuer.sign({ now, claims: { repository: "acme/payments" } });
  */
-export async function startIssuer(t: TestContext): Promise<TestIssuer> {
+export async function startIssuer(
+  t: TestContext,
+  options: { tls?: { readonly cert: string; readonly key: string } } = {},
+): Promise<TestIssuer> {
   const keys: Key[] = [await newKey("key-1")];
   const fetched = { discovery: 0, jwks: 0 };
   let url = "";
   const state = { down: false };
-  const server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
@@ -85,10 +90,12 @@ export async function startIssuer(t: TestContext): Promise<TestIssuer> {
       return;
     }
     send(404, { message: "not found" });
-  });
+  };
+  const server = options.tls === undefined ? createServer(handler) : createHttpsServer(options.tls, handler);
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const scheme = options.tls === undefined ? "http" : "https";
+  url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   t.after(
     () =>
       new Promise<void>((r) =>
