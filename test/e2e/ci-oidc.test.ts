@@ -53,6 +53,17 @@ function serverHome(dir: string, issuer: string) {
   return { serverEnv, value };
 }
 
+/** A GitLab-style job's environment: its JWT in KEYWARDEN_OIDC_TOKEN, the server pinned. */
+function jobWithJwt(dir: string, server: { url: URL; fingerprint: string }, jwt: string) {
+  return {
+    KEYWARDEN_HOME: join(dir, "job"),
+    KEYWARDEN_ADDR: server.url.origin,
+    KEYWARDEN_FINGERPRINT: server.fingerprint,
+    KEYWARDEN_OIDC_IDENTITY: "ci-deployer",
+    KEYWARDEN_OIDC_TOKEN: jwt,
+  };
+}
+
 test("a CI job logs in with its OIDC token and reads its secrets, with no Keywarden token stored", async (t) => {
   const dir = tempDir(t);
   const issuer = await startIssuer(t);
@@ -112,16 +123,11 @@ test("a CI job logs in with its OIDC token and reads its secrets, with no Keywar
 
   // GitLab's way: the JWT itself in KEYWARDEN_OIDC_TOKEN.
   const jwt = await issuer.sign({ now: Math.floor(Date.now() / 1000) });
-  const gitlab = await runCliInProcess(
-    {
-      KEYWARDEN_HOME: join(dir, "job"),
-      KEYWARDEN_ADDR: server.url.origin,
-      KEYWARDEN_FINGERPRINT: server.fingerprint,
-      KEYWARDEN_OIDC_IDENTITY: "ci-deployer",
-      KEYWARDEN_OIDC_TOKEN: jwt,
-    },
-    ["secrets", "get", "payments/prod/DB_URL"],
-  );
+  const gitlab = await runCliInProcess(jobWithJwt(dir, server, jwt), [
+    "secrets",
+    "get",
+    "payments/prod/DB_URL",
+  ]);
   assert.equal(gitlab.stdout, value, gitlab.stderr);
 
   // Refused: the JWT for another audience, an identity no trust names, a request token the
@@ -186,17 +192,8 @@ test("an issuer behind an internal CA (a self-hosted GitLab's) is trusted with N
   writeFileSync(caFile, tls.cert);
   const { serverEnv, value } = serverHome(dir, issuer.url);
   const jwt = await issuer.sign({ now: Math.floor(Date.now() / 1000) });
-  const read = async (server: { url: URL; fingerprint: string }) =>
-    runCliInProcess(
-      {
-        KEYWARDEN_HOME: join(dir, "job"),
-        KEYWARDEN_ADDR: server.url.origin,
-        KEYWARDEN_FINGERPRINT: server.fingerprint,
-        KEYWARDEN_OIDC_IDENTITY: "ci-deployer",
-        KEYWARDEN_OIDC_TOKEN: jwt,
-      },
-      ["secrets", "get", "payments/prod/DB_URL"],
-    );
+  const read = (server: { url: URL; fingerprint: string }) =>
+    runCliInProcess(jobWithJwt(dir, server, jwt), ["secrets", "get", "payments/prod/DB_URL"]);
 
   // Without the CA the issuer's certificate is refused, so is the login.
   const untrusting = await spawnServe(t, serverEnv, [], { built: true });
