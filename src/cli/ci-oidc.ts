@@ -56,7 +56,8 @@ export async function ciIdToken(env: CliIO["env"]): Promise<Secret> {
     r = await fetch(target, {
       headers: { authorization: `bearer ${token}`, accept: "application/json" },
       signal: AbortSignal.timeout(TIMEOUT_MS),
-      redirect: "error",
+      // Not followed: the request token goes to the service named, nowhere else.
+      redirect: "manual",
     });
   } catch (e) {
     throw failure(`GitHub's token service did not answer (${e instanceof Error ? e.name : "error"})`);

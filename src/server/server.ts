@@ -26,6 +26,7 @@ import { requestForLog, type LoggedRequest, type Logger } from "../core/logger.t
 import { maskKeys } from "../detect/mask.ts";
 import { utf8Text } from "../sources/text-decode.ts";
 import type { AccessManager } from "../services/access/access-service.ts";
+import { createOidcLogin } from "../services/access/oidc.ts";
 import { installAuth } from "./plugins/auth.ts";
 import { answerClientError, installErrorHandling } from "./plugins/errors.ts";
 import { lazyChildLogger } from "./plugins/lazy-logger.ts";
@@ -41,7 +42,6 @@ import { sessionRoutes } from "./routes/session-routes.ts";
 import { sysRoutes } from "./routes/sys-routes.ts";
 import { vaultKvRoutes } from "./routes/vault-kv-routes.ts";
 import { vaultAuthRoutes } from "./routes/vault-auth-routes.ts";
-import { createOidcLogin } from "../services/access/oidc.ts";
 import { vaultTokenRoutes } from "./routes/vault-token-routes.ts";
 import { ErrorSchema } from "./schemas.ts";
 

@@ -2,6 +2,8 @@
  * `/api/v1/tokens`, `/policies`, `/roles` and `/identities`: management through the access
  * service, which checks `admin` (or `revoke`) on the object's `_sys/...` path and audits
  * every change and denial. A token's text appears once, in the response that creates it.
+ * Two token routes need no token: a CI job's OIDC login (`/auth/oidc`) and the revocation of
+ * a token by its text (`/tokens/revoke`), both counted per address like failed logins.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
