@@ -10,7 +10,7 @@ import Type from "typebox";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import type { AccessManager, IdentityInfo, TokenInfo } from "../../services/access/access-service.ts";
-import type { Policy } from "../../services/access/access-types.ts";
+import type { Capability, Policy } from "../../services/access/access-types.ts";
 import { CAPABILITIES } from "../../services/access/access-types.ts";
 import { MAX_JWT_LENGTH, type OidcLogin } from "../../services/access/oidc.ts";
 import { countedLogin, principalOf, type AuthFailures } from "../plugins/auth.ts";
@@ -231,6 +231,31 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{
     (request) => {
       const p = principalOf(request);
       return { ...p, policies: [...p.policies] };
+    },
+  );
+
+  app.get(
+    "/tokens/self/capabilities",
+    {
+      schema: {
+        tags: ["tokens"],
+        summary: "What the calling token may do on a path (a secret, a folder ending in /, a _sys/ path)",
+        querystring: Type.Object(
+          { path: Type.String({ minLength: 1, maxLength: 512 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ path: Type.String(), capabilities: Type.Array(Type.String()) }),
+          ...PROTECTED_ERRORS,
+        },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const { path } = request.query;
+      const capabilities: Capability[] = [];
+      for (const c of CAPABILITIES) if (await access.can(p, c, path)) capabilities.push(c);
+      return { path, capabilities };
     },
   );
 

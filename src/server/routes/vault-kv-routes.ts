@@ -22,7 +22,9 @@ import type { Clock } from "../../core/clock.ts";
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
-import { authorize, authorizeList } from "../plugins/auth.ts";
+import type { Capability } from "../../services/access/access-types.ts";
+import { authorize, authorizeList, principalOf } from "../plugins/auth.ts";
+import { vaultCapabilities } from "./vault-capabilities.ts";
 import { envelope, VAULT_ERRORS, VaultError, vaultError, wrap } from "./vault-api.ts";
 
 /**
@@ -163,6 +165,53 @@ export const vaultKvRoutes: FastifyPluginAsyncTypebox<{
       });
     },
   );
+
+  // `vault token capabilities PATH` (Go's api: POST {"paths": [...]}; older clients {"path"}):
+  // what the calling token may do on each path, in Vault's words (vault-capabilities.ts), in
+  // `data` by path and, for the first, as `capabilities` (what older clients read).
+  const Caps = Type.Array(Type.String());
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/sys/capabilities-self",
+    schema: {
+      tags,
+      summary: "Vault's capabilities-self: what the calling token may do on each path, in Vault's words",
+      body: Type.Object({
+        paths: Type.Optional(Type.Array(Type.String({ maxLength: 600 }), { maxItems: 64 })),
+        path: Type.Optional(Type.String({ maxLength: 600 })),
+      }),
+      response: {
+        200: Type.Object({
+          request_id: Type.String(),
+          lease_id: Type.String(),
+          renewable: Type.Boolean(),
+          lease_duration: Type.Integer(),
+          capabilities: Caps,
+          data: Type.Record(Type.String(), Caps),
+          wrap_info: Type.Null(),
+          warnings: Type.Null(),
+          auth: Type.Null(),
+        }),
+        ...VAULT_ERRORS,
+      },
+    },
+    handler: async (request) => {
+      const paths = [
+        ...(request.body.paths ?? []),
+        ...(request.body.path === undefined ? [] : [request.body.path]),
+      ];
+      if (paths.length === 0)
+        throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "name at least one path (paths)" });
+      const principal = principalOf(request);
+      const check = {
+        can: (capability: Capability, path: string) => access.can(principal, capability, path),
+        canList: (prefix: string) => access.canList(principal, prefix),
+      };
+      const data: Record<string, string[]> = {};
+      for (const path of paths) data[path] = await vaultCapabilities(path, check);
+      return { ...wrap(request, data), capabilities: data[paths[0]!]! };
+    },
+  });
 
   // Vault's health check, which Vault clients (node-vault's health(), hvac) and load balancers
   // call: 200 while unsealed, 503 while sealed, or the codes the caller asks for. Public, as

@@ -56,6 +56,20 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "POST /api/v1/tokens/child": { url: "/api/v1/tokens/child", body: { ttlMinutes: 5 }, scoped: 201 },
   "GET /api/v1/tokens/self": { url: "/api/v1/tokens/self", scoped: 200 },
   "GET /v1/auth/token/lookup-self": { url: "/v1/auth/token/lookup-self", scoped: 200 },
+  "GET /api/v1/tokens/self/capabilities": {
+    url: "/api/v1/tokens/self/capabilities?path=payments/prod/STRIPE_KEY",
+    scoped: 200,
+  },
+  "POST /v1/sys/capabilities-self": {
+    url: "/v1/sys/capabilities-self",
+    body: { paths: ["secret/data/payments/prod/STRIPE_KEY"] },
+    scoped: 200,
+  },
+  "PUT /v1/sys/capabilities-self": {
+    url: "/v1/sys/capabilities-self",
+    body: { paths: ["secret/data/payments/prod/STRIPE_KEY"] },
+    scoped: 200,
+  },
   // The Vault CLI's mount lookup says only that the mount is KV version 2.
   "GET /v1/sys/internal/ui/mounts/*": {
     url: "/v1/sys/internal/ui/mounts/secret/payments/prod/X",

@@ -653,6 +653,54 @@ for (const dialect of DIALECTS) {
       assert.equal(revoked.filter((e) => e.result === "ok").length, 2);
     });
 
+    test("capabilities: what a token may do on a path, in Vault's words (vault token capabilities) and Keywarden's", async (t) => {
+      const s = await createTestServer(t, dialect, { https: true });
+      const { url, ca } = await s.listen();
+      const token = await s.token([
+        { path: "payments/prod/*", capabilities: ["read", "list"] },
+        { path: "payments/prod/", capabilities: ["list"] },
+        { path: "payments/dev/*", capabilities: ["read", "write", "delete"] },
+      ]);
+      const vault = nodeVault({ endpoint: url, token, requestOptions: { ca } });
+      // What Go's api sends for `vault token capabilities PATH`.
+      const paths = [
+        "secret/data/payments/prod/KEY",
+        "secret/metadata/payments/prod",
+        "secret/data/payments/dev/KEY",
+        "secret/data/shipping/prod/KEY",
+        "sys/seal",
+      ];
+      const r = (await vault.request({
+        path: "/sys/capabilities-self",
+        method: "POST",
+        json: { paths },
+      })) as {
+        capabilities: string[];
+        data: Record<string, string[]>;
+      };
+      assert.deepEqual(r.data, {
+        "secret/data/payments/prod/KEY": ["read"],
+        "secret/metadata/payments/prod": ["list"],
+        "secret/data/payments/dev/KEY": ["create", "delete", "patch", "read", "update"],
+        "secret/data/shipping/prod/KEY": ["deny"],
+        "sys/seal": ["deny"],
+      });
+      assert.deepEqual(r.capabilities, ["read"], "the first path's, for older clients");
+      // And it is what the routes do: the read works, the write is refused.
+      await cli(s, ["secrets", "set", "payments/prod/KEY"], makeKey());
+      assert.ok(await vault.read("secret/data/payments/prod/KEY"));
+      await assert.rejects(
+        vault.write("secret/data/payments/prod/KEY", { data: { value: "x" } }),
+        /may not write/,
+      );
+      // Keywarden's own words.
+      const own = await s.app.inject({
+        url: "/api/v1/tokens/self/capabilities?path=payments/dev/KEY",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.deepEqual(own.json(), { path: "payments/dev/KEY", capabilities: ["read", "write", "delete"] });
+    });
+
     test("AppRole login: role_id the identity's name, secret_id its token, answered with a short-lived child", async (t) => {
       const s = await createTestServer(t, dialect, { https: true, flags: { "server.authFailureLimit": 8 } });
       const { url, ca } = await s.listen();
