@@ -7,7 +7,8 @@
  * | Vault path              | Vault capability    | Keywarden capability on the secret path |
  * | ----------------------- | ------------------- | ---------------------------------------- |
  * | `<mount>/data/P`        | read                | read                                     |
- * |                         | create, update, patch | write                                  |
+ * |                         | create, update      | write                                    |
+ * |                         | patch               | read and write                           |
  * |                         | delete              | delete                                   |
  * | `<mount>/metadata/P`    | read                | list (a version history)                 |
  * |                         | list                | list on everything under `P/` (a folder) |
@@ -44,11 +45,15 @@ export async function vaultCapabilities(vaultPath: string, check: CapabilityChec
     if (await ok) caps.push(...names);
   };
   switch (kind) {
-    case "data":
-      await when(check.can("write", path), "create", "update", "patch");
-      await when(check.can("read", path), "read");
+    case "data": {
+      const [write, read] = await Promise.all([check.can("write", path), check.can("read", path)]);
+      if (write) caps.push("create", "update");
+      if (read) caps.push("read");
+      // A merge patch reads the current version, then writes the next.
+      if (write && read) caps.push("patch");
       await when(check.can("delete", path), "delete");
       break;
+    }
     case "metadata":
       await when(check.can("write", path), "create", "update");
       await when(check.can("list", path), "read");

@@ -29,6 +29,8 @@ test("Vault's capabilities of KV v2 paths, from Keywarden's capabilities on the 
   assert.deepEqual(await vaultCapabilities(`kv/metadata/${p}`, writer), ["create", "delete", "update"]);
   assert.deepEqual(await vaultCapabilities(`kv/undelete/${p}`, writer), ["update"]);
   assert.deepEqual(await vaultCapabilities(`kv/destroy/${p}`, writer), ["update"]);
+  // A patch reads, then writes: write alone does not allow it.
+  assert.deepEqual(await vaultCapabilities(`kv/data/${p}`, allowing(`write ${p}`)), ["create", "update"]);
   // A folder's metadata is its listing: list on everything under it.
   const lister = allowing("list payments/prod/");
   assert.deepEqual(await vaultCapabilities("secret/metadata/payments/prod", lister), ["list"]);
