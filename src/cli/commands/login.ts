@@ -109,7 +109,9 @@ The token is stored in the OS keyring (the Secret Service: GNOME Keyring, KWalle
 through secret-tool) when one answers, otherwise in a 0600 file in the Keywarden home; the
 output says which. KEYWARDEN_KEYRING=off always uses the file; KEYWARDEN_KEYRING_TIMEOUT_MS
 (default 20000) bounds each keyring call. KEYWARDEN_ADDR and KEYWARDEN_TOKEN (with
-KEYWARDEN_CA_FILE or KEYWARDEN_FINGERPRINT) override the stored login, for CI.
+KEYWARDEN_CA_FILE or KEYWARDEN_FINGERPRINT) override the stored login, for CI; in a CI job
+whose platform signs an OIDC token (GitHub Actions with id-token: write, GitLab's id_tokens
+in KEYWARDEN_OIDC_TOKEN), KEYWARDEN_OIDC_IDENTITY instead of a token logs each command in.
 
 Examples:
   keywarden serve                  prints "certificate SHA-256 AB:CD:..."
