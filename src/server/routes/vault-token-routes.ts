@@ -64,25 +64,40 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
 }> = (app, { access, clock, childTokenMaxMinutes, failures }) => {
   app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
 
-  /** Vault's lookup answer for a token's principal: Keywarden never echoes a token. */
-  const lookupOf = (p: Principal) => {
-    const expiresAt = p.expiresAt === undefined ? null : p.expiresAt;
+  /** Vault's lookup answer for a token: Keywarden never echoes a token, its accessor is its tok_ id. */
+  const lookupAnswer = (t: {
+    tokenId: string;
+    name: string;
+    entityId: string;
+    policies: readonly string[];
+    expiresAt: string | undefined;
+  }) => {
+    const expiresAt = t.expiresAt ?? null;
     const ttl =
       expiresAt === null
         ? 0
         : Math.max(0, Math.floor((Date.parse(expiresAt) - clock.now().getTime()) / 1000));
     return {
-      id: p.tokenId ?? p.id,
-      accessor: p.tokenId ?? p.id,
-      display_name: p.name,
-      entity_id: p.id,
-      policies: [...p.policies],
+      id: t.tokenId,
+      accessor: t.tokenId,
+      display_name: t.name,
+      entity_id: t.entityId,
+      policies: [...t.policies],
       expire_time: expiresAt,
       ttl,
       type: "service",
       renewable: false,
     };
   };
+  /** The lookup answer for an authenticated principal's token. */
+  const lookupOf = (p: Principal) =>
+    lookupAnswer({
+      tokenId: p.tokenId ?? p.id,
+      name: p.name,
+      entityId: p.id,
+      policies: p.policies,
+      expiresAt: p.expiresAt,
+    });
   const tags = ["vault-token"];
 
   // Vault's token self-lookup, which clients call to check their token (hvac's
@@ -230,6 +245,33 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
         (e) => isKeywardenError(e) && e.httpStatus === 401,
       );
       return reply.code(204).send(null);
+    },
+  });
+
+  // `vault token lookup -accessor tok_...`: a token by its accessor (its tok_ id), for its own
+  // identity or an admin of that identity, as listing its tokens needs.
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/token/lookup-accessor",
+    schema: {
+      tags,
+      summary:
+        "Vault's token lookup-accessor: a token's identity, policies and expiry, by its accessor (tok_ id)",
+      body: Type.Object({ accessor: Type.String({ pattern: "^tok_[0-9A-Z]{26}$" }) }),
+      response: { 200: LookupSelf, ...VAULT_ERRORS },
+    },
+    handler: async (request) => {
+      const t = await access.describeToken(request.kwCtx, principalOf(request), request.body.accessor);
+      return wrap(
+        request,
+        lookupAnswer({
+          tokenId: t.id,
+          name: t.identityName,
+          entityId: t.identityId,
+          policies: t.policies,
+          expiresAt: t.expiresAt,
+        }),
+      );
     },
   });
 

@@ -23,6 +23,7 @@ import {
   advanceTotpStep,
   countLoginAttempt,
   findCredentials,
+  findIdentityById,
   findIdentityByName,
   findLoginState,
   insertIdentityIfAbsent,
@@ -234,6 +235,15 @@ export interface AccessManager extends AccessService {
     options?: { identity?: string; active?: boolean },
   ): Promise<TokenInfo[]>;
   revokeToken(ctx: RequestContext, by: Actor, tokenId: string): Promise<number>;
+  /**
+   * One token's record and its identity's name, for its own identity or an admin of that
+   * identity (as listing its tokens needs).
+   */
+  describeToken(
+    ctx: RequestContext,
+    by: Actor,
+    tokenId: string,
+  ): Promise<TokenInfo & { identityName: string }>;
   /**
    * Revokes the token whose text is `token`, and its children: holding a token is enough to
    * revoke it (its holder could revoke it with itself), which is what a leaked one needs.
@@ -1210,6 +1220,16 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         activeAt: options.active === true ? iso() : undefined,
       });
       return rows.map(toTokenInfo);
+    },
+
+    async describeToken(ctx, by, tokenId) {
+      const row = await findTokenById(db, tokenId);
+      const identity = row === undefined ? undefined : await findIdentityById(db, row.identity_id);
+      if (row === undefined || identity === undefined)
+        throw new KeywardenError("KW_ERR_ACCESS_NOT_FOUND", { what: "token", name: tokenId });
+      if (by !== "operator" && identity.id !== by.id)
+        await requireAdmin(ctx, by, SYS.identity(identity.name));
+      return { ...toTokenInfo(row), identityName: identity.name };
     },
 
     async revokeToken(ctx, by, tokenId) {

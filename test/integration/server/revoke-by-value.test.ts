@@ -71,6 +71,15 @@ for (const dialect of DIALECTS) {
         tokenId: string;
       }>().tokenId;
       const admin = nodeVault({ endpoint: url, token: await s.rootToken(), requestOptions: { ca } });
+      // `vault token lookup -accessor`: what it is, for an admin of its identity.
+      const byAccessor = (await admin.request({
+        path: "/auth/token/lookup-accessor",
+        method: "POST",
+        json: { accessor },
+      })) as { data: { accessor: string; display_name: string; policies: string[] } };
+      assert.equal(byAccessor.data.accessor, accessor);
+      assert.match(byAccessor.data.display_name, /^t\d+-/);
+      assert.equal(byAccessor.data.policies.length, 1);
       await admin.request({ path: "/auth/token/revoke-accessor", method: "PUT", json: { accessor } });
       assert.equal(await self(byId), 401);
 

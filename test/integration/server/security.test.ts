@@ -80,6 +80,14 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "POST /api/v1/auth/logout": { url: "/api/v1/auth/logout", scoped: 200 },
   "GET /api/v1/tokens": { url: "/api/v1/tokens?identity=root" },
   "DELETE /api/v1/tokens/:id": { url: "/api/v1/tokens/ROOT_TOKEN_ID" },
+  "POST /v1/auth/token/lookup-accessor": {
+    url: "/v1/auth/token/lookup-accessor",
+    body: { accessor: "ROOT_TOKEN_ID" },
+  },
+  "PUT /v1/auth/token/lookup-accessor": {
+    url: "/v1/auth/token/lookup-accessor",
+    body: { accessor: "ROOT_TOKEN_ID" },
+  },
   "POST /v1/auth/token/revoke-accessor": {
     url: "/v1/auth/token/revoke-accessor",
     body: { accessor: "ROOT_TOKEN_ID" },
