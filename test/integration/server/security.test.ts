@@ -30,6 +30,12 @@ interface RouteCase {
   readonly revokesCaller?: boolean;
 }
 
+/** A Vault token route that takes the root token's accessor (its tok_ id) in its body. */
+const byAccessor = (verb: "lookup" | "revoke"): RouteCase => ({
+  url: `/v1/auth/token/${verb}-accessor`,
+  body: { accessor: "ROOT_TOKEN_ID" },
+});
+
 /** Every protected route, by `METHOD url-pattern` as Fastify registers it. */
 const ROUTES: Readonly<Record<string, RouteCase>> = {
   "GET /api/v1/secrets": { url: "/api/v1/secrets?prefix=payments/prod/" },
@@ -80,22 +86,10 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "POST /api/v1/auth/logout": { url: "/api/v1/auth/logout", scoped: 200 },
   "GET /api/v1/tokens": { url: "/api/v1/tokens?identity=root" },
   "DELETE /api/v1/tokens/:id": { url: "/api/v1/tokens/ROOT_TOKEN_ID" },
-  "POST /v1/auth/token/lookup-accessor": {
-    url: "/v1/auth/token/lookup-accessor",
-    body: { accessor: "ROOT_TOKEN_ID" },
-  },
-  "PUT /v1/auth/token/lookup-accessor": {
-    url: "/v1/auth/token/lookup-accessor",
-    body: { accessor: "ROOT_TOKEN_ID" },
-  },
-  "POST /v1/auth/token/revoke-accessor": {
-    url: "/v1/auth/token/revoke-accessor",
-    body: { accessor: "ROOT_TOKEN_ID" },
-  },
-  "PUT /v1/auth/token/revoke-accessor": {
-    url: "/v1/auth/token/revoke-accessor",
-    body: { accessor: "ROOT_TOKEN_ID" },
-  },
+  "POST /v1/auth/token/lookup-accessor": byAccessor("lookup"),
+  "PUT /v1/auth/token/lookup-accessor": byAccessor("lookup"),
+  "POST /v1/auth/token/revoke-accessor": byAccessor("revoke"),
+  "PUT /v1/auth/token/revoke-accessor": byAccessor("revoke"),
   "GET /api/v1/policies": { url: "/api/v1/policies" },
   "GET /api/v1/policies/:name": { url: "/api/v1/policies/root" },
   "PUT /api/v1/policies/:name": {
