@@ -324,34 +324,60 @@ function remoteBackend(settings: RemoteSettings, client: KeywardenClient): Vault
 }
 
 /**
+ * Runs `remote` against the server when one is configured (KEYWARDEN_ADDR or `keywarden
+ * login`), else `local` on the local vault (unsealed as asked), and always closes what it
+ * opened: the one switch of every command that works both ways.
+ *
+ * @example
+ *   await withLocalOrRemote(io, cmd, flags, { unsealed: false }, (s) => s.kw.access.listTokens(...), (c) => c.tokens.list());
+ */
+export async function withLocalOrRemote<T>(
+  io: CliIO,
+  cmd: Command,
+  flags: VaultFlags,
+  options: { unsealed: boolean },
+  local: (session: VaultSession) => Promise<T>,
+  remote: (client: KeywardenClient, settings: RemoteSettings, ctx: CommandContext) => Promise<T>,
+): Promise<T> {
+  const cc = commandContext(io, cmd);
+  const home = resolveHome(cc.loaded.config.home, io.env, io.cwd);
+  const target = resolveRemote(io, home);
+  if (target === undefined) return withVault(io, cmd, flags, options, local);
+  if (target.insecureSkipVerify)
+    io.stderr.write(
+      `WARNING: the certificate of ${target.server} is not verified (logged in with --insecure-skip-verify)\n`,
+    );
+  const settings = await withToken(io, target);
+  const client = await openClient(settings);
+  try {
+    return await remote(client, settings, cc);
+  } catch (e) {
+    throw await explainTls(e, settings.server);
+  } finally {
+    client.close();
+  }
+}
+
+/**
  * Runs `fn` against the server when one is configured (KEYWARDEN_ADDR or `keywarden login`),
  * else against the local vault (unsealed as asked), and always closes what it opened.
  *
  * @example
  *   await withBackend(io, cmd, flags, { unsealed: true }, (b) => b.get("app/dev/DB_URL"));
  */
-export async function withBackend<T>(
+export function withBackend<T>(
   io: CliIO,
   cmd: Command,
   flags: VaultFlags,
   options: { unsealed: boolean },
   fn: (backend: VaultBackend, ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
-  const cc = commandContext(io, cmd);
-  const home = resolveHome(cc.loaded.config.home, io.env, io.cwd);
-  const target = resolveRemote(io, home);
-  if (target === undefined) return withVault(io, cmd, flags, options, (s) => fn(localBackend(s), s.ctx));
-  if (target.insecureSkipVerify)
-    io.stderr.write(
-      `WARNING: the certificate of ${target.server} is not verified (logged in with --insecure-skip-verify)\n`,
-    );
-  const remote = await withToken(io, target);
-  const client = await openClient(remote);
-  try {
-    return await fn(remoteBackend(remote, client), cc);
-  } catch (e) {
-    throw await explainTls(e, remote.server);
-  } finally {
-    client.close();
-  }
+  return withLocalOrRemote(
+    io,
+    cmd,
+    flags,
+    options,
+    (s) => fn(localBackend(s), s.ctx),
+    (client, settings, cc) => fn(remoteBackend(settings, client), cc),
+  );
 }

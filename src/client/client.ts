@@ -81,12 +81,24 @@ export interface MetadataPatch {
   readonly maxAgeSeconds?: number | null;
 }
 
+/** A token's record as the server lists it (never its text). */
+export interface TokenRecord {
+  readonly id: string;
+  readonly identityId: string;
+  readonly kind: string;
+  readonly description: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly expiresAt: string;
+  readonly revokedAt: string | null;
+  readonly allowIps: string[];
+  readonly policies: string[];
+  readonly parentId: string | null;
+}
+
 export interface IssuedToken {
   readonly token: string;
-  readonly info: { readonly id: string; readonly expiresAt: string; readonly policies: string[] } & Record<
-    string,
-    unknown
-  >;
+  readonly info: TokenRecord;
 }
 
 export interface AuditEntry {
@@ -390,6 +402,14 @@ export function createClient(options: ClientOptions) {
       }) => call<IssuedToken>("POST", "/api/v1/tokens", o),
       revoke: async (id: string) =>
         (await call<{ revoked: number }>("DELETE", `/api/v1/tokens/${encodeURIComponent(id)}`)).revoked,
+      /** The caller's own tokens, or `identity`'s (admin on it), or with `active` only live ones. */
+      list: async (o: { identity?: string; active?: boolean } = {}) => {
+        const qs = new URLSearchParams({
+          ...(o.identity === undefined ? {} : { identity: o.identity }),
+          ...(o.active === true ? { active: "true" } : {}),
+        });
+        return (await call<{ tokens: TokenRecord[] }>("GET", `/api/v1/tokens?${qs.toString()}`)).tokens;
+      },
       /**
        * A CI job's OIDC login: its platform's JWT for a short-lived token of `identity`, when a
        * trust of the server (access.oidc) accepts it. Needs no token (none is sent); a refusal

@@ -118,6 +118,25 @@ test("the CLI against a server", async (t) => {
   const cas = kw(["secrets", "set", "app/dev/DB_URL", "--cas", "0"], clientEnv, "other");
   assert.equal(cas.code, 1, "a check-and-set conflict exits 1, as locally");
   assert.match(cas.stderr, /^keywarden: error KW_ERR_VAULT_CAS_CONFLICT: /);
+  // Token commands too, as the logged-in token: its own identity's, not another's.
+  const made = kw(
+    ["token", "create", "--identity", "app-ci", "--policy", "app-rw", "--ttl", "1h"],
+    clientEnv,
+  );
+  assert.equal(made.code, 0, made.stderr);
+  const madeToken = made.stdout.trim();
+  assert.match(madeToken, /^kw_svc_/);
+  const madeId = /token (tok_[0-9A-Z]{26}) for app-ci/.exec(made.stderr)?.[1];
+  assert.ok(madeId !== undefined, made.stderr);
+  const own = JSON.parse(ok(["token", "list", "--active", "--format", "json"], clientEnv)) as {
+    id: string;
+  }[];
+  assert.ok(own.some((x) => x.id === madeId));
+  assert.ok(!JSON.stringify(own).includes(madeToken), "a list never shows a token");
+  assert.match(ok(["token", "revoke", madeId], clientEnv), new RegExp(`^revoked ${madeId}\n$`));
+  const theirs = kw(["token", "create", "--identity", "other-ci", "--policy", "other-read"], clientEnv);
+  assert.equal(theirs.code, 2);
+  assert.match(theirs.stderr, /KW_ERR_ACCESS_DENIED/);
   const missing = kw(["secrets", "get", "app/dev/NOPE"], clientEnv);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /KW_ERR_VAULT_NOT_FOUND: no secret at app\/dev\/NOPE/);

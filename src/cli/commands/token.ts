@@ -1,7 +1,9 @@
 /**
  * `keywarden token create|list|revoke`: API tokens for users and machine identities. The
  * token is printed once, on stdout alone (so `$(keywarden token create ...)` captures just
- * it); only its hash is stored.
+ * it); only its hash is stored. On the local vault as its operator, or, logged in to a
+ * server (or with KEYWARDEN_ADDR), there as the logged-in token: its own identity's tokens, or
+ * an identity's it administers.
  */
 import { Option, type Command } from "commander";
 import { KeywardenError } from "../../core/errors.ts";
@@ -9,7 +11,8 @@ import { Secret } from "../../core/secret.ts";
 import type { TokenInfo } from "../../services/access/access-service.ts";
 import type { CliIO } from "../io.ts";
 import { readAll } from "../prompt.ts";
-import { withPassphraseOption, withVault, type VaultFlags } from "../vault-context.ts";
+import { withLocalOrRemote } from "../vault-backend.ts";
+import { withPassphraseOption, type VaultFlags } from "../vault-context.ts";
 import { parseDuration } from "./secrets.ts";
 import { collect } from "./user.ts";
 
@@ -22,9 +25,16 @@ interface CreateFlags extends VaultFlags {
   format: string;
 }
 
-function tokenTable(rows: readonly TokenInfo[], now: string): string {
+/** What the table shows of a token: the local record or the server's. */
+type TokenRecord = Pick<TokenInfo, "id" | "expiresAt" | "revokedAt" | "description"> & {
+  readonly kind: string;
+  readonly policies: readonly string[];
+  readonly allowIps: readonly string[];
+};
+
+function tokenTable(rows: readonly TokenRecord[], now: string): string {
   if (rows.length === 0) return "no tokens\n";
-  const state = (t: TokenInfo): string =>
+  const state = (t: TokenRecord): string =>
     t.revokedAt !== null ? "revoked" : t.expiresAt <= now ? "expired" : "active";
   const lines = rows.map((t) => {
     const cols = [t.id.padEnd(30), t.kind.padEnd(4), state(t).padEnd(8), t.expiresAt.padEnd(24)];
@@ -66,20 +76,39 @@ access.tokenTtl by default (at most access.tokenMaxTtl), and is printed once.`,
       .option("--description <text>", "what it is for")
       .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text")),
   ).action(async (flags: CreateFlags, cmd: Command) => {
-    const issued = await withVault(io, cmd, flags, { unsealed: false }, ({ kw, request }) =>
-      kw.access.createToken(request, "operator", {
-        identity: flags.identity,
-        policies: flags.policy,
-        ttlSeconds: flags.ttl === undefined ? undefined : parseDuration(flags.ttl),
-        allowIps: flags.allowIp,
-        description: flags.description,
-      }),
+    const input = {
+      identity: flags.identity,
+      policies: flags.policy,
+      ttlSeconds: flags.ttl === undefined ? undefined : parseDuration(flags.ttl),
+      allowIps: flags.allowIp,
+      description: flags.description,
+    };
+    const issued = await withLocalOrRemote<{ token: string; info: TokenRecord }>(
+      io,
+      cmd,
+      flags,
+      { unsealed: false },
+      async ({ kw, request }) => {
+        const made = await kw.access.createToken(request, "operator", input);
+        return { token: made.token.reveal(), info: made.info };
+      },
+      // On a server, as the logged-in token: its own identity, or one it administers.
+      async (client) => {
+        const made = await client.tokens.create({
+          identity: input.identity,
+          policies: input.policies,
+          ...(input.ttlSeconds === undefined ? {} : { ttlSeconds: input.ttlSeconds }),
+          allowIps: input.allowIps,
+          ...(input.description === undefined ? {} : { description: input.description }),
+        });
+        return { token: made.token, info: made.info };
+      },
     );
     if (flags.format === "json") {
-      io.stdout.write(`${JSON.stringify({ token: issued.token.reveal(), ...issued.info }, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify({ token: issued.token, ...issued.info }, null, 2)}\n`);
       return;
     }
-    io.stdout.write(`${issued.token.reveal()}\n`);
+    io.stdout.write(`${issued.token}\n`);
     io.stderr.write(
       `token ${issued.info.id} for ${flags.identity}, expires ${issued.info.expiresAt}, policies ${issued.info.policies.join(",") || "(none)"}\n` +
         "Store it now: it is not shown again.\n",
@@ -95,11 +124,17 @@ access.tokenTtl by default (at most access.tokenMaxTtl), and is printed once.`,
       .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text")),
   ).action(
     async (flags: VaultFlags & { identity?: string; active?: boolean; format: string }, cmd: Command) => {
-      const rows = await withVault(io, cmd, flags, { unsealed: false }, ({ kw, request }) =>
-        kw.access.listTokens(request, "operator", {
-          ...(flags.identity === undefined ? {} : { identity: flags.identity }),
-          active: flags.active === true,
-        }),
+      const opts = {
+        ...(flags.identity === undefined ? {} : { identity: flags.identity }),
+        active: flags.active === true,
+      };
+      const rows = await withLocalOrRemote<readonly TokenRecord[]>(
+        io,
+        cmd,
+        flags,
+        { unsealed: false },
+        ({ kw, request }) => kw.access.listTokens(request, "operator", opts),
+        (client) => client.tokens.list(opts),
       );
       io.stdout.write(
         flags.format === "json"
@@ -121,10 +156,19 @@ access.tokenTtl by default (at most access.tokenMaxTtl), and is printed once.`,
       });
     // Read before the vault opens: the passphrase prompt must not take the token's place.
     const text = flags.stdin === true ? new Secret((await readAll(io.stdin)).trim()) : undefined;
-    const r = await withVault(io, cmd, flags, { unsealed: false }, async ({ kw, request }) =>
-      text === undefined
-        ? { id: id!, revoked: await kw.access.revokeToken(request, "operator", id!) }
-        : kw.access.revokeTokenValue(request, text),
+    const r = await withLocalOrRemote(
+      io,
+      cmd,
+      flags,
+      { unsealed: false },
+      async ({ kw, request }) =>
+        text === undefined
+          ? { id: id!, revoked: await kw.access.revokeToken(request, "operator", id!) }
+          : kw.access.revokeTokenValue(request, text),
+      async (client) =>
+        text === undefined
+          ? { id: id!, revoked: await client.tokens.revoke(id!) }
+          : client.tokens.revokeText(text.reveal()),
     );
     io.stdout.write(
       r.revoked === 0
