@@ -21,7 +21,7 @@ export const keywardenRules: readonly Rule[] = [
     checksummed: true,
     severity: "critical",
     remediation:
-      'Revoke the token at once by its text, with its children: `keywarden token revoke --stdin` on the server, or POST /api/v1/tokens/revoke with {"token": ...} from anywhere (holding it is enough). Then issue a new one with the least scope the app needs and update the app\'s KEYWARDEN_TOKEN; in CI, prefer an OIDC login (KEYWARDEN_OIDC_IDENTITY), which stores no token at all.',
+      'Revoke the token at once by its text, with its children: `keywarden token revoke --stdin` (on the server, or logged in to it), or POST /api/v1/tokens/revoke with {"token": ...} from anywhere (holding it is enough). Then issue a new one with the least scope the app needs and update the app\'s KEYWARDEN_TOKEN; in CI, prefer an OIDC login (KEYWARDEN_OIDC_IDENTITY), which stores no token at all.',
     docs: "https://github.com/keywarden/keywarden/blob/main/README.md#run-a-server-and-give-an-app-a-token",
     examples: {
       positives: (gen) =>
