@@ -239,12 +239,28 @@ async function withToken(io: CliIO, target: RemoteTarget): Promise<RemoteSetting
   const { token } = target;
   if (token instanceof Secret) return { ...target, token };
   const jwt = await ciIdToken(io.env);
-  const client = await openClient({ ...target, token: new Secret("") });
+  return {
+    ...target,
+    token: await issuedToken(target, (c) => c.tokens.oidc(token.oidcIdentity, jwt.reveal())),
+  };
+}
+
+/**
+ * A token the server issues to a caller that holds none yet (a CI job's OIDC login, a user's
+ * password login), asked through a client that sends no token; TLS failures explained.
+ *
+ * @example
+ *   const token = await issuedToken(settings, (c) => c.tokens.login("alice", password));
+ */
+export async function issuedToken(
+  settings: Omit<RemoteSettings, "token">,
+  ask: (client: KeywardenClient) => Promise<{ readonly token: string }>,
+): Promise<Secret> {
+  const client = await openClient({ ...settings, token: new Secret("") });
   try {
-    const issued = await client.tokens.oidc(token.oidcIdentity, jwt.reveal());
-    return { ...target, token: new Secret(issued.token) };
+    return new Secret((await ask(client)).token);
   } catch (e) {
-    throw await explainTls(e, target.server);
+    throw await explainTls(e, settings.server);
   } finally {
     client.close();
   }

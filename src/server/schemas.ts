@@ -4,6 +4,12 @@
  */
 import Type from "typebox";
 
+/** A token's id (`tok_` and a ULID): what Vault calls its accessor. */
+export const TokenId = Type.String({ pattern: "^tok_[0-9A-Z]{26}$" });
+
+/** A token's text in a body (revoke or look up by text, AppRole's secret_id): bounded, never echoed. */
+export const TokenText = Type.String({ minLength: 1, maxLength: 512 });
+
 /**
  * The one error body.
  *

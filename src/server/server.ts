@@ -274,7 +274,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(vaultAuthRoutes, {
     prefix: "/v1",
     access: deps.access,
-    audit: deps.keywarden.audit,
     oidc,
     failures,
     clock: deps.clock ?? systemClock,

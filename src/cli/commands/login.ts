@@ -22,7 +22,7 @@ import {
   TOKEN_FILE,
   type RemoteSettings,
 } from "../remote-login.ts";
-import { explainTls, openClient } from "../vault-backend.ts";
+import { explainTls, issuedToken, openClient } from "../vault-backend.ts";
 
 interface LoginFlags {
   server: string;
@@ -69,20 +69,15 @@ async function tokenFor(
   settings: Omit<RemoteSettings, "token">,
 ): Promise<Secret> {
   if (flags.user === undefined) return readToken(io, flags);
+  const user = flags.user;
   const password = await readPassword(io, flags);
-  const client = await openClient({ ...settings, token: new Secret("") });
   try {
-    return new Secret((await client.tokens.login(flags.user, password.reveal(), flags.totp)).token);
-  } catch (e) {
-    const error = await explainTls(e, settings.server);
+    return await issuedToken(settings, (c) => c.tokens.login(user, password.reveal(), flags.totp));
+  } catch (error) {
     // The server says the same for every failure; a missing code is the one the CLI can name.
     if (isKeywardenError(error, "KW_ERR_AUTH_BAD_CREDENTIALS") && flags.totp === undefined)
-      io.stderr.write(
-        `keywarden: note: if ${flags.user} enrolled a one-time code (TOTP), give it with --totp\n`,
-      );
+      io.stderr.write(`keywarden: note: if ${user} enrolled a one-time code (TOTP), give it with --totp\n`);
     throw error;
-  } finally {
-    client.close();
   }
 }
 

@@ -104,6 +104,11 @@ export interface AuthFailures {
   fail(ip: string): void;
 }
 
+/** Whether `e` is a failed authentication (a 401), which counts against the address. */
+export function isAuthFailure(e: unknown): boolean {
+  return isKeywardenError(e) && e.httpStatus === 401;
+}
+
 /**
  * Runs the login of a public route that authenticates by itself (AppRole, OIDC), limited as
  * every other way in: 429 while the address is past server.authFailureLimit, and a refusal
@@ -144,12 +149,7 @@ export async function passwordLogin(
   input: LoginInput,
 ): Promise<Principal> {
   try {
-    return await countedLogin(
-      failures,
-      input.ip,
-      () => access.login(ctx, input),
-      (e) => isKeywardenError(e) && e.httpStatus === 401,
-    );
+    return await countedLogin(failures, input.ip, () => access.login(ctx, input), isAuthFailure);
   } catch (e) {
     // Only names that exist get locked: saying so would tell which ones do.
     if (isKeywardenError(e, "KW_ERR_AUTH_LOCKED_OUT"))
@@ -219,10 +219,8 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): AuthFai
       }
       request.kwSession = session;
     } catch (e) {
-      if (isKeywardenError(e) && (e.httpStatus === 401 || e.code === "KW_ERR_AUTH_CSRF"))
-        failures.fail(request.ip);
-      if (session !== undefined && isKeywardenError(e) && e.httpStatus === 401)
-        options.sessions?.clear(request, reply);
+      if (isAuthFailure(e) || isKeywardenError(e, "KW_ERR_AUTH_CSRF")) failures.fail(request.ip);
+      if (session !== undefined && isAuthFailure(e)) options.sessions?.clear(request, reply);
       throw e;
     }
   });

@@ -13,8 +13,8 @@ import type { AccessManager, IdentityInfo, TokenInfo } from "../../services/acce
 import type { Capability, Policy } from "../../services/access/access-types.ts";
 import { CAPABILITIES } from "../../services/access/access-types.ts";
 import { MAX_JWT_LENGTH, type OidcLogin } from "../../services/access/oidc.ts";
-import { countedLogin, principalOf, type AuthFailures } from "../plugins/auth.ts";
-import { NullableString, PROTECTED_ERRORS, PUBLIC_BODY_ERRORS } from "../schemas.ts";
+import { countedLogin, isAuthFailure, principalOf, type AuthFailures } from "../plugins/auth.ts";
+import { NullableString, PROTECTED_ERRORS, PUBLIC_BODY_ERRORS, TokenId, TokenText } from "../schemas.ts";
 
 const TokenInfoSchema = Type.Object({
   id: Type.String(),
@@ -176,10 +176,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{
         tags: ["tokens"],
         summary: "Revoke a token by its text (a leaked one), and every child of it",
         security: [],
-        body: Type.Object(
-          { token: Type.String({ minLength: 1, maxLength: 512 }) },
-          { additionalProperties: false },
-        ),
+        body: Type.Object({ token: TokenText }, { additionalProperties: false }),
         response: {
           200: Type.Object({ id: Type.String(), revoked: Type.Integer() }),
           ...PUBLIC_BODY_ERRORS,
@@ -191,7 +188,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{
         failures,
         request.ip,
         () => access.revokeTokenValue(request.kwCtx, new Secret(request.body.token)),
-        (e) => isKeywardenError(e) && e.httpStatus === 401,
+        isAuthFailure,
       ),
   );
 
@@ -287,7 +284,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ["tokens"],
         summary: "Revoke a token and every child of it, at once",
-        params: Type.Object({ id: Type.String({ pattern: "^tok_[0-9A-Z]{26}$" }) }),
+        params: Type.Object({ id: TokenId }),
         response: { 200: Type.Object({ revoked: Type.Integer() }), ...PROTECTED_ERRORS },
       },
     },

@@ -26,21 +26,19 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
 import type { Clock } from "../../core/clock.ts";
-import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import { isKeywardenError } from "../../core/errors.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
 import { MAX_JWT_LENGTH, type OidcLogin } from "../../services/access/oidc.ts";
-import { principalContext } from "../../services/access/vault-authorizer.ts";
-import type { AuditService } from "../../services/audit/audit-service.ts";
 import { countedLogin, passwordToken, type AuthFailures } from "../plugins/auth.ts";
+import { TokenText } from "../schemas.ts";
 import { AuthAnswer, authAnswer, VAULT_ERRORS, vaultError } from "./vault-api.ts";
 
 /**
  * @example
- *   await app.register(vaultAuthRoutes, { prefix: "/v1", access, audit, oidc, failures, clock, childTokenMaxMinutes: 60 });
+ *   await app.register(vaultAuthRoutes, { prefix: "/v1", access, oidc, failures, clock, childTokenMaxMinutes: 60 });
  */
 export const vaultAuthRoutes: FastifyPluginAsyncTypebox<{
   access: AccessManager;
-  audit: AuditService;
   oidc: OidcLogin;
   /** The auth hook's per-address failure window, shared with every other way in. */
   failures: AuthFailures;
@@ -48,7 +46,7 @@ export const vaultAuthRoutes: FastifyPluginAsyncTypebox<{
   clock: Clock;
   /** access.childTokenMaxMinutes: the life of the token an AppRole login gives. */
   childTokenMaxMinutes: number;
-}> = (app, { access, audit, oidc, failures, clock, childTokenMaxMinutes }) => {
+}> = (app, { access, oidc, failures, clock, childTokenMaxMinutes }) => {
   app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
   const tags = ["vault-auth"];
 
@@ -63,42 +61,22 @@ export const vaultAuthRoutes: FastifyPluginAsyncTypebox<{
       security: [],
       body: Type.Object({
         role_id: Type.String({ minLength: 1, maxLength: 64 }),
-        secret_id: Type.String({ minLength: 1, maxLength: 512 }),
+        secret_id: TokenText,
       }),
       response: { 200: AuthAnswer, ...VAULT_ERRORS },
     },
     handler: async (request) => {
       const { role_id: role, secret_id: secretId } = request.body;
-      const refuse = async (why: string): Promise<never> => {
-        await audit.record(request.kwCtx, {
-          action: "auth.approle",
-          result: "denied",
-          detail: `KW_ERR_AUTH_APPROLE ${why}`,
-        });
-        throw new KeywardenError("KW_ERR_AUTH_APPROLE");
-      };
       const issued = await countedLogin(
         failures,
         request.ip,
-        async () => {
-          let principal;
-          try {
-            // Audited by the access service when refused, as any token.
-            principal = await access.authenticateToken(request.kwCtx, secretId, request.ip);
-          } catch (e) {
-            if (!isKeywardenError(e) || e.httpStatus !== 401) throw e;
-            throw new KeywardenError("KW_ERR_AUTH_APPROLE");
-          }
-          request.kwCtx = principalContext(principal, request.kwCtx.source, request.id);
-          // A child token makes no child; a user's token is no app's role.
-          if (principal.kind !== "machine") return refuse("secret_id is not a machine identity's token");
-          if (principal.name !== role) return refuse("role_id is not the token's identity");
-          if (secretId.trim().startsWith("kw_cld_")) return refuse("secret_id is a child token");
-          return access.createChildToken(request.kwCtx, principal, {
+        () =>
+          access.approleLogin(request.kwCtx, {
+            role,
+            secretId,
+            ip: request.ip,
             ttlMinutes: childTokenMaxMinutes,
-            description: "approle login",
-          });
-        },
+          }),
         (e) => isKeywardenError(e, "KW_ERR_AUTH_APPROLE"),
       );
       return authAnswer(request, issued, clock, { role_name: role });

@@ -11,11 +11,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
 import type { Clock } from "../../core/clock.ts";
-import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
+import { KeywardenError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
 import type { AccessManager } from "../../services/access/access-service.ts";
 import type { Principal } from "../../services/access/access-types.ts";
-import { countedLogin, principalOf, type AuthFailures } from "../plugins/auth.ts";
+import { countedLogin, isAuthFailure, principalOf, type AuthFailures } from "../plugins/auth.ts";
+import { TokenId, TokenText } from "../schemas.ts";
 import { AuthAnswer, authAnswer, envelope, VAULT_ERRORS, vaultError, wrap } from "./vault-api.ts";
 
 /** Vault's /v1/auth/token/lookup-self answer, as far as Keywarden's tokens have its fields. */
@@ -126,7 +127,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
       tags,
       summary: "Vault's token lookup: a token's identity, policies and expiry, by its text",
       security: [],
-      body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }),
+      body: Type.Object({ token: TokenText }),
       response: { 200: LookupSelf, ...VAULT_ERRORS },
     },
     handler: async (request) =>
@@ -137,7 +138,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
             failures,
             request.ip,
             () => access.authenticateToken(request.kwCtx, request.body.token, request.ip),
-            (e) => isKeywardenError(e) && e.httpStatus === 401,
+            isAuthFailure,
           ),
         ),
       ),
@@ -234,7 +235,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
       tags,
       summary: "Vault's token revoke: revoke a token by its text (a leaked one), and its children",
       security: [],
-      body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }),
+      body: Type.Object({ token: TokenText }),
       response: { 204: Type.Null(), ...VAULT_ERRORS },
     },
     handler: async (request, reply) => {
@@ -242,7 +243,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
         failures,
         request.ip,
         () => access.revokeTokenValue(request.kwCtx, new Secret(request.body.token)),
-        (e) => isKeywardenError(e) && e.httpStatus === 401,
+        isAuthFailure,
       );
       return reply.code(204).send(null);
     },
@@ -257,7 +258,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
       tags,
       summary:
         "Vault's token lookup-accessor: a token's identity, policies and expiry, by its accessor (tok_ id)",
-      body: Type.Object({ accessor: Type.String({ pattern: "^tok_[0-9A-Z]{26}$" }) }),
+      body: Type.Object({ accessor: TokenId }),
       response: { 200: LookupSelf, ...VAULT_ERRORS },
     },
     handler: async (request) => {
@@ -285,7 +286,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
       tags,
       summary:
         "Vault's token revoke-accessor: revoke a token by its accessor (its tok_ id), and its children",
-      body: Type.Object({ accessor: Type.String({ pattern: "^tok_[0-9A-Z]{26}$" }) }),
+      body: Type.Object({ accessor: TokenId }),
       response: { 204: Type.Null(), ...VAULT_ERRORS },
     },
     handler: async (request, reply) => {

@@ -10,6 +10,7 @@ import type { DeepReadonly } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Clock } from "../../core/clock.ts";
 import { KeywardenError, isKeywardenError, type ErrorCode } from "../../core/errors.ts";
+import { principalContext } from "./vault-authorizer.ts";
 import { newId } from "../../core/ids.ts";
 import type { Logger } from "../../core/logger.ts";
 import { Secret } from "../../core/secret.ts";
@@ -222,6 +223,15 @@ export interface AccessManager extends AccessService {
     ctx: RequestContext,
     parent: Principal,
     input: CreateChildTokenInput,
+  ): Promise<IssuedToken>;
+  /**
+   * Vault's AppRole login: `secretId` a token of the machine identity named `role`; answers a
+   * child of that token for `ttlMinutes` (as createChildToken makes). Every refusal is
+   * KW_ERR_AUTH_APPROLE, audited (the token check's own entry, or `auth.approle` saying why).
+   */
+  approleLogin(
+    ctx: RequestContext,
+    input: { role: string; secretId: string; ip: string; ttlMinutes: number },
   ): Promise<IssuedToken>;
   /**
    * A short-lived token of a machine identity after a federated login its caller verified
@@ -1106,6 +1116,35 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         },
         "access.token.create",
       );
+    },
+
+    async approleLogin(ctx, input) {
+      let principal: Principal;
+      try {
+        // Audited by the token check when refused, as any token.
+        principal = await service.authenticateToken(ctx, input.secretId, input.ip);
+      } catch (e) {
+        if (!isKeywardenError(e) || e.httpStatus !== 401) throw e;
+        throw new KeywardenError("KW_ERR_AUTH_APPROLE");
+      }
+      const as = principalContext(principal, ctx.source, ctx.requestId);
+      // A child token makes no child; a user's token is no app's role.
+      const why =
+        principal.kind !== "machine"
+          ? "secret_id is not a machine identity's token"
+          : principal.name !== input.role
+            ? "role_id is not the token's identity"
+            : input.secretId.trim().startsWith("kw_cld_")
+              ? "secret_id is a child token"
+              : undefined;
+      if (why !== undefined) {
+        await deny(as, "auth.approle", "KW_ERR_AUTH_APPROLE", why);
+        throw new KeywardenError("KW_ERR_AUTH_APPROLE");
+      }
+      return service.createChildToken(as, principal, {
+        ttlMinutes: input.ttlMinutes,
+        description: "approle login",
+      });
     },
 
     async issueFederatedToken(ctx, input) {
