@@ -79,17 +79,23 @@ export function gcmDecryptWithNonce(
   nonce: Uint8Array,
   ciphertext: Uint8Array,
   tag: Uint8Array,
-  aad: Uint8Array,
+  aad: Uint8Array | readonly Uint8Array[],
 ): Uint8Array {
   checkKey(key);
   if (nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES) {
     throw new KeywardenError("KW_ERR_CRYPTO_DECRYPT", { reason: "malformed nonce or tag" });
   }
   const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
-  decipher.setAAD(aad);
+  // GCM takes its AAD in parts as if concatenated: openBytes passes header and aad without
+  // copying them into one buffer on every read.
+  if (aad instanceof Uint8Array) decipher.setAAD(aad);
+  else for (const part of aad) decipher.setAAD(part);
   decipher.setAuthTag(tag);
   try {
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    const plaintext = decipher.update(ciphertext);
+    // GCM is a stream mode: final() only checks the tag and returns nothing more.
+    const rest = decipher.final();
+    return rest.length === 0 ? plaintext : Buffer.concat([plaintext, rest]);
   } catch {
     // OpenSSL's message says nothing useful and the cause would only add noise.
     throw new KeywardenError("KW_ERR_CRYPTO_DECRYPT", {
@@ -139,7 +145,8 @@ export function openBytes(key: AeadKey, sealed: Uint8Array, aad: Uint8Array): Ui
   const nonce = sealed.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
   const ciphertext = sealed.subarray(HEADER_BYTES + NONCE_BYTES, sealed.length - TAG_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
-  return gcmDecryptWithNonce(key, nonce, ciphertext, tag, gcmAad(header, aad));
+  // The header is authenticated before the aad, as gcmAad joins them when sealing.
+  return gcmDecryptWithNonce(key, nonce, ciphertext, tag, [header, aad]);
 }
 
 /**

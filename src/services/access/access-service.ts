@@ -334,7 +334,8 @@ interface CachedToken {
   /** The access epoch read before the token's rows. */
   readonly epoch: string;
   readonly principal: Principal;
-  readonly expiresAt: string;
+  /** The token's expiry in ms since the epoch (compared on every request: no date text made). */
+  readonly expiresMs: number;
   readonly allowIps: readonly string[];
 }
 
@@ -799,7 +800,12 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       // The epoch first: a change committed after this read makes the entry cached below stale.
       const epoch = await accessEpoch(db);
       const hit = tokens.get(tokenHash);
-      if (hit !== undefined && hit.epoch === epoch && hit.expiresAt > iso() && ipAllowed(ip, hit.allowIps))
+      if (
+        hit !== undefined &&
+        hit.epoch === epoch &&
+        hit.expiresMs > now().getTime() &&
+        ipAllowed(ip, hit.allowIps)
+      )
         return hit.principal;
       // Both queries at once: on PostgreSQL that is one round trip of latency, not two.
       const [row, held] = await Promise.all([
@@ -828,7 +834,7 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         { tokenId: row.id, expiresAt: row.expires_at },
         held,
       );
-      tokens.set(tokenHash, { epoch, principal, expiresAt: row.expires_at, allowIps });
+      tokens.set(tokenHash, { epoch, principal, expiresMs: Date.parse(row.expires_at), allowIps });
       return principal;
     },
 

@@ -165,8 +165,9 @@ export function createAuditService(deps: AuditDeps) {
     const rows: AuditRow[] = [];
     const atText = clock.now().toISOString();
     let prev = prevHash;
-    for (const [i, { ctx, event }] of items.entries()) {
-      const fields = {
+    for (let i = 0; i < items.length; i++) {
+      const { ctx, event } = items[i]!;
+      const row = {
         seq: first + i,
         id: newId("audit", clock),
         at: atText,
@@ -179,8 +180,10 @@ export function createAuditService(deps: AuditDeps) {
         request_id: ctx.requestId,
         detail: event.detail ?? null,
         prev_hash: prev,
+        hash: "",
       };
-      const row: AuditRow = { ...fields, hash: entryHash(fields) };
+      // Hashed over every field but the hash (canonicalEntry), then filled in.
+      row.hash = entryHash(row);
       rows.push(row);
       prev = row.hash;
     }

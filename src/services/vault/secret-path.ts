@@ -30,18 +30,23 @@ export function displayPath(raw: string): string {
  */
 export function parseSecretPath(raw: string): SecretPath {
   const parts = raw.split("/");
-  const invalid = (reason: string): KeywardenError =>
-    new KeywardenError("KW_ERR_VAULT_PATH_INVALID", { path: displayPath(raw), reason });
-  if (parts.length !== 3) throw invalid("it must have three parts, project/environment/NAME");
+  if (parts.length !== 3) throw invalidPath(raw, "it must have three parts, project/environment/NAME");
   const [project, environment, name] = parts as [string, string, string];
-  if (!SEGMENT.test(project)) throw invalid("the project must be 1-64 letters, digits, '.', '_' or '-'");
+  if (!SEGMENT.test(project))
+    throw invalidPath(raw, "the project must be 1-64 letters, digits, '.', '_' or '-'");
   if (!SEGMENT.test(environment))
-    throw invalid("the environment must be 1-64 letters, digits, '.', '_' or '-'");
+    throw invalidPath(raw, "the environment must be 1-64 letters, digits, '.', '_' or '-'");
   if (!NAME.test(name))
-    throw invalid(
+    throw invalidPath(
+      raw,
       "NAME must be an environment variable name (letters, digits, '_'; not starting with a digit)",
     );
   return { project, environment, name, path: raw };
+}
+
+/** The error for a path that does not parse (a function, not a closure made on every read). */
+function invalidPath(raw: string, reason: string): KeywardenError {
+  return new KeywardenError("KW_ERR_VAULT_PATH_INVALID", { path: displayPath(raw), reason });
 }
 
 /**

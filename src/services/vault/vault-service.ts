@@ -319,6 +319,11 @@ interface ReadJob {
   readonly event: AuditEvent;
 }
 
+/** A version that does not open as written: its row, key or ciphertext was changed. */
+function tampered(path: string, version: number, reason: string): KeywardenError {
+  return new KeywardenError("KW_ERR_VAULT_TAMPERED", { path, version, reason });
+}
+
 /** Thrown inside a write transaction to roll it back when another writer won. */
 class WriteConflict extends Error {}
 
@@ -473,10 +478,8 @@ export function createVaultService(deps: VaultDeps) {
       throw new KeywardenError("KW_ERR_VAULT_VERSION_NOT_FOUND", { path: row.path, version });
     if (v.destroyed_at !== null)
       throw new KeywardenError("KW_ERR_VAULT_VERSION_DESTROYED", { path: row.path, version });
-    const tampered = (reason: string): KeywardenError =>
-      new KeywardenError("KW_ERR_VAULT_TAMPERED", { path: row.path, version, reason });
     if (v.ciphertext === null || v.dataKey === undefined)
-      throw tampered("its ciphertext or data key is missing");
+      throw tampered(row.path, version, "its ciphertext or data key is missing");
     const { binding, cacheId } = openingKeys(row, version, v, v.dataKey);
     // A sealed provider must refuse reads at once, cached keys or not.
     if (isSealed(kms)) dataKeys.clear();
@@ -487,14 +490,14 @@ export function createVaultService(deps: VaultDeps) {
         raw = await kms.unwrap({ kekVersion: v.dataKey.kekVersion, blob: v.dataKey.wrapped }, binding);
       } catch (e) {
         if (isKeywardenError(e, "KW_ERR_KMS_UNWRAP") || isKeywardenError(e, "KW_ERR_CRYPTO_DECRYPT")) {
-          throw tampered("its data key does not unwrap for this secret and version");
+          throw tampered(row.path, version, "its data key does not unwrap for this secret and version");
         }
         throw e;
       }
       try {
         dataKey = keyObjectOf(raw);
       } catch {
-        throw tampered("its data key does not unwrap for this secret and version");
+        throw tampered(row.path, version, "its data key does not unwrap for this secret and version");
       } finally {
         raw.fill(0);
       }
@@ -504,7 +507,7 @@ export function createVaultService(deps: VaultDeps) {
       return fromUtf8.decode(openBytes(dataKey, v.ciphertext, binding));
     } catch (e) {
       if (isKeywardenError(e, "KW_ERR_CRYPTO_DECRYPT") || e instanceof TypeError) {
-        throw tampered("its ciphertext does not open with its data key and binding");
+        throw tampered(row.path, version, "its ciphertext does not open with its data key and binding");
       }
       throw e;
     }

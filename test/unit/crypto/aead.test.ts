@@ -58,6 +58,21 @@ for (const v of VECTORS) {
   });
 }
 
+test("the aad given in parts is authenticated as the parts joined, in their order", () => {
+  const v = VECTORS[2]!;
+  const aad = hex(v.aad);
+  const open = (parts: readonly Uint8Array[]) =>
+    gcmDecryptWithNonce(hex(v.key), hex(v.iv), hex(v.ct), hex(v.tag), parts);
+  assert.equal(toHex(open([aad.subarray(0, 7), aad.subarray(7)])), v.pt);
+  assert.equal(toHex(open([aad, new Uint8Array(0)])), v.pt);
+  // The same bytes in another order, or one part left out, are another aad.
+  for (const parts of [[aad.subarray(7), aad.subarray(0, 7)], [aad.subarray(0, 7)]])
+    assert.throws(
+      () => open(parts),
+      (e) => isKeywardenError(e, "KW_ERR_CRYPTO_DECRYPT"),
+    );
+});
+
 test("openBytes opens a known vector framed in the sealed format, the header bound into the aad", () => {
   const v = VECTORS[2]!;
   const header = Uint8Array.of(SEAL_FORMAT_VERSION);
