@@ -80,22 +80,7 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
           .addColumn("wrapped", bytes, (c) => c.notNull())
           .addColumn("created_at", "text", (c) => c.notNull())
           .execute();
-        await db.schema
-          .createTable("audit_log")
-          .addColumn("seq", "integer", (c) => c.primaryKey())
-          .addColumn("id", "text", (c) => c.notNull().unique())
-          .addColumn("at", "text", (c) => c.notNull())
-          .addColumn("actor", "text", (c) => c.notNull())
-          .addColumn("action", "text", (c) => c.notNull())
-          .addColumn("path", "text")
-          .addColumn("version", "integer")
-          .addColumn("result", "text", (c) => c.notNull())
-          .addColumn("source", "text", (c) => c.notNull())
-          .addColumn("request_id", "text", (c) => c.notNull())
-          .addColumn("detail", "text")
-          .addColumn("prev_hash", "text", (c) => c.notNull())
-          .addColumn("hash", "text", (c) => c.notNull())
-          .execute();
+        await createAuditLog(db, "audit_log", { uniqueIds: true }).execute();
         await db.schema.createIndex("audit_log_path_idx").on("audit_log").column("path").execute();
         await db.schema.createIndex("audit_log_at_idx").on("audit_log").column("at").execute();
         await db.schema
@@ -317,8 +302,84 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
           .execute();
       },
     },
+    "0008_audit_time_blocks": {
+      // Every group commit of audited reads wrote into each index of audit_log: a group of
+      // about 50 reads wrote 22.6 WAL pages, 4.6 of them for the UNIQUE index on ids and 4.2
+      // for the index on `at` (an index's full last leaf is split over three siblings;
+      // SQLite's cheap append split is for rowid tables only). No query reads an entry by
+      // its id (the hash chain covers the ids; 80 random bits keep them apart), so the log
+      // is rebuilt without that index. Queries since a time read blocks instead: the entries
+      // filled into the path index are also cut into blocks with their latest time, and a
+      // query starts at the first block that reaches the time (repos/audit-repo.ts). Without
+      // both, `npm run bench -- server` read 39.7% and 42.0% of the bare route against 33.5-38%
+      // in six runs before (SQLite, synchronous=FULL), the writer thread 8.4 µs a read
+      // against 9.6-10.4 (services/audit/NOTES.md).
+      async up(db: AnyDb) {
+        await createAuditLog(db, "audit_log_next", { uniqueIds: false }).execute();
+        await db
+          .insertInto("audit_log_next")
+          .columns([...AUDIT_COLUMNS])
+          .expression(
+            db
+              .selectFrom("audit_log")
+              .select([...AUDIT_COLUMNS])
+              .orderBy("seq"),
+          )
+          .execute();
+        await db.schema.dropTable("audit_log").execute();
+        await db.schema.alterTable("audit_log_next").renameTo("audit_log").execute();
+        await db.schema
+          .createTable("audit_time_index")
+          .addColumn("seq_from", "integer", (c) => c.primaryKey())
+          .addColumn("seq_to", "integer", (c) => c.notNull())
+          .addColumn("max_at", "text", (c) => c.notNull())
+          .execute();
+        // The entries the path index holds, in blocks of 4,096; later ones are cut as it fills.
+        await sql`
+          insert into audit_time_index (seq_from, seq_to, max_at)
+          select min(seq), max(seq), max(at) from audit_log
+          where seq <= (select through from audit_path_index_head where id = 1)
+          group by (seq - 1) / 4096`.execute(db);
+      },
+    },
   };
 }
+
+/** audit_log as migration 0001 made it (ids UNIQUE) and as 0008 rebuilt it (not). */
+function createAuditLog(db: AnyDb, table: string, options: { uniqueIds: boolean }) {
+  return db.schema
+    .createTable(table)
+    .addColumn("seq", "integer", (c) => c.primaryKey())
+    .addColumn("id", "text", (c) => (options.uniqueIds ? c.notNull().unique() : c.notNull()))
+    .addColumn("at", "text", (c) => c.notNull())
+    .addColumn("actor", "text", (c) => c.notNull())
+    .addColumn("action", "text", (c) => c.notNull())
+    .addColumn("path", "text")
+    .addColumn("version", "integer")
+    .addColumn("result", "text", (c) => c.notNull())
+    .addColumn("source", "text", (c) => c.notNull())
+    .addColumn("request_id", "text", (c) => c.notNull())
+    .addColumn("detail", "text")
+    .addColumn("prev_hash", "text", (c) => c.notNull())
+    .addColumn("hash", "text", (c) => c.notNull());
+}
+
+/** audit_log's columns as migration 0001 made them, in order. */
+const AUDIT_COLUMNS = [
+  "seq",
+  "id",
+  "at",
+  "actor",
+  "action",
+  "path",
+  "version",
+  "result",
+  "source",
+  "request_id",
+  "detail",
+  "prev_hash",
+  "hash",
+] as const;
 
 /** The row of access_epoch that secrets, versions and data keys bump (migration 0004). */
 export const DATA_EPOCH_ID = 2;

@@ -101,7 +101,22 @@ export interface AuditPathIndexTable {
   readonly seq: number;
 }
 
-/** One row (id 1): every entry up to `through` is in `audit_path_index`; later ones are not yet. */
+/**
+ * Blocks of `audit_log` (migration 0008), filled with the path index: the entries from
+ * `seq_from` to `seq_to` and the latest time among them. A query since a time starts at the
+ * first block whose `max_at` reaches it, instead of an index on `audit_log.at` that every
+ * append would write into.
+ */
+export interface AuditTimeIndexTable {
+  readonly seq_from: number;
+  readonly seq_to: number;
+  readonly max_at: string;
+}
+
+/**
+ * One row (id 1): every entry up to `through` is in `audit_path_index` and in a block of
+ * `audit_time_index`; later ones are not yet.
+ */
 export interface AuditPathIndexHeadTable {
   readonly id: number;
   through: number;
@@ -224,6 +239,7 @@ export interface Database {
   audit_head: AuditHeadTable;
   audit_path_index: AuditPathIndexTable;
   audit_path_index_head: AuditPathIndexHeadTable;
+  audit_time_index: AuditTimeIndexTable;
   secret_custom_metadata: SecretCustomMetadataTable;
   identities: IdentitiesTable;
   user_credentials: UserCredentialsTable;

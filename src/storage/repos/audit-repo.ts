@@ -202,6 +202,18 @@ function pathIndexHead(db: Executor) {
 }
 
 /**
+ * Where entries at or after `since` can start: the first block of the time index whose
+ * latest time reaches it (every entry before that block is older), else the first entry no
+ * block holds yet. Blocks cover every entry up to the path index's head (filled in its
+ * transaction), so nothing at or after `since` is skipped, even where the clock went back.
+ */
+function sinceStart(since: string) {
+  return sql<boolean>`audit_log.seq >= coalesce(
+    (select min(seq_from) from audit_time_index where max_at >= ${since}),
+    (select through + 1 from audit_path_index_head where id = 1))`;
+}
+
+/**
  * Entries matching every given filter, in chain order. By path: the entries the path index
  * holds (up to its head) and, after them, those appended since, read from the log itself.
  *
@@ -213,7 +225,7 @@ export async function queryAudit(db: Executor, q: AuditQuery): Promise<AuditRow[
     let f = b;
     if (q.actor !== undefined) f = f.where("audit_log.actor", "=", q.actor) as B;
     if (q.action !== undefined) f = f.where("audit_log.action", "=", q.action) as B;
-    if (q.since !== undefined) f = f.where("audit_log.at", ">=", q.since) as B;
+    if (q.since !== undefined) f = f.where(sinceStart(q.since)).where("audit_log.at", ">=", q.since) as B;
     if (q.afterSeq !== undefined) f = f.where("audit_log.seq", ">", q.afterSeq) as B;
     return f;
   };
@@ -256,6 +268,9 @@ export const PATH_INDEX_MAX_BATCH = 50_000;
 const PATH_HEAD_CAS = "update audit_path_index_head set through = ? where id = 1 and through = ?";
 const PATH_INDEX_FILL =
   "insert into audit_path_index (path, seq) select path, seq from audit_log where seq > ? and seq <= ? and path is not null order by path, seq";
+/** The stretch a fill indexes, as one block of the time index (migration 0008). */
+const TIME_BLOCK_FILL =
+  "insert into audit_time_index (seq_from, seq_to, max_at) select min(seq), max(seq), max(at) from audit_log where seq > ? and seq <= ? having count(*) > 0";
 
 /**
  * Moves the path index's head up to `upTo` (the log's head when absent), at most
@@ -288,17 +303,23 @@ export async function indexAuditPaths(
         steps: [
           { sql: PATH_HEAD_CAS, rows: [[to, from]] },
           { sql: PATH_INDEX_FILL, rows: [[from, to]] },
+          { sql: TIME_BLOCK_FILL, rows: [[from, to]] },
         ],
       });
     } else {
       const fill = sql`
         with head as (
           update audit_path_index_head set through = ${to} where id = 1 and through = ${from} returning 1
+        ), paths as (
+          insert into audit_path_index (path, seq)
+          select path, seq from audit_log
+          where seq > ${from} and seq <= ${to} and path is not null and exists (select 1 from head)
+          order by path, seq
         )
-        insert into audit_path_index (path, seq)
-        select path, seq from audit_log
-        where seq > ${from} and seq <= ${to} and path is not null and exists (select 1 from head)
-        order by path, seq`.compile(db);
+        insert into audit_time_index (seq_from, seq_to, max_at)
+        select min(seq), max(seq), max(at) from audit_log
+        where seq > ${from} and seq <= ${to} and exists (select 1 from head)
+        having count(*) > 0`.compile(db);
       await runHot(db, fill.sql, fill.parameters);
     }
     // Whoever won the compare-and-set filled that stretch; go on from where the head is now.

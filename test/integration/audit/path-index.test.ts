@@ -1,8 +1,9 @@
 /**
- * The audit log's path index (migration 0005): filled in batches, it answers a query by
- * path together with the entries appended since its last fill, exactly as a scan of the
- * whole log would, whatever part of the log it covers; fills from two handles at once
- * index each entry once; the migration indexes the entries already there.
+ * The audit log's path index (migration 0005) and time blocks (migration 0008): filled in
+ * batches, they answer a query by path or since a time together with the entries appended
+ * since their last fill, exactly as a scan of the whole log would, whatever part of the log
+ * they cover and wherever the clock went back; fills from two handles at once index each
+ * entry once; the migrations index the entries already there and keep every entry.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -24,8 +25,19 @@ const PATHS = ["pay/prod/A", "pay/prod/B", "pay/dev/A", "ops/prod/C"];
 const ACTORS = ["identity:app", "cli:root"];
 const ACTIONS = ["secret.read", "secret.write"];
 
+/** A minute after the start of 2026 per entry. */
+const minutely = (seq: number): string => new Date(Date.UTC(2026, 0, 1) + seq * 60_000).toISOString();
+
+/** As `minutely`, but every 37th entry is stamped three hours early: a clock that went back. */
+const clockGoneBack = (seq: number): string => minutely(seq % 37 === 0 ? seq - 180 : seq);
+
 /** Appends `n` entries straight into the log (seq after the head), varied by a seeded walk; some without a path. */
-async function appendRows(db: Kysely<Database>, n: number, seed: number): Promise<void> {
+async function appendRows(
+  db: Kysely<Database>,
+  n: number,
+  seed: number,
+  timeOf: (seq: number) => string = minutely,
+): Promise<void> {
   const head = await db.selectFrom("audit_head").select(["seq", "hash"]).executeTakeFirstOrThrow();
   let x = seed;
   const next = () => (x = (x * 1_103_515_245 + 12_345) % 2_147_483_648);
@@ -35,7 +47,7 @@ async function appendRows(db: Kysely<Database>, n: number, seed: number): Promis
     rows.push({
       seq,
       id: `aud_${seed}_${seq}`,
-      at: new Date(Date.UTC(2026, 0, 1) + seq * 60_000).toISOString(),
+      at: timeOf(seq),
       actor: ACTORS[next() % ACTORS.length]!,
       action: ACTIONS[next() % ACTIONS.length]!,
       path: next() % 7 === 0 ? null : PATHS[next() % PATHS.length]!,
@@ -115,6 +127,59 @@ for (const d of DIALECTS) {
     );
   });
 
+  test(`a query since a time answers as a scan of the whole log would, with none, part or all of it in blocks, the clock gone back in places (${d.name})`, async (t) => {
+    const { storage } = await d.create(t);
+    const db = storage.db;
+    await appendRows(db, 300, 5, clockGoneBack);
+    const all = await queryAudit(db, {});
+    assert.equal(all.length, 300);
+    const times = [
+      "2025-12-31T00:00:00.000Z",
+      ...[1, 37, 74, 100, 111, 150, 151, 185, 299, 300].map((seq) => all[seq - 1]!.at),
+      minutely(150 - 180),
+      "2027-01-01T00:00:00.000Z",
+    ];
+    const queries: AuditQuery[] = [];
+    for (const since of times)
+      queries.push(
+        { since },
+        { since, limit: 3 },
+        { since, afterSeq: 160 },
+        { since, action: "secret.read" },
+        { since, path: PATHS[0]! },
+      );
+    // Nothing in blocks, then part, then all: the answers never change.
+    for (const upTo of [0, 100, 150, 151, undefined]) {
+      if (upTo !== 0) await indexAuditPaths(storage, upTo);
+      for (const q of queries)
+        assert.deepEqual(
+          (await queryAudit(db, q)).map((r) => r.seq),
+          expected(all, q),
+          `${JSON.stringify(q)} with blocks up to ${upTo ?? "the head"}`,
+        );
+    }
+    const blocks = await db.selectFrom("audit_time_index").selectAll().orderBy("seq_from").execute();
+    assert.deepEqual(
+      blocks.map((b) => [b.seq_from, b.seq_to]),
+      [
+        [1, 100],
+        [101, 150],
+        [151, 151],
+        [152, 300],
+      ],
+      "one block a fill, covering every entry once",
+    );
+    for (const b of blocks)
+      assert.equal(
+        b.max_at,
+        all
+          .slice(b.seq_from - 1, b.seq_to)
+          .map((r) => r.at)
+          .sort()
+          .at(-1),
+      );
+  });
+
   test(`fills from two handles at once index each entry once; a fill stops at the log's head (${d.name})`, async (t) => {
     const created = await d.create(t);
     const storage = created.storage;
@@ -135,13 +200,28 @@ for (const d of DIALECTS) {
     assert.equal(await indexAuditPaths(storage), 200, "nothing new: the head stays");
   });
 
-  test(`the migration indexes the entries already in the log (${d.name})`, async (t) => {
+  test(`the migrations index the entries already in the log and keep every one of them (${d.name})`, async (t) => {
     const { storage } = await d.create(t, { migrate: false });
     await migrateUpTo(storage.db, storage.caps, "0004_data_epoch");
-    await appendRows(storage.db, 120, 3);
+    await appendRows(storage.db, 120, 3, clockGoneBack);
+    const before = await storage.db.selectFrom("audit_log").selectAll().orderBy("seq").execute();
     await migrateToLatest(storage.db, storage.caps);
     assert.equal(await indexedThrough(storage.db), 120);
     const all = await queryAudit(storage.db, {});
+    // Migration 0008 rebuilt the log: every entry, every column, as it was.
+    assert.deepEqual(all, before);
+    const blocks = await storage.db.selectFrom("audit_time_index").selectAll().execute();
+    assert.deepEqual(
+      blocks.map((b) => [b.seq_from, b.seq_to, b.max_at]),
+      [[1, 120, minutely(120)]],
+    );
+    for (const seq of [1, 37, 60, 111, 120]) {
+      const q = { since: all[seq - 1]!.at };
+      assert.deepEqual(
+        (await queryAudit(storage.db, q)).map((r) => r.seq),
+        expected(all, q),
+      );
+    }
     for (const path of PATHS) {
       const q = { path };
       assert.deepEqual(
