@@ -311,9 +311,9 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
       // is rebuilt without that index. Queries since a time read blocks instead: the entries
       // filled into the path index are also cut into blocks with their latest time, and a
       // query starts at the first block that reaches the time (repos/audit-repo.ts). Without
-      // both, `npm run bench -- server` read 39.7% and 42.0% of the bare route against 33.5-38%
-      // in six runs before (SQLite, synchronous=FULL), the writer thread 8.4 µs a read
-      // against 9.6-10.4 (services/audit/NOTES.md).
+      // both, `npm run bench -- server` read 37.1-42.0% of the bare route in four runs (median
+      // 40.1%) against 33.5-38.0% in six before (SQLite, synchronous=FULL), the writer thread
+      // 8.4-8.9 µs a read against 9.6-10.4 (services/audit/NOTES.md).
       async up(db: AnyDb) {
         await createAuditLog(db, "audit_log_next", { uniqueIds: false }).execute();
         await db
