@@ -794,11 +794,16 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       const raw = rawToken.trim();
       if (raw === "") return fail(ctx, action, "KW_ERR_AUTH_MISSING", {}, `ip=${ip}`);
       const tokenHash = sha256Hex(raw);
+      // Only checked tokens are cached, so text whose hash is cached has passed the shape and
+      // checksum checks: it skips them (about 0.4 µs of every request). Other text is checked
+      // first, as before: a malformed token is refused before any read.
+      if (tokens.get(tokenHash) === undefined) {
+        if (!TOKEN_SHAPE.test(raw)) return fail(ctx, action, "KW_ERR_AUTH_MALFORMED", {}, `ip=${ip}`);
+        if (!isValidToken(raw)) return fail(ctx, action, "KW_ERR_AUTH_CHECKSUM", {}, `ip=${ip}`);
+      }
       // The epoch first: a change committed after this read makes the entry cached below stale.
       const epoch = await accessEpoch(db);
       const hit = tokens.get(tokenHash);
-      // Only checked tokens are cached, so text with a cached hash has passed the shape and
-      // checksum checks below already: a hit skips them (about 0.4 µs of every request).
       if (
         hit !== undefined &&
         hit.epoch === epoch &&
@@ -806,8 +811,6 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         ipAllowed(ip, hit.allowIps)
       )
         return hit.principal;
-      if (!TOKEN_SHAPE.test(raw)) return fail(ctx, action, "KW_ERR_AUTH_MALFORMED", {}, `ip=${ip}`);
-      if (!isValidToken(raw)) return fail(ctx, action, "KW_ERR_AUTH_CHECKSUM", {}, `ip=${ip}`);
       // Both queries at once: on PostgreSQL that is one round trip of latency, not two.
       const [row, held] = await Promise.all([
         findTokenByHash(db, tokenHash),
