@@ -423,7 +423,7 @@ export const ConfigSchema = Type.Object(
               }),
               claims: Type.Record(Type.String(), Type.String(), {
                 description:
-                  'Claims the JWT must carry, each matching its pattern (`*`: any run of characters), e.g. repository = "acme/payments".',
+                  'Claims the JWT must carry, each matching its pattern (`*`: any run of characters), e.g. repository = "acme/payments"; a list claim matches when one item does, and a name starting with / is a JSON pointer into nested claims, e.g. "/kubernetes.io/namespace" = "payments".',
               }),
               policies: Type.Array(Type.String({ minLength: 1 }), {
                 description: "Policies of the token a login gets; the identity must hold each.",

@@ -8,8 +8,11 @@
  * its signature against the issuer's published keys (found by OIDC discovery, or `jwksUrl`;
  * cached, refetched when a new key id appears), an asymmetric algorithm, `iss`, `aud`, `exp`
  * and `nbf` (30 s of clock skew), then every bound claim of the trust (`*` matches any run of
- * characters: `refs/heads/*`). A trust must bind at least one claim beyond issuer and audience,
- * since anyone can get a JWT from a public CI platform's issuer.
+ * characters: `refs/heads/*`). A claim named with a leading `/` is a JSON pointer (RFC 6901)
+ * into nested claims, as in Vault's bound claims: `/kubernetes.io/namespace` of a service
+ * account token. A claim whose value is a list (`groups`) matches when one of its items does.
+ * A trust must bind at least one claim beyond issuer and audience, since anyone can get a JWT
+ * from a public CI platform's issuer.
  *
  * Whatever fails, the caller learns only that the login was refused (KW_ERR_AUTH_OIDC), also
  * when the JWT is good but the identity is gone, disabled or lost a policy; the audit log says
@@ -29,7 +32,10 @@ export interface OidcTrust {
   readonly issuer: string;
   /** The audience the JWT must be for (`aud`), e.g. the server's URL or "keywarden". */
   readonly audience: string;
-  /** Claims the JWT must carry, each matching its pattern (`*`: any run of characters). */
+  /**
+   * Claims the JWT must carry, each matching its pattern (`*`: any run of characters); a name
+   * starting with `/` is a JSON pointer into nested claims.
+   */
   readonly claims: Readonly<Record<string, string>>;
   /** Policies of the token a login gets: the identity must hold each. */
   readonly policies: readonly string[];
@@ -86,17 +92,51 @@ export function checkTrusts(trusts: readonly OidcTrust[]): void {
     }
     if (Object.keys(t.claims).length === 0)
       fail("bind at least one claim (e.g. repository): anyone can get a JWT from a public issuer");
-    for (const [name, pattern] of Object.entries(t.claims))
+    for (const [name, pattern] of Object.entries(t.claims)) {
       if (/^\**$/.test(pattern)) fail(`claim ${name} = "${pattern}" binds nothing`);
+      if (name.startsWith("/") && pointerSegments(name) === undefined)
+        fail(`claim ${name} is not a JSON pointer to a claim (segments after /, ~0 for ~ and ~1 for /)`);
+    }
     if (t.policies.length === 0) fail("name the policies a login gets");
   });
 }
 
-/** `pattern` with `*` as any run of characters, matched against the whole of `value`. */
+/**
+ * The reference tokens of a JSON pointer (RFC 6901) naming a claim, unescaped; undefined
+ * when `pointer` is not one (the empty pointer, the whole payload, names no claim).
+ *
+ * @example
+ *   pointerSegments("/kubernetes.io/serviceaccount/name") // ["kubernetes.io", "serviceaccount", "name"]
+ */
+export function pointerSegments(pointer: string): string[] | undefined {
+  if (!pointer.startsWith("/") || pointer.length < 2) return undefined;
+  const raw = pointer.slice(1).split("/");
+  if (raw.some((s) => s === "" || /~(?![01])/.test(s))) return undefined;
+  return raw.map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
+}
+
+/** The claim `name` of `payload`: a top-level claim, or the value a JSON pointer names. */
+function claimValue(payload: JWTPayload, name: string): unknown {
+  if (!name.startsWith("/")) return payload[name];
+  let value: unknown = payload;
+  for (const segment of pointerSegments(name) ?? []) {
+    if (Array.isArray(value) && /^(0|[1-9]\d*)$/.test(segment)) value = value[Number(segment)];
+    else if (typeof value === "object" && value !== null && !Array.isArray(value))
+      value = Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+    else return undefined;
+  }
+  return value;
+}
+
+/**
+ * `pattern` with `*` as any run of characters, matched against the whole of `value`, or of
+ * one item of it when it is a list. Objects never match.
+ */
 function claimMatches(pattern: string, value: unknown): boolean {
-  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return false;
   const re = new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`, "s");
-  return re.test(String(value));
+  const one = (v: unknown) =>
+    (typeof v === "string" || typeof v === "number" || typeof v === "boolean") && re.test(String(v));
+  return Array.isArray(value) ? value.some(one) : one(value);
 }
 
 function escapeRegExp(s: string): string {
@@ -189,7 +229,8 @@ function createVerifier(options: VerifyOptions) {
       ...(options.nowSeconds === undefined ? {} : { currentDate: new Date(options.nowSeconds() * 1000) }),
     });
     for (const [name, pattern] of Object.entries(trust.claims))
-      if (!claimMatches(pattern, payload[name])) throw new Error(`claim ${name} does not match ${pattern}`);
+      if (!claimMatches(pattern, claimValue(payload, name)))
+        throw new Error(`claim ${name} does not match ${pattern}`);
     return payload;
   }
 

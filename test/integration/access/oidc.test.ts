@@ -204,6 +204,66 @@ for (const d of DIALECTS) {
   });
 }
 
+test("nested claims by JSON pointer and list claims by any item: a pod's service account token", async (t) => {
+  const a = await createTestAccess(t, DIALECTS[0]!);
+  const issuer = await startIssuer(t);
+  // A Kubernetes service account token nests its namespace and account; a group list as Azure's.
+  const oidc = await setUp(a, issuer, {
+    claims: {
+      "/kubernetes.io/namespace": "orders",
+      "/kubernetes.io/serviceaccount/name": "api-*",
+      "/a~1b/c~0d": "escaped",
+      groups: "deployers",
+    },
+  });
+  const now = Math.floor(a.clock.now().getTime() / 1000);
+  const pod = (over: Record<string, unknown> = {}) =>
+    issuer.sign({
+      now,
+      claims: {
+        "kubernetes.io": { namespace: "orders", serviceaccount: { name: "api-v2", uid: "7f3c" } },
+        "a/b": { "c~d": "escaped" },
+        groups: ["readers", "deployers"],
+        ...over,
+      },
+    });
+  assert.ok(await oidc.login(job, { identity: "ci-deployer", jwt: await pod() }));
+  const refused: [string, Record<string, unknown>, RegExp][] = [
+    [
+      "another namespace",
+      { "kubernetes.io": { namespace: "billing", serviceaccount: { name: "api-v2" } } },
+      /claim \/kubernetes.io\/namespace does not match orders/,
+    ],
+    [
+      "another account",
+      { "kubernetes.io": { namespace: "orders", serviceaccount: { name: "worker" } } },
+      /claim \/kubernetes.io\/serviceaccount\/name does not match/,
+    ],
+    [
+      "the namespace at the top level, not nested",
+      { "kubernetes.io": undefined, namespace: "orders" },
+      /claim \/kubernetes.io\/namespace does not match/,
+    ],
+    ["an object where a value is bound", { "kubernetes.io": { namespace: { name: "orders" } } }, /namespace/],
+    ["no group of the list", { groups: ["readers", "auditors"] }, /claim groups does not match deployers/],
+    ["a list of objects", { groups: [{ name: "deployers" }] }, /claim groups does not match/],
+    [
+      "the escaped name unescaped",
+      { "a/b": undefined, a: { b: { "c~d": "escaped" } } },
+      /claim \/a~1b\/c~0d/,
+    ],
+  ];
+  for (const [why, over, reason] of refused) {
+    await assert.rejects(
+      oidc.login(job, { identity: "ci-deployer", jwt: await pod(over) }),
+      rejectsWith("KW_ERR_AUTH_OIDC"),
+      why,
+    );
+    const [entry] = (await a.kw.audit.query({ action: "auth.oidc", limit: 1000 })).slice(-1);
+    assert.match(entry?.detail ?? "", reason, why);
+  }
+});
+
 test("an issuer that does not answer refuses the login, and the next login tries again", async (t) => {
   const a = await createTestAccess(t, DIALECTS[0]!);
   const issuer = await startIssuer(t);
@@ -233,6 +293,9 @@ test("a trust that binds no claim, or is reached over plain HTTP elsewhere than 
   const refusals: [Partial<OidcTrust>, RegExp][] = [
     [{ claims: {} }, /bind at least one claim/],
     [{ claims: { repository: "acme/payments", ref: "*" } }, /claim ref = "\*" binds nothing/],
+    [{ claims: { "/": "x" } }, /claim \/ is not a JSON pointer/],
+    [{ claims: { "/a//b": "x" } }, /claim \/a\/\/b is not a JSON pointer/],
+    [{ claims: { "/a~2": "x" } }, /claim \/a~2 is not a JSON pointer/],
     [{ issuer: "http://issuer.example" }, /issuer must be https/],
     [{ jwksUrl: "ftp://issuer.example/jwks" }, /jwksUrl must be https/],
     [{ issuer: "not a url" }, /issuer is not a URL/],
