@@ -438,6 +438,11 @@ export const ConfigSchema = Type.Object(
                 default: "",
                 description: "Where the issuer's keys are; empty: from its OIDC discovery document.",
               }),
+              singleUse: Type.Boolean({
+                default: false,
+                description:
+                  "Each JWT logs in once (a JWT copied from a job's log after use gets nothing): for platforms that issue a JWT per login, such as GitHub Actions; not for a pod's service account token or a GitLab job's id token used by several commands.",
+              }),
             },
             { additionalProperties: false },
           ),

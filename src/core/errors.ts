@@ -385,6 +385,12 @@ export const ERRORS = Object.freeze({
     2,
     "The JWT must come from an issuer that a trust of this identity names (access.oidc), for its audience, unexpired, with the claims it binds; the server's audit log says which check failed.",
   ),
+  KW_ERR_AUTH_JWT_USED: spec(
+    "this JWT has already logged in",
+    401,
+    2,
+    "The OIDC trust is single-use (singleUse = true): each JWT logs in once. Ask the CI platform for a new JWT for every login.",
+  ),
   KW_ERR_AUTH_DISABLED: spec(
     "the identity {identity} is disabled",
     401,

@@ -342,6 +342,17 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
           group by (seq - 1) / 4096`.execute(db);
       },
     },
+    "0009_oidc_used_jwts": {
+      // JWTs a single-use OIDC trust took, until they expire, so that each logs in once
+      // (services/access/oidc.ts, `singleUse`).
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable("oidc_used_jwts")
+          .addColumn("digest", "text", (c) => c.primaryKey())
+          .addColumn("expires_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

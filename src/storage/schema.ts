@@ -134,6 +134,16 @@ export interface SecretCustomMetadataTable {
   updated_at: string;
 }
 
+/**
+ * JWTs that logged in through a single-use OIDC trust (migration 0009), by the SHA-256 of
+ * their signed part (header and payload: a second signature of the same claims is the same
+ * JWT), until they expire. Nothing of the JWT itself is kept.
+ */
+export interface OidcUsedJwtsTable {
+  readonly digest: string;
+  readonly expires_at: string;
+}
+
 /** A user or a machine identity (access service). */
 export interface IdentitiesTable {
   /** `usr_...` or `mid_...`. */
@@ -241,6 +251,7 @@ export interface Database {
   audit_path_index_head: AuditPathIndexHeadTable;
   audit_time_index: AuditTimeIndexTable;
   secret_custom_metadata: SecretCustomMetadataTable;
+  oidc_used_jwts: OidcUsedJwtsTable;
   identities: IdentitiesTable;
   user_credentials: UserCredentialsTable;
   login_state: LoginStateTable;

@@ -5,6 +5,7 @@
  * asked, can rotate its key, and can go down (503); over HTTPS when given a certificate (one no
  * public CA signed, as a self-hosted GitLab's may be).
  */
+import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type RequestListener } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -117,23 +118,27 @@ export async function startIssuer(
       const key = o.key ?? keys.at(-1)!;
       const repository = "acme/payments";
       const ref = "refs/heads/main";
-      return new SignJWT({
-        sub: `repo:${repository}:ref:${ref}`,
-        repository,
-        repository_owner: "acme",
-        ref,
-        workflow: "deploy",
-        event_name: "push",
-        run_id: "4242",
-        ...o.claims,
-      })
-        .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
-        .setIssuer(o.issuer ?? url)
-        .setAudience(o.audience ?? "keywarden")
-        .setIssuedAt(o.now)
-        .setNotBefore(o.now)
-        .setExpirationTime(o.now + (o.expiresIn ?? 300))
-        .sign(key.privateKey);
+      return (
+        new SignJWT({
+          sub: `repo:${repository}:ref:${ref}`,
+          repository,
+          repository_owner: "acme",
+          ref,
+          workflow: "deploy",
+          event_name: "push",
+          run_id: "4242",
+          ...o.claims,
+        })
+          .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
+          .setIssuer(o.issuer ?? url)
+          .setAudience(o.audience ?? "keywarden")
+          .setIssuedAt(o.now)
+          .setNotBefore(o.now)
+          .setExpirationTime(o.now + (o.expiresIn ?? 300))
+          // Every JWT its own, as GitHub's (a unique jti).
+          .setJti(randomUUID())
+          .sign(key.privateKey)
+      );
     },
     async rotate() {
       keys.push(await newKey(`key-${keys.length + 1}`));

@@ -71,8 +71,10 @@ import {
   listTokens as listTokenRows,
   revokeIdentityTokens,
   revokeTokenTree,
+  takeJwt,
   type TokenRow,
 } from "../../storage/repos/token-repo.ts";
+import type { Executor } from "../../storage/repos/executor.ts";
 import type { AuditService, RequestContext } from "../audit/audit-service.ts";
 import { metaKey } from "../vault/meta-keys.ts";
 import type { AccessService, Capability, Policy, PolicyRule, Principal } from "./access-types.ts";
@@ -159,6 +161,11 @@ export interface FederatedTokenInput {
   readonly policies: readonly string[];
   readonly ttlMinutes: number;
   readonly description: string;
+  /**
+   * A single-use trust's JWT: its digest and expiry. The token is made only if this JWT has
+   * not logged in before (else KW_ERR_AUTH_JWT_USED), in the same transaction.
+   */
+  readonly once?: { readonly digest: string; readonly expiresAt: string } | undefined;
 }
 
 export interface RoleInfo {
@@ -695,10 +702,12 @@ export function createAccessService(deps: AccessDeps): AccessManager {
     ctx: RequestContext,
     row: Omit<TokenRow, "token_hash">,
     action: string,
+    first?: (trx: Executor) => Promise<void>,
   ): Promise<IssuedToken> {
     const raw = formatToken(tokenKind(row.kind));
     const full: TokenRow = { ...row, token_hash: sha256Hex(raw) };
     await db.transaction().execute(async (trx) => {
+      await first?.(trx);
       await insertToken(trx, full);
       await audit.append(trx, ctx, {
         action,
@@ -724,6 +733,7 @@ export function createAccessService(deps: AccessDeps): AccessManager {
       minutes: number;
       policies: readonly string[];
     },
+    first?: (trx: Executor) => Promise<void>,
   ): Promise<IssuedToken> {
     const at = now();
     return issue(
@@ -742,6 +752,7 @@ export function createAccessService(deps: AccessDeps): AccessManager {
         parent_id: null,
       },
       action,
+      first,
     );
   }
 
@@ -1176,13 +1187,24 @@ export function createAccessService(deps: AccessDeps): AccessManager {
           actor: identity.name,
           capability: "use policy",
         });
-      return issueOwn(as, "auth.oidc", {
-        identityId: identity.id,
-        kind: "svc",
-        description: checkDescription(input.description),
-        minutes: input.ttlMinutes,
-        policies,
-      });
+      const once = input.once;
+      return issueOwn(
+        as,
+        "auth.oidc",
+        {
+          identityId: identity.id,
+          kind: "svc",
+          description: checkDescription(input.description),
+          minutes: input.ttlMinutes,
+          policies,
+        },
+        once === undefined
+          ? undefined
+          : async (trx) => {
+              if (!(await takeJwt(trx, once.digest, once.expiresAt, iso())))
+                throw new KeywardenError("KW_ERR_AUTH_JWT_USED");
+            },
+      );
     },
 
     async createChildToken(ctx, parent, input) {

@@ -22,7 +22,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose"
 import { isKeywardenError, KeywardenError } from "../../core/errors.ts";
 import { maskKeys } from "../../detect/mask.ts";
 import type { AuditService, RequestContext } from "../audit/audit-service.ts";
-import type { AccessManager, IssuedToken } from "./access-service.ts";
+import { sha256Hex, type AccessManager, type IssuedToken } from "./access-service.ts";
 
 /** One trust: who may log in as `identity`, and with which policies. */
 export interface OidcTrust {
@@ -43,6 +43,13 @@ export interface OidcTrust {
   readonly ttlMinutes: number;
   /** Where the issuer's keys are; empty: from its discovery document. */
   readonly jwksUrl: string;
+  /**
+   * Each JWT logs in once: a JWT seen in a job's log, copied after the job used it, gets
+   * nothing (KW_ERR_AUTH_JWT_USED in the audit entry). For platforms that issue a JWT per
+   * login (GitHub Actions, vault-action); not for tokens presented again by design
+   * (a pod's service account token, a GitLab job's one id token used by several commands).
+   */
+  readonly singleUse?: boolean | undefined;
 }
 
 /** Asymmetric algorithms only: a JWT signed with a shared secret or none is refused. */
@@ -141,6 +148,21 @@ function claimMatches(pattern: string, value: unknown): boolean {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * What a single-use trust keeps of a JWT that logged in: the SHA-256 of its signed part
+ * (header and payload; the signature is left out, since ECDSA lets anyone holding a JWT make
+ * a second valid signature of the same claims), until it expires (with the clock skew allowed).
+ */
+function usedJwt(jwt: string, claims: JWTPayload): { digest: string; expiresAt: string } {
+  const signed = jwt.slice(0, jwt.lastIndexOf("."));
+  // jwtVerify required exp; a number of seconds.
+  const exp = typeof claims.exp === "number" ? claims.exp : 0;
+  return {
+    digest: sha256Hex(signed),
+    expiresAt: new Date((exp + CLOCK_SKEW_S) * 1000).toISOString(),
+  };
 }
 
 /**
@@ -320,20 +342,21 @@ export function createOidcLogin(deps: OidcDeps) {
     if (candidates.length === 0) return refuse("no trust for this identity and issuer");
     const reasons: string[] = [];
     for (const trust of candidates) {
-      let subject: string;
+      let claims: JWTPayload;
       try {
-        const claims = await verify(trust, input.jwt);
-        subject = typeof claims.sub === "string" ? claims.sub.slice(0, 200) : "";
+        claims = await verify(trust, input.jwt);
       } catch (e) {
         reasons.push(reasonOf(e));
         continue;
       }
+      const subject = typeof claims.sub === "string" ? claims.sub.slice(0, 200) : "";
       try {
         return await deps.access.issueFederatedToken(ctx, {
           identity: trust.identity,
           policies: trust.policies,
           ttlMinutes: trust.ttlMinutes,
           description: `oidc ${subject}`.slice(0, 200),
+          once: trust.singleUse === true ? usedJwt(input.jwt, claims) : undefined,
         });
       } catch (e) {
         // The JWT is good but the access service refuses (an identity that is gone or

@@ -117,3 +117,27 @@ export async function revokeIdentityTokens(db: Executor, identityId: string, at:
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
+
+/**
+ * Records that the JWT with `digest` logged in, unless it already has (then false, having
+ * changed nothing); forgets JWTs expired by `now` first. Inside the transaction that issues
+ * the token, so that a JWT is taken exactly when its token is made, however many servers
+ * race for it.
+ *
+ * @example
+ *   if (!(await takeJwt(trx, digest, expiresAt, now))) throw new KeywardenError("KW_ERR_AUTH_JWT_USED");
+ */
+export async function takeJwt(
+  db: Executor,
+  digest: string,
+  expiresAt: string,
+  now: string,
+): Promise<boolean> {
+  await db.deleteFrom("oidc_used_jwts").where("expires_at", "<", now).execute();
+  const r = await db
+    .insertInto("oidc_used_jwts")
+    .values({ digest, expires_at: expiresAt })
+    .onConflict((c) => c.column("digest").doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+}

@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { isKeywardenError, type ErrorCode } from "../../../src/core/errors.ts";
 import { formatToken } from "../../../src/core/token-format.ts";
+import { sha256Hex } from "../../../src/services/access/access-service.ts";
 import { checkTrusts, createOidcLogin, type OidcTrust } from "../../../src/services/access/oidc.ts";
 import type { RequestContext } from "../../../src/services/audit/audit-service.ts";
 import { createTestAccess, type TestAccess } from "../../helpers/access.ts";
@@ -201,6 +202,51 @@ for (const d of DIALECTS) {
         "KW_ERR_AUTH_OIDC ci-deployer: trusted JWT, but KW_ERR_ACCESS_DENIED",
       ],
     );
+  });
+}
+
+for (const d of DIALECTS) {
+  test(`${d.name}: a single-use trust takes each JWT once, also when two logins race for it; a reusable one does not`, async (t) => {
+    const a = await createTestAccess(t, d);
+    const issuer = await startIssuer(t);
+    const oidc = await setUp(a, issuer, { singleUse: true });
+    const now = Math.floor(a.clock.now().getTime() / 1000);
+    const jwt = await issuer.sign({ now });
+    assert.ok(await oidc.login(job, { identity: "ci-deployer", jwt }));
+    // Copied from the job's log after use: nothing.
+    await assert.rejects(oidc.login(job, { identity: "ci-deployer", jwt }), rejectsWith("KW_ERR_AUTH_OIDC"));
+    const [entry] = (await a.kw.audit.query({ action: "auth.oidc", limit: 100 })).slice(-1);
+    assert.equal(entry?.detail, "KW_ERR_AUTH_OIDC ci-deployer: trusted JWT, but KW_ERR_AUTH_JWT_USED");
+    assert.equal((await a.access.listTokens(a.ctx, "operator", { identity: "ci-deployer" })).length, 1);
+    // Kept: the SHA-256 of the signed part until the JWT expires, nothing of the JWT itself.
+    const kept = await a.kw.storage.db.selectFrom("oidc_used_jwts").selectAll().execute();
+    assert.deepEqual(kept, [
+      {
+        digest: sha256Hex(jwt.slice(0, jwt.lastIndexOf("."))),
+        expires_at: new Date((now + 300 + 30) * 1000).toISOString(),
+      },
+    ]);
+    for (const part of jwt.split(".")) assert.ok(!JSON.stringify(kept).includes(part));
+
+    // Two logins with one new JWT at once: one token.
+    const raced = await issuer.sign({ now });
+    const results = await Promise.allSettled([
+      oidc.login(job, { identity: "ci-deployer", jwt: raced }),
+      oidc.login(job, { identity: "ci-deployer", jwt: raced }),
+    ]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+
+    // Past their expiry the JWTs are forgotten at the next login.
+    a.clock.advance(331_000);
+    const later = Math.floor(a.clock.now().getTime() / 1000);
+    assert.ok(await oidc.login(job, { identity: "ci-deployer", jwt: await issuer.sign({ now: later }) }));
+    assert.equal((await a.kw.storage.db.selectFrom("oidc_used_jwts").selectAll().execute()).length, 1);
+
+    // A reusable trust (the default, as Vault's) takes the same JWT again and keeps nothing.
+    const reusable = await setUp(await createTestAccess(t, d), issuer);
+    const again = await issuer.sign({ now });
+    assert.ok(await reusable.login(job, { identity: "ci-deployer", jwt: again }));
+    assert.ok(await reusable.login(job, { identity: "ci-deployer", jwt: again }));
   });
 }
 
