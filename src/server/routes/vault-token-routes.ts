@@ -9,6 +9,7 @@
  * for revoke-self and every `vault write`, node-vault POST; so both are served.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyRequest } from "fastify";
 import Type from "typebox";
 import type { Clock } from "../../core/clock.ts";
 import { KeywardenError } from "../../core/errors.ts";
@@ -64,6 +65,18 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
   failures: AuthFailures;
 }> = (app, { access, clock, childTokenMaxMinutes, failures }) => {
   app.setErrorHandler((e, request, reply) => vaultError(request, reply, e));
+
+  /**
+   * The principal of a token given by its text in the body (lookup, renew): holding it is the
+   * right to ask; a bad one counts against the address as a failed authentication.
+   */
+  const byText = (request: FastifyRequest, token: string): Promise<Principal> =>
+    countedLogin(
+      failures,
+      request.ip,
+      () => access.authenticateToken(request.kwCtx, token, request.ip),
+      isAuthFailure,
+    );
 
   /** Vault's lookup answer for a token: Keywarden never echoes a token, its accessor is its tok_ id. */
   const lookupAnswer = (t: {
@@ -130,18 +143,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
       body: Type.Object({ token: TokenText }),
       response: { 200: LookupSelf, ...VAULT_ERRORS },
     },
-    handler: async (request) =>
-      wrap(
-        request,
-        lookupOf(
-          await countedLogin(
-            failures,
-            request.ip,
-            () => access.authenticateToken(request.kwCtx, request.body.token, request.ip),
-            isAuthFailure,
-          ),
-        ),
-      ),
+    handler: async (request) => wrap(request, lookupOf(await byText(request, request.body.token))),
   });
 
   // `vault token create`, node-vault's tokenCreate and Terraform's Vault provider (which makes
@@ -154,11 +156,7 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
     method: ["POST", "PUT"],
     url: "/auth/token/create",
     // node-vault's tokenCreate() with no options sends no body: Vault's defaults.
-    preValidation: (request, _reply, done) => {
-      // Typed as the schema's object, which it is only once this has run.
-      if ((request.body as unknown) === undefined) request.body = {};
-      done();
-    },
+    preValidation: emptyBody,
     schema: {
       tags,
       summary: "Vault's token create: a short-lived child of the calling token",
@@ -315,5 +313,66 @@ export const vaultTokenRoutes: FastifyPluginAsyncTypebox<{
       return reply.code(204).send(null);
     },
   });
+
+  // `vault token renew` (-self, a token by its text, or -accessor), hvac's renew_self, Spring
+  // Vault's session manager: Keywarden's tokens keep the life they were made with (every
+  // login and create answers `renewable: false`; a client that wants longer logs in again),
+  // so a renewal of a token that is good gets Vault's own answer for a token that is not
+  // renewable, 400 `lease is not renewable`, and nothing changes. One that is not good gets
+  // what any other use of it gets (401, or 403/404 for an accessor).
+  const notRenewable = (): never => {
+    throw new KeywardenError("KW_ERR_HTTP_BAD_REQUEST", { reason: "lease is not renewable" });
+  };
+  const Increment = Type.Object({ increment: Duration });
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/token/renew-self",
+    preValidation: emptyBody,
+    schema: {
+      tags,
+      summary:
+        "Vault's token renew-self: 400, lease is not renewable (tokens keep the life they were made with)",
+      body: Increment,
+      response: VAULT_ERRORS,
+    },
+    handler: notRenewable,
+  });
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/token/renew",
+    config: { public: true },
+    schema: {
+      tags,
+      summary: "Vault's token renew: 400, lease is not renewable, for a good token given by its text",
+      security: [],
+      body: Type.Object({ token: TokenText, increment: Duration }),
+      response: VAULT_ERRORS,
+    },
+    handler: async (request) => {
+      await byText(request, request.body.token);
+      return notRenewable();
+    },
+  });
+  app.route({
+    method: ["POST", "PUT"],
+    url: "/auth/token/renew-accessor",
+    schema: {
+      tags,
+      summary:
+        "Vault's token renew-accessor: 400, lease is not renewable, for a token the caller may look up",
+      body: Type.Object({ accessor: TokenId, increment: Duration }),
+      response: VAULT_ERRORS,
+    },
+    handler: async (request) => {
+      await access.describeToken(request.kwCtx, principalOf(request), request.body.accessor);
+      return notRenewable();
+    },
+  });
   return Promise.resolve();
 };
+
+/** Go's api and node-vault send some of these with no body: Vault's defaults. */
+function emptyBody(request: { body: unknown }, _reply: unknown, done: () => void): void {
+  if (request.body === undefined) request.body = {};
+  done();
+}

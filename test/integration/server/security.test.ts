@@ -31,7 +31,7 @@ interface RouteCase {
 }
 
 /** A Vault token route that takes the root token's accessor (its tok_ id) in its body. */
-const byAccessor = (verb: "lookup" | "revoke"): RouteCase => ({
+const byAccessor = (verb: "lookup" | "revoke" | "renew"): RouteCase => ({
   url: `/v1/auth/token/${verb}-accessor`,
   body: { accessor: "ROOT_TOKEN_ID" },
 });
@@ -90,6 +90,8 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "PUT /v1/auth/token/lookup-accessor": byAccessor("lookup"),
   "POST /v1/auth/token/revoke-accessor": byAccessor("revoke"),
   "PUT /v1/auth/token/revoke-accessor": byAccessor("revoke"),
+  "POST /v1/auth/token/renew-accessor": byAccessor("renew"),
+  "PUT /v1/auth/token/renew-accessor": byAccessor("renew"),
   "GET /api/v1/policies": { url: "/api/v1/policies" },
   "GET /api/v1/policies/:name": { url: "/api/v1/policies/root" },
   "PUT /api/v1/policies/:name": {
@@ -131,6 +133,9 @@ const ROUTES: Readonly<Record<string, RouteCase>> = {
   "PUT /v1/auth/token/create": { url: "/v1/auth/token/create", body: { ttl: "10m" }, scoped: 200 },
   "POST /v1/auth/token/revoke-self": { url: "/v1/auth/token/revoke-self", scoped: 204, revokesCaller: true },
   "PUT /v1/auth/token/revoke-self": { url: "/v1/auth/token/revoke-self", scoped: 204, revokesCaller: true },
+  // Renewing itself: any good token gets Vault's answer for one that is not renewable.
+  "POST /v1/auth/token/renew-self": { url: "/v1/auth/token/renew-self", scoped: 400 },
+  "PUT /v1/auth/token/renew-self": { url: "/v1/auth/token/renew-self", scoped: 400 },
 };
 
 /** Routes that need no token, and why. */
@@ -156,6 +161,8 @@ const PUBLIC = new Set([
   "PUT /v1/auth/token/revoke",
   "POST /v1/auth/token/lookup",
   "PUT /v1/auth/token/lookup",
+  "POST /v1/auth/token/renew",
+  "PUT /v1/auth/token/renew",
   // A CI job's OIDC login checks its JWT itself against the configured trusts (failures
   // limited per address): Keywarden's route and Vault's.
   "POST /api/v1/auth/oidc",

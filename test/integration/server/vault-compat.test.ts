@@ -630,6 +630,26 @@ for (const dialect of DIALECTS) {
       const tokens = await s.kw.access.listTokens(s.ctx, "operator", { active: true });
       assert.equal(tokens.filter((x) => x.kind === "cld").length, 3, "the three made above, no more");
 
+      // Renewal: tokens keep the life they were made with, so a good one gets Vault's answer for
+      // a token that is not renewable, and a bad one what any use of it gets.
+      const before = (await child.tokenLookupSelf()) as { data: { expire_time: string } };
+      await assert.rejects(child.tokenRenewSelf(), status(400, /lease is not renewable/));
+      await assert.rejects(
+        child.request({ path: "/auth/token/renew-self", method: "PUT" }),
+        status(400, /lease is not renewable/),
+      );
+      await assert.rejects(
+        vault.tokenRenew({ token: created.auth.client_token, increment: "1h" }),
+        status(400, /lease is not renewable/),
+      );
+      await assert.rejects(vault.tokenRenew({ token: makeKey() }), status(401));
+      const renewAccessor = (accessor: string) =>
+        vault.request({ path: "/auth/token/renew-accessor", method: "PUT", json: { accessor } });
+      await assert.rejects(renewAccessor(created.auth.accessor), status(400, /lease is not renewable/));
+      await assert.rejects(renewAccessor("tok_06H2HHVCRXX6JY19WVX9W990WW"), status(404));
+      const after = (await child.tokenLookupSelf()) as { data: { expire_time: string } };
+      assert.equal(after.data.expire_time, before.data.expire_time);
+
       // revoke-self, as Go's api sends it (PUT, no body): the child is refused from then on;
       // its parent still works.
       await child.request({ path: "/auth/token/revoke-self", method: "PUT" });
