@@ -115,7 +115,7 @@ export function checkTrusts(trusts: readonly OidcTrust[]): void {
  * @example
  *   pointerSegments("/kubernetes.io/serviceaccount/name") // ["kubernetes.io", "serviceaccount", "name"]
  */
-export function pointerSegments(pointer: string): string[] | undefined {
+function pointerSegments(pointer: string): string[] | undefined {
   if (!pointer.startsWith("/") || pointer.length < 2) return undefined;
   const raw = pointer.slice(1).split("/");
   if (raw.some((s) => s === "" || /~(?![01])/.test(s))) return undefined;
