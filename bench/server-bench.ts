@@ -69,6 +69,8 @@ interface Measured {
   readonly rps: number;
   /** Median over the slices of (this slice's requests/s) / (the bare slice's before it). */
   readonly ofBare: number;
+  /** Each slice pair's ratio, in the order measured (the spread behind the median). */
+  readonly slices: readonly number[];
   readonly p50: number;
   /** The worst slice's p99. */
   readonly p99: number;
@@ -208,6 +210,7 @@ function summarize(label: string, slices: readonly Slice[], ratios: readonly num
     label,
     rps: slices.reduce((n, x) => n + x.result.requests.average, 0) / slices.length,
     ofBare: median(ratios),
+    slices: ratios,
     p50: median(slices.map((x) => x.result.latency.p50)),
     p99: Math.max(...slices.map((x) => x.result.latency.p99)),
     requests,
@@ -448,7 +451,7 @@ async function run(): Promise<void> {
     for (const r of rows.slice(1).filter((x) => !x.label.includes("floor"))) {
       const pass = r.ofBare >= TARGET_RATIO && r.p99 < TARGET_P99_MS && r.errors === 0;
       console.log(
-        `target (${r.label}): >= ${TARGET_RATIO * 100}% of bare and p99 < ${TARGET_P99_MS} ms: ${fixed(r.ofBare * 100)}%, p99 ${fixed(r.p99)} ms ${pass ? "PASS" : "MISS"} (CPU ceiling ${fixed(ceiling(rows[0]!, r) * 100)}%; the event loop spends ${fixed(r.cpuUs / rows[0]!.cpuUs, 2)} times bare's CPU per request, ${fixed(r.loopBusy * 100)}% busy, where ${TARGET_RATIO * 100}% of bare allows about ${fixed((1 / TARGET_RATIO) * (r.loopBusy / rows[0]!.loopBusy), 2)})`,
+        `target (${r.label}): >= ${TARGET_RATIO * 100}% of bare and p99 < ${TARGET_P99_MS} ms: ${fixed(r.ofBare * 100)}%, p99 ${fixed(r.p99)} ms ${pass ? "PASS" : "MISS"} (slices ${r.slices.map((x) => fixed(x * 100)).join(", ")}%; CPU ceiling ${fixed(ceiling(rows[0]!, r) * 100)}%; the event loop spends ${fixed(r.cpuUs / rows[0]!.cpuUs, 2)} times bare's CPU per request, ${fixed(r.loopBusy * 100)}% busy, where ${TARGET_RATIO * 100}% of bare allows about ${fixed((1 / TARGET_RATIO) * (r.loopBusy / rows[0]!.loopBusy), 2)})`,
       );
     }
   } finally {
