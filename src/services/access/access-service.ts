@@ -10,7 +10,6 @@ import type { DeepReadonly } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Clock } from "../../core/clock.ts";
 import { KeywardenError, isKeywardenError, type ErrorCode } from "../../core/errors.ts";
-import { principalContext } from "./vault-authorizer.ts";
 import { newId } from "../../core/ids.ts";
 import type { Logger } from "../../core/logger.ts";
 import { Secret } from "../../core/secret.ts";
@@ -64,6 +63,7 @@ import {
   touchSession,
 } from "../../storage/repos/session-repo.ts";
 import { accessEpoch } from "../../storage/repos/epoch-repo.ts";
+import type { Executor } from "../../storage/repos/executor.ts";
 import {
   findTokenById,
   findTokenByHash,
@@ -74,7 +74,6 @@ import {
   takeJwt,
   type TokenRow,
 } from "../../storage/repos/token-repo.ts";
-import type { Executor } from "../../storage/repos/executor.ts";
 import type { AuditService, RequestContext } from "../audit/audit-service.ts";
 import { metaKey } from "../vault/meta-keys.ts";
 import type { AccessService, Capability, Policy, PolicyRule, Principal } from "./access-types.ts";
@@ -82,6 +81,7 @@ import { ipAllowed, parseCidr } from "./cidr.ts";
 import { lockoutSeconds } from "./lockout.ts";
 import { checkName, evaluate, parseRules, SYS, type MatchMode } from "./policy.ts";
 import { newTotpSecret, totpUri, verifyTotp } from "./totp.ts";
+import { principalContext } from "./vault-authorizer.ts";
 
 /** Who performs a management operation: an authenticated principal, or the local operator (the CLI on the vault's own machine, who owns the database anyway). */
 export type Actor = Principal | "operator";
