@@ -14,6 +14,8 @@ export interface StorageCapabilities {
   readonly schema: string | undefined;
   /** SQL expression giving the server's version. */
   readonly versionFunction: string;
+  /** SQL aggregate of an integer column: its values, ascending, as the text of a JSON array. */
+  ascendingJsonArray(column: string): string;
   /**
    * Makes deleted rows' bytes unreadable on disk (SQLite: secure_delete is on, then the WAL
    * is checkpointed and truncated; PostgreSQL: VACUUM of the tables named). Run after a

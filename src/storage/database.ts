@@ -80,6 +80,7 @@ function sqliteCaps(): StorageCapabilities {
     bytesType: "blob",
     schema: undefined,
     versionFunction: "sqlite_version()",
+    ascendingJsonArray: (column) => `json_group_array(${column} order by ${column})`,
     async scrub(db) {
       await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
     },
@@ -97,6 +98,7 @@ function postgresCaps(schema: string): StorageCapabilities {
     bytesType: "bytea",
     schema,
     versionFunction: "version()",
+    ascendingJsonArray: (column) => `json_agg(${column} order by ${column})::text`,
     async scrub(db, tables) {
       for (const t of tables) await sql`VACUUM ${sql.table(t)}`.execute(db);
     },

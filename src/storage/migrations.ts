@@ -353,6 +353,28 @@ function migrations(caps: StorageCapabilities): Record<string, Migration> {
           .execute();
       },
     },
+    "0010_audit_path_blocks": {
+      // A fill of the path index inserted a row per entry: 4,096 rows, each into a B-tree
+      // by path, while audited reads waited behind it (on SQLite on the same writer thread).
+      // It is now a row per path per fill, holding that path's entries as a JSON array, so
+      // a fill writes as many rows as the paths its entries name (services/audit/NOTES.md).
+      // The entries already indexed go into blocks of 4,096 per path.
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable("audit_path_blocks")
+          .addColumn("path", "text", (c) => c.notNull())
+          .addColumn("seq_from", "integer", (c) => c.notNull())
+          .addColumn("seq_to", "integer", (c) => c.notNull())
+          .addColumn("seqs", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("audit_path_blocks_pk", ["path", "seq_from"])
+          .execute();
+        await sql`
+          insert into audit_path_blocks (path, seq_from, seq_to, seqs)
+          select path, min(seq), max(seq), ${sql.raw(caps.ascendingJsonArray("seq"))}
+          from audit_path_index group by path, (seq - 1) / 4096`.execute(db);
+        await db.schema.dropTable("audit_path_index").execute();
+      },
+    },
   };
 }
 

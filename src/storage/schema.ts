@@ -92,13 +92,17 @@ export interface AuditHeadTable {
 }
 
 /**
- * Which entries of `audit_log` hold each path (migration 0005), filled in batches
+ * Which entries of `audit_log` hold each path (migrations 0005 and 0010), filled in batches
  * (repos/audit-repo.ts `indexAuditPaths`) rather than by an index on `audit_log.path`
- * that every append would write into, one page per path read.
+ * that every append would write into, one page per path read: a row per path per fill,
+ * whose `seqs` are that path's entries in the fill, ascending, as a JSON array, from
+ * `seq_from` to `seq_to`. A path's rows never overlap.
  */
-export interface AuditPathIndexTable {
+export interface AuditPathBlocksTable {
   readonly path: string;
-  readonly seq: number;
+  readonly seq_from: number;
+  readonly seq_to: number;
+  readonly seqs: string;
 }
 
 /**
@@ -114,7 +118,7 @@ export interface AuditTimeIndexTable {
 }
 
 /**
- * One row (id 1): every entry up to `through` is in `audit_path_index` and in a block of
+ * One row (id 1): every entry up to `through` is in `audit_path_blocks` and in a block of
  * `audit_time_index`; later ones are not yet.
  */
 export interface AuditPathIndexHeadTable {
@@ -247,7 +251,7 @@ export interface Database {
   vault_meta: VaultMetaTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
-  audit_path_index: AuditPathIndexTable;
+  audit_path_blocks: AuditPathBlocksTable;
   audit_path_index_head: AuditPathIndexHeadTable;
   audit_time_index: AuditTimeIndexTable;
   secret_custom_metadata: SecretCustomMetadataTable;

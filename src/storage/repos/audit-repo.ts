@@ -196,7 +196,7 @@ export interface AuditQuery {
   readonly limit?: number | undefined;
 }
 
-/** The path index's head: every entry up to it is in `audit_path_index`. */
+/** The path index's head: every entry up to it is in `audit_path_blocks`. */
 function pathIndexHead(db: Executor) {
   return db.selectFrom("audit_path_index_head").select("through").where("id", "=", 1);
 }
@@ -208,7 +208,7 @@ function pathIndexHead(db: Executor) {
  * transaction), so nothing at or after `since` is skipped, even where the clock went back.
  */
 function sinceStart(since: string) {
-  return sql<boolean>`audit_log.seq >= coalesce(
+  return sql<number>`coalesce(
     (select min(seq_from) from audit_time_index where max_at >= ${since}),
     (select through + 1 from audit_path_index_head where id = 1))`;
 }
@@ -225,7 +225,10 @@ export async function queryAudit(db: Executor, q: AuditQuery): Promise<AuditRow[
     let f = b;
     if (q.actor !== undefined) f = f.where("audit_log.actor", "=", q.actor) as B;
     if (q.action !== undefined) f = f.where("audit_log.action", "=", q.action) as B;
-    if (q.since !== undefined) f = f.where(sinceStart(q.since)).where("audit_log.at", ">=", q.since) as B;
+    if (q.since !== undefined)
+      f = f
+        .where(sql<boolean>`audit_log.seq >= ${sinceStart(q.since)}`)
+        .where("audit_log.at", ">=", q.since) as B;
     if (q.afterSeq !== undefined) f = f.where("audit_log.seq", ">", q.afterSeq) as B;
     return f;
   };
@@ -236,18 +239,27 @@ export async function queryAudit(db: Executor, q: AuditQuery): Promise<AuditRow[
   const through = pathIndexHead(db);
   // One statement, so both parts read one state of the index and its head. Each part
   // is in seq order with the limit, then they are merged: neither reads past what is asked.
+  // The path's blocks come in seq_from order and hold their seqs ascending, so the entries
+  // come in seq order and a limit stops the expansion early (PostgreSQL's incremental sort,
+  // SQLite's sort of the last ORDER BY term alone).
+  const pg = onPostgres(db);
+  const seqs = pg
+    ? sql`json_array_elements_text(b.seqs::json) with ordinality`.as("s")
+    : sql`json_each(b.seqs)`.as("s");
+  let blocks = db
+    .selectFrom(["audit_path_blocks as b", seqs])
+    .innerJoin("audit_log", (j) =>
+      j.on(sql<boolean>`audit_log.seq = ${pg ? sql`s.value::integer` : sql`s.value`}`),
+    )
+    .selectAll("audit_log")
+    .where("b.path", "=", q.path);
+  // Blocks wholly before what is asked are not opened.
+  if (q.afterSeq !== undefined) blocks = blocks.where("b.seq_to", ">", q.afterSeq);
+  if (q.since !== undefined) blocks = blocks.where(sql<boolean>`b.seq_to >= ${sinceStart(q.since)}`);
   const indexed = limited(
-    filtered(
-      db
-        .selectFrom("audit_path_index")
-        .innerJoin("audit_log", "audit_log.seq", "audit_path_index.seq")
-        .selectAll("audit_log")
-        .where("audit_path_index.path", "=", q.path) as unknown as SelectQueryBuilder<
-        Database,
-        "audit_log",
-        AuditRow
-      >,
-    ).orderBy("audit_path_index.seq" as "seq"),
+    filtered(blocks as unknown as SelectQueryBuilder<Database, "audit_log", AuditRow>)
+      .orderBy(sql`b.seq_from`)
+      .orderBy(pg ? sql`s.ordinality` : sql`s.key`),
   );
   const recent = limited(
     filtered(
@@ -266,8 +278,9 @@ export async function queryAudit(db: Executor, q: AuditQuery): Promise<AuditRow[
 export const PATH_INDEX_MAX_BATCH = 50_000;
 
 const PATH_HEAD_CAS = "update audit_path_index_head set through = ? where id = 1 and through = ?";
-const PATH_INDEX_FILL =
-  "insert into audit_path_index (path, seq) select path, seq from audit_log where seq > ? and seq <= ? and path is not null order by path, seq";
+/** A block per path named in the stretch: its entries there, ascending, as a JSON array. */
+const PATH_BLOCK_FILL =
+  "insert into audit_path_blocks (path, seq_from, seq_to, seqs) select path, min(seq), max(seq), json_group_array(seq order by seq) from audit_log where seq > ? and seq <= ? and path is not null group by path";
 /** The stretch a fill indexes, as one block of the time index (migration 0008). */
 const TIME_BLOCK_FILL =
   "insert into audit_time_index (seq_from, seq_to, max_at) select min(seq), max(seq), max(at) from audit_log where seq > ? and seq <= ? having count(*) > 0";
@@ -302,7 +315,7 @@ export async function indexAuditPaths(
         guarded: true,
         steps: [
           { sql: PATH_HEAD_CAS, rows: [[to, from]] },
-          { sql: PATH_INDEX_FILL, rows: [[from, to]] },
+          { sql: PATH_BLOCK_FILL, rows: [[from, to]] },
           { sql: TIME_BLOCK_FILL, rows: [[from, to]] },
         ],
       });
@@ -311,10 +324,10 @@ export async function indexAuditPaths(
         with head as (
           update audit_path_index_head set through = ${to} where id = 1 and through = ${from} returning 1
         ), paths as (
-          insert into audit_path_index (path, seq)
-          select path, seq from audit_log
+          insert into audit_path_blocks (path, seq_from, seq_to, seqs)
+          select path, min(seq), max(seq), json_agg(seq order by seq)::text from audit_log
           where seq > ${from} and seq <= ${to} and path is not null and exists (select 1 from head)
-          order by path, seq
+          group by path
         )
         insert into audit_time_index (seq_from, seq_to, max_at)
         select min(seq), max(seq), max(at) from audit_log

@@ -1,5 +1,5 @@
 /**
- * The audit log's path index (migration 0005) and time blocks (migration 0008): filled in
+ * The audit log's path index (migrations 0005 and 0010) and time blocks (migration 0008): filled in
  * batches, they answer a query by path or since a time together with the entries appended
  * since their last fill, exactly as a scan of the whole log would, whatever part of the log
  * they cover and wherever the clock went back; fills from two handles at once index each
@@ -85,6 +85,25 @@ function expected(all: readonly AuditRow[], q: AuditQuery): number[] {
   return hits.slice(0, q.limit ?? hits.length).map((r) => r.seq);
 }
 
+/**
+ * What the path index holds, as [path, seq] in seq order, each block checked to be as the
+ * schema says: its path's entries, ascending, from seq_from to seq_to.
+ */
+async function indexedEntries(db: Kysely<Database>): Promise<[string, number][]> {
+  const entries: [string, number][] = [];
+  for (const b of await db.selectFrom("audit_path_blocks").selectAll().execute()) {
+    const seqs = JSON.parse(b.seqs) as number[];
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      `block ${b.path}@${b.seq_from} ascending`,
+    );
+    assert.deepEqual([seqs[0], seqs.at(-1)], [b.seq_from, b.seq_to]);
+    for (const seq of seqs) entries.push([b.path, seq]);
+  }
+  return entries.sort((x, y) => x[1] - y[1]);
+}
+
 async function indexedThrough(db: Kysely<Database>): Promise<number> {
   const row = await db.selectFrom("audit_path_index_head").select("through").executeTakeFirstOrThrow();
   return row.through;
@@ -119,11 +138,17 @@ for (const d of DIALECTS) {
         );
     }
     assert.equal(await indexedThrough(db), 300);
-    const indexed = await db.selectFrom("audit_path_index").select(["path", "seq"]).orderBy("seq").execute();
     assert.deepEqual(
-      indexed.map((r) => [r.path, r.seq]),
+      await indexedEntries(db),
       all.filter((r) => r.path !== null).map((r) => [r.path, r.seq]),
       "every entry with a path, once",
+    );
+    // A block per path named in each of the three fills (to 150, to 151, to the head).
+    const blocks = await db.selectFrom("audit_path_blocks").select(["path", "seq_from"]).execute();
+    const fills = [all.slice(0, 150), all.slice(150, 151), all.slice(151)];
+    assert.equal(
+      blocks.length,
+      fills.map((f) => new Set(f.flatMap((r) => r.path ?? [])).size).reduce((a, b) => a + b),
     );
   });
 
@@ -191,49 +216,62 @@ for (const d of DIALECTS) {
       indexAuditPaths(storage),
     ]);
     assert.deepEqual(reached, [200, 200, 200]);
-    const n = await storage.db
-      .selectFrom("audit_path_index")
-      .select((e) => e.fn.countAll<number | string>().as("n"))
-      .executeTakeFirstOrThrow();
-    const withPath = (await queryAudit(storage.db, {})).filter((r) => r.path !== null).length;
-    assert.equal(Number(n.n), withPath);
+    const withPath = (await queryAudit(storage.db, {})).filter((r) => r.path !== null);
+    assert.deepEqual(
+      await indexedEntries(storage.db),
+      withPath.map((r) => [r.path, r.seq]),
+    );
     assert.equal(await indexAuditPaths(storage), 200, "nothing new: the head stays");
   });
 
   test(`the migrations index the entries already in the log and keep every one of them (${d.name})`, async (t) => {
     const { storage } = await d.create(t, { migrate: false });
     await migrateUpTo(storage.db, storage.caps, "0004_data_epoch");
-    await appendRows(storage.db, 120, 3, clockGoneBack);
+    // More than one block of 4,096: 0008 and 0010 each cut what 0005 indexed into two.
+    const n = 4096 + 120;
+    await appendRows(storage.db, n, 3, clockGoneBack);
     const before = await storage.db.selectFrom("audit_log").selectAll().orderBy("seq").execute();
     await migrateToLatest(storage.db, storage.caps);
-    assert.equal(await indexedThrough(storage.db), 120);
+    assert.equal(await indexedThrough(storage.db), n);
     const all = await queryAudit(storage.db, {});
     // Migration 0008 rebuilt the log: every entry, every column, as it was.
     assert.deepEqual(all, before);
-    const blocks = await storage.db.selectFrom("audit_time_index").selectAll().execute();
+    const blocks = await storage.db.selectFrom("audit_time_index").selectAll().orderBy("seq_from").execute();
+    const latest = (from: number, to: number) =>
+      all
+        .slice(from - 1, to)
+        .map((r) => r.at)
+        .sort()
+        .at(-1);
     assert.deepEqual(
       blocks.map((b) => [b.seq_from, b.seq_to, b.max_at]),
-      [[1, 120, minutely(120)]],
+      [
+        [1, 4096, latest(1, 4096)],
+        [4097, n, latest(4097, n)],
+      ],
     );
-    for (const seq of [1, 37, 60, 111, 120]) {
+    for (const seq of [1, 37, 60, 111, 4096, 4097, 4100, n]) {
       const q = { since: all[seq - 1]!.at };
       assert.deepEqual(
         (await queryAudit(storage.db, q)).map((r) => r.seq),
         expected(all, q),
       );
     }
-    for (const path of PATHS) {
-      const q = { path };
-      assert.deepEqual(
-        (await queryAudit(storage.db, q)).map((r) => r.seq),
-        expected(all, q),
-      );
-    }
-    const plain = await storage.db
-      .selectFrom("audit_path_index")
-      .select((e) => e.fn.countAll<number | string>().as("n"))
-      .executeTakeFirstOrThrow();
-    assert.equal(Number(plain.n), all.filter((r) => r.path !== null).length);
+    for (const path of PATHS)
+      for (const q of [{ path }, { path, limit: 10, afterSeq: 4000 }, { path, since: all[4200]!.at }])
+        assert.deepEqual(
+          (await queryAudit(storage.db, q)).map((r) => r.seq),
+          expected(all, q),
+        );
+    assert.deepEqual(
+      await indexedEntries(storage.db),
+      all.filter((r) => r.path !== null).map((r) => [r.path, r.seq]),
+    );
+    // A block a path on each side of where the first 4,096 entries end.
+    const pathBlocks = await storage.db.selectFrom("audit_path_blocks").select(["path", "seq_to"]).execute();
+    const named = (rows: readonly AuditRow[]) => new Set(rows.flatMap((r) => r.path ?? [])).size;
+    assert.equal(pathBlocks.filter((b) => b.seq_to <= 4096).length, named(all.slice(0, 4096)));
+    assert.equal(pathBlocks.length, named(all.slice(0, 4096)) + named(all.slice(4096)));
   });
 
   test(`audited reads fill the index once a batch is waiting, and a command fills the rest as it closes (${d.name})`, async (t) => {
