@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import pg from "pg";
 import type { TlsMaterial } from "../src/server/tls.ts";
 import { groupRunner } from "../src/services/audit/group-commit.ts";
+import { listen } from "./measure.ts";
 
 /** An audit row's columns, as Keywarden's audit_log has them. */
 const COLUMNS = `seq bigint, id text, at text, actor text, action text, path text, version integer,
@@ -75,9 +76,7 @@ export async function auditFloorServer(tls: TlsMaterial, url: string): Promise<A
         metadata: { path, currentVersion: 1, tags: [], createdAt: now, updatedAt: now, lastReadAt: now },
       };
     });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const a = app.server.address();
-    const port = typeof a === "object" && a !== null ? a.port : 0;
+    const port = await listen(app);
     const served = app;
     return {
       port,

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { FastifyInstance } from "fastify";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 /** Everything the bench builds or downloads lives here (gitignored). */
@@ -116,3 +117,10 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 export const fixed = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+
+/** Serves `app` on 127.0.0.1 at a free port; returns the port. */
+export async function listen(app: FastifyInstance): Promise<number> {
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const a = app.server.address();
+  return typeof a === "object" && a !== null ? a.port : 0;
+}

@@ -48,7 +48,7 @@ import { loadOrCreateTls, type TlsMaterial } from "../src/server/tls.ts";
 import type { RequestContext } from "../src/services/audit/audit-service.ts";
 import { auditFloorServer } from "./audit-floor.ts";
 import type { BenchPart } from "./bench-part.ts";
-import { fixed, table, TMP_DIR } from "./measure.ts";
+import { fixed, listen, table, TMP_DIR } from "./measure.ts";
 import { benchSchema, postgresBase, type BenchSchema } from "./postgres.ts";
 
 const CONNECTIONS = 50;
@@ -91,12 +91,6 @@ interface Measured {
   readonly writerUs: number;
   /** The share of the time the event loop was busy (not waiting for I/O), over the slices. */
   readonly loopBusy: number;
-}
-
-async function listen(app: FastifyInstance): Promise<number> {
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const a = app.server.address();
-  return typeof a === "object" && a !== null ? a.port : 0;
 }
 
 interface Load {
