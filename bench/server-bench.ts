@@ -25,9 +25,11 @@
  * work: that quotient is printed as the CPU ceiling, so a run shows where the target stands
  * against what the cores allow.
  *
- * On PostgreSQL it also measures the floor any audited read stands on (audit-floor.ts): a bare
- * route that commits one audit row per request before it answers, with the same group
- * commit. Its share of the bare route is as far as an audited read could go here.
+ * On each store it also measures the floor any audited read stands on (audit-floor.ts): a
+ * bare route that commits one audit row per request before it answers, with the same group
+ * commit (on SQLite, on the same writer thread with the same WAL sync). Its share of the bare
+ * route is as far as an audited read could go here, and each target line says how much of it
+ * the read reaches.
  *
  * Targets: at least 40% of the bare route's requests/s and p99 under 20 ms, audit on.
  */
@@ -46,7 +48,7 @@ import { openStorage } from "../src/storage/database.ts";
 import { buildServer } from "../src/server/server.ts";
 import { loadOrCreateTls, type TlsMaterial } from "../src/server/tls.ts";
 import type { RequestContext } from "../src/services/audit/audit-service.ts";
-import { auditFloorServer } from "./audit-floor.ts";
+import { auditFloorServer, type AuditFloorStore } from "./audit-floor.ts";
 import type { BenchPart } from "./bench-part.ts";
 import { fixed, listen, table, TMP_DIR } from "./measure.ts";
 import { benchSchema, postgresBase, type BenchSchema } from "./postgres.ts";
@@ -64,6 +66,9 @@ const SLICES = 4;
  */
 const WARMUP_S = 10;
 const SECRETS = 100;
+/** The reads each store's audit floor is printed beside (SQLite's floor syncs as FULL does). */
+const SQLITE_READ = "secret read, SQLite (synchronous=FULL, default)";
+const POSTGRES_READ = "secret read, PostgreSQL";
 const TARGET_RATIO = 0.4;
 const TARGET_P99_MS = 20;
 const PASSPHRASE = "server bench passphrase";
@@ -336,22 +341,24 @@ async function measureVault(
   }
 }
 
-/** The label of PostgreSQL's audit floor (audit-floor.ts). */
-const AUDIT_FLOOR = "  floor: bare route + audit row committed (PostgreSQL)";
+/** The label of a store's audit floor (audit-floor.ts). */
+function auditFloorLabel(kind: AuditFloorStore["kind"]): string {
+  return `  floor: bare route + audit row committed (${kind === "postgres" ? "PostgreSQL" : "SQLite"})`;
+}
 
-/** Measures the audit floor on `url` (audit-floor.ts), reading the same paths as the reads. */
+/** Measures the audit floor on `store` (audit-floor.ts), reading the same paths as the reads. */
 async function measureAuditFloor(
-  url: string,
+  store: AuditFloorStore,
   tls: TlsMaterial,
   bare: Load,
 ): Promise<{ rows: Measured[]; bare: Slice[] }> {
-  const floor = await auditFloorServer(tls, url);
+  const floor = await auditFloorServer(tls, store);
   try {
     const requests = Array.from({ length: SECRETS }, (_, i) => ({
       method: "GET" as const,
       path: `/floor/bench/prod/KEY_${i}`,
     }));
-    const r = await cannon(AUDIT_FLOOR, { port: floor.port, requests, headers: {} }, bare);
+    const r = await cannon(auditFloorLabel(store.kind), { port: floor.port, requests, headers: {} }, bare);
     return { rows: [r.m], bare: r.bare };
   } finally {
     await floor.close();
@@ -396,15 +403,10 @@ async function run(): Promise<void> {
       bareSlices.push(...r.bare);
     };
     if (wanted("sqlite"))
+      add(await measureVault(SQLITE_READ, "", join(work, "sqlite"), tls, bareRoute.load, { floors: true }));
+    if (wanted("sqlite"))
       add(
-        await measureVault(
-          "secret read, SQLite (synchronous=FULL, default)",
-          "",
-          join(work, "sqlite"),
-          tls,
-          bareRoute.load,
-          { floors: true },
-        ),
+        await measureAuditFloor({ kind: "sqlite", file: join(work, "audit-floor.db") }, tls, bareRoute.load),
       );
     if (wanted("sqlite-normal"))
       add(
@@ -421,16 +423,8 @@ async function run(): Promise<void> {
       // Left out by KEYWARDEN_BENCH_SERVER_ONLY.
     } else if (base !== undefined) {
       schema = await benchSchema(base);
-      add(
-        await measureVault(
-          "secret read, PostgreSQL",
-          schema.url,
-          join(work, "postgres"),
-          tls,
-          bareRoute.load,
-        ),
-      );
-      add(await measureAuditFloor(schema.url, tls, bareRoute.load));
+      add(await measureVault(POSTGRES_READ, schema.url, join(work, "postgres"), tls, bareRoute.load));
+      add(await measureAuditFloor({ kind: "postgres", url: schema.url }, tls, bareRoute.load));
     } else console.log("postgres: skipped (no server at 127.0.0.1:5432/test; set KEYWARDEN_BENCH_PG_URL)");
     const rows = [summarize("bare Fastify HTTPS route (all its slices)", bareSlices, [1]), ...targets];
     console.log(
@@ -470,11 +464,15 @@ async function run(): Promise<void> {
         ]),
       ),
     );
-    const auditFloor = rows.find((r) => r.label === AUDIT_FLOOR);
+    const floorOf = new Map([
+      [SQLITE_READ, rows.find((r) => r.label === auditFloorLabel("sqlite"))],
+      [POSTGRES_READ, rows.find((r) => r.label === auditFloorLabel("postgres"))],
+    ]);
     for (const r of rows.slice(1).filter((x) => !x.label.includes("floor"))) {
       const pass = r.ofBare >= TARGET_RATIO && r.p99 < TARGET_P99_MS && r.errors === 0;
+      const auditFloor = floorOf.get(r.label);
       const floor =
-        auditFloor !== undefined && r.label.includes("PostgreSQL")
+        auditFloor !== undefined
           ? `; the audit floor reaches ${fixed(auditFloor.ofBare * 100)}% of bare, the read ${fixed((r.ofBare / auditFloor.ofBare) * 100)}% of that`
           : "";
       console.log(
