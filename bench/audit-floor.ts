@@ -16,6 +16,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import pg from "pg";
 import type { TlsMaterial } from "../src/server/tls.ts";
 import { groupRunner } from "../src/services/audit/group-commit.ts";
+import { WAL_AUTOCHECKPOINT_PAGES } from "../src/storage/node-sqlite-dialect.ts";
 import { openWriter, ScriptThread } from "../src/storage/sqlite-script.ts";
 import { listen } from "./measure.ts";
 
@@ -24,11 +25,14 @@ const COLUMNS = `seq bigint, id text, at text, actor text, action text, path tex
   result text, source text, request_id text, detail text, prev_hash text, hash text`;
 const COLUMN_NAMES = COLUMNS.split(",").map((c) => c.trim().split(" ")[0]!);
 
-const CREATE = `create table audit_floor (${COLUMNS.replace("seq bigint", "seq bigint primary key")})`;
+const CREATE_PG = `create table audit_floor (${COLUMNS.replace("seq bigint", "seq bigint primary key")})`;
+/** On SQLite the seq is the rowid, as in audit_log (no index of its own). */
+const CREATE_SQLITE = `create table audit_floor (${COLUMNS.replace("seq bigint", "seq integer primary key")})`;
 const INSERT_PG = `insert into audit_floor select * from jsonb_to_recordset($1::jsonb) as x(${COLUMNS})`;
 const INSERT_SQLITE = `insert into audit_floor (${COLUMN_NAMES.join(", ")}) values (${COLUMN_NAMES.map(() => "?").join(", ")})`;
 
-type Row = Record<(typeof COLUMN_NAMES)[number], string | number | null>;
+/** A row by column name. */
+type Row = Record<string, string | number | null>;
 
 /** Where the floor commits: a PostgreSQL URL (its schema), or an SQLite file it makes. */
 export type AuditFloorStore =
@@ -46,7 +50,7 @@ async function committer(
   if (store.kind === "postgres") {
     const pool = new pg.Pool({ connectionString: store.url, max: 1 });
     try {
-      await pool.query(CREATE);
+      await pool.query(CREATE_PG);
     } catch (e) {
       await pool.end();
       throw e;
@@ -57,17 +61,17 @@ async function committer(
       close: () => pool.end(),
     };
   }
-  // Set up as Keywarden's writer connection is (WAL, a checkpoint every 10,000 pages).
-  const setup = openWriter(store.file, 5000, 10_000);
+  // Set up as Keywarden's writer connection is (WAL, its checkpoint interval).
+  const setup = openWriter(store.file, 5000, WAL_AUTOCHECKPOINT_PAGES);
   try {
-    setup.exec(CREATE);
+    setup.exec(CREATE_SQLITE);
   } finally {
     setup.close();
   }
   const thread = new ScriptThread({
     file: store.file,
     timeoutMs: 5000,
-    walAutocheckpointPages: 10_000,
+    walAutocheckpointPages: WAL_AUTOCHECKPOINT_PAGES,
     syncWal: true,
   });
   return {

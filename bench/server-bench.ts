@@ -402,12 +402,12 @@ async function run(): Promise<void> {
       targets.push(...r.rows);
       bareSlices.push(...r.bare);
     };
-    if (wanted("sqlite"))
+    if (wanted("sqlite")) {
       add(await measureVault(SQLITE_READ, "", join(work, "sqlite"), tls, bareRoute.load, { floors: true }));
-    if (wanted("sqlite"))
       add(
         await measureAuditFloor({ kind: "sqlite", file: join(work, "audit-floor.db") }, tls, bareRoute.load),
       );
+    }
     if (wanted("sqlite-normal"))
       add(
         await measureVault(

@@ -65,7 +65,7 @@ const STATEMENT_CACHE_SIZE = 200;
  * 300-320 µs per COMMIT at 1,000, 190-205 µs at 10,000. Never checkpointing was worse
  * (395 µs: the WAL only grows). A destroy still checkpoints and truncates (`scrub`).
  */
-const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 type Param = SQLInputValue;
 
