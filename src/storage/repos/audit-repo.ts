@@ -9,6 +9,7 @@ import { runHot } from "./prepared.ts";
 import { TOUCH_SQLITE } from "./secret-repo.ts";
 import { onPostgres, type Executor } from "./executor.ts";
 import type { Storage } from "../database.ts";
+import type { StorageCapabilities } from "../capabilities.ts";
 
 export type AuditRow = Selectable<AuditLogTable>;
 
@@ -279,8 +280,9 @@ export const PATH_INDEX_MAX_BATCH = 50_000;
 
 const PATH_HEAD_CAS = "update audit_path_index_head set through = ? where id = 1 and through = ?";
 /** A block per path named in the stretch: its entries there, ascending, as a JSON array. */
-const PATH_BLOCK_FILL =
-  "insert into audit_path_blocks (path, seq_from, seq_to, seqs) select path, min(seq), max(seq), json_group_array(seq order by seq) from audit_log where seq > ? and seq <= ? and path is not null group by path";
+function pathBlockFill(caps: StorageCapabilities): string {
+  return `insert into audit_path_blocks (path, seq_from, seq_to, seqs) select path, min(seq), max(seq), ${caps.ascendingJsonArray("seq")} from audit_log where seq > ? and seq <= ? and path is not null group by path`;
+}
 /** The stretch a fill indexes, as one block of the time index (migration 0008). */
 const TIME_BLOCK_FILL =
   "insert into audit_time_index (seq_from, seq_to, max_at) select min(seq), max(seq), max(at) from audit_log where seq > ? and seq <= ? having count(*) > 0";
@@ -296,7 +298,7 @@ const TIME_BLOCK_FILL =
  *   await indexAuditPaths(storage); // after appends, now and then
  */
 export async function indexAuditPaths(
-  storage: Pick<Storage, "db" | "runScript">,
+  storage: Pick<Storage, "db" | "runScript" | "caps">,
   upTo?: number,
 ): Promise<number> {
   const db = storage.db;
@@ -315,7 +317,7 @@ export async function indexAuditPaths(
         guarded: true,
         steps: [
           { sql: PATH_HEAD_CAS, rows: [[to, from]] },
-          { sql: PATH_BLOCK_FILL, rows: [[from, to]] },
+          { sql: pathBlockFill(storage.caps), rows: [[from, to]] },
           { sql: TIME_BLOCK_FILL, rows: [[from, to]] },
         ],
       });
@@ -325,7 +327,7 @@ export async function indexAuditPaths(
           update audit_path_index_head set through = ${to} where id = 1 and through = ${from} returning 1
         ), paths as (
           insert into audit_path_blocks (path, seq_from, seq_to, seqs)
-          select path, min(seq), max(seq), json_agg(seq order by seq)::text from audit_log
+          select path, min(seq), max(seq), ${sql.raw(storage.caps.ascendingJsonArray("seq"))} from audit_log
           where seq > ${from} and seq <= ${to} and path is not null and exists (select 1 from head)
           group by path
         )
